@@ -1,0 +1,54 @@
+/* buf.h: a growable byte buffer for output that is waiting to be written. */
+#ifndef LITEPUSH_BUF_H
+#define LITEPUSH_BUF_H
+
+#include <stddef.h>
+
+/*
+ * A zeroed struct buf is an empty buffer that owns no memory; memory is
+ * allocated on the first append and given back by buf_free() (or
+ * buf_reset(), which keeps nothing), so an idle connection costs nothing.
+ * Appends return 0, or -1 when memory ran out (the buffer is then unchanged).
+ */
+struct buf {
+	char  *data;
+	size_t len;  /* bytes held */
+	size_t off;  /* bytes already consumed from the front */
+	size_t cap;
+};
+
+/* Makes room for at least more bytes after the end; returns 0 or -1. */
+int buf_reserve(struct buf *buf, size_t more);
+
+/* Appends len bytes. */
+int buf_append(struct buf *buf, const void *data, size_t len);
+
+/* Appends a NUL-terminated string (without the NUL). */
+int buf_append_str(struct buf *buf, const char *str);
+
+/* Appends printf-style formatted text. */
+int buf_printf(struct buf *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Appends data with every ill-formed UTF-8 sequence replaced by U+FFFD, one
+ * replacement per maximal ill-formed subpart as the WHATWG UTF-8 decoder
+ * does, so a browser decodes exactly what was sent.
+ */
+int buf_append_utf8(struct buf *buf, const char *data, size_t len);
+
+/* Returns the bytes not yet consumed and their count. */
+static inline const char *buf_pending(const struct buf *buf) {
+	return buf->data + buf->off;
+}
+static inline size_t buf_pending_len(const struct buf *buf) {
+	return buf->len - buf->off;
+}
+
+/* Marks n bytes at the front as consumed (written). */
+void buf_consume(struct buf *buf, size_t n);
+
+/* Empties the buffer and frees its memory. */
+void buf_free(struct buf *buf);
+
+#endif

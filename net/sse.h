@@ -1,0 +1,30 @@
+/* sse.h: the text/event-stream encoder (pure: bytes in, bytes out). */
+#ifndef LITEPUSH_SSE_H
+#define LITEPUSH_SSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/*
+ * Appends one event: "id: N", "event: NAME" (omitted when event is NULL),
+ * one "data: " line per line of data (CRLF, CR and LF all end a line, so
+ * "a\n" gives "data: a" and "data: "; empty data gives one "data: " line),
+ * then a blank line.  Data
+ * that is not valid UTF-8 is sent with U+FFFD for the bad bytes.
+ * Returns 0, or -1 when memory ran out.
+ */
+int sse_encode_event(struct buf *out, int64_t id, const char *event,
+    const char *data, size_t data_len);
+
+/* Appends "retry: MS\n\n". */
+int sse_encode_retry(struct buf *out, long retry_ms);
+
+/* Appends a comment line ": TEXT\n\n" (text must hold no CR/LF). */
+int sse_encode_comment(struct buf *out, const char *text);
+
+/* Appends the pause event: "event: pause\ndata: <at_ms>\n\n". */
+int sse_encode_pause(struct buf *out, int64_t at_ms);
+
+#endif

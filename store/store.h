@@ -1,0 +1,129 @@
+/* store.h: the event log, one SQLite table that publishers INSERT into. */
+#ifndef LITEPUSH_STORE_H
+#define LITEPUSH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Errors.  Every function returns 0 (or a count) on success and one of these
+ * on failure; store_errmsg() then says why in one line.  STORE_BUSY means
+ * "try again later" (the database was locked past the busy timeout); the
+ * others are hard errors for this call.
+ */
+#define STORE_ERROR      (-1) /* any other SQLite or I/O error */
+#define STORE_BUSY       (-2) /* locked: try again */
+#define STORE_NOTDB      (-3) /* the file is not an SQLite database */
+#define STORE_FOREIGN    (-4) /* an `events` table that is not ours */
+#define STORE_CONSTRAINT (-5) /* a row refused by the schema's CHECKs */
+#define STORE_NOMEM      (-6)
+
+/* The schema version written to PRAGMA user_version. */
+#define STORE_SCHEMA_VERSION 1
+
+/* Channel rule of the schema: 1..64 of [A-Za-z0-9_.:-]. */
+#define STORE_CHANNEL_MAX 64
+/* Event name rule of the schema: no CR or LF, at most 64 bytes. */
+#define STORE_EVENT_MAX 64
+
+struct store;
+
+/* One row.  Pointers are borrowed: valid only during the callback. */
+struct store_event {
+	int64_t     id;
+	const char *channel;
+	const char *event;    /* NULL when the row has no event name */
+	const char *data;     /* not NUL-terminated inside the callback's view */
+	size_t      data_len;
+	int64_t     created;  /* unix time in ms */
+};
+
+/* Called once per row; return 0 to go on, non-zero to stop early. */
+typedef int (*store_event_fn)(const struct store_event *ev, void *arg);
+
+#define STORE_OPEN_CREATE   0x1 /* create the file and schema if missing */
+#define STORE_OPEN_READONLY 0x2 /* never write (the schema must exist) */
+
+/*
+ * Opens the store at path and creates or checks the schema (idempotent).
+ * busy_ms is the busy timeout of the connection.  On success *storep holds a
+ * new store that store_close() frees; on failure *storep is NULL, a negative
+ * error is returned and, when errbuf is not NULL, a one-line reason is
+ * written to it.
+ */
+int store_open(const char *path, int flags, int busy_ms, struct store **storep,
+    char *errbuf, size_t errlen);
+
+/* Returns the last error message of this connection (never NULL). */
+const char *store_errmsg(const struct store *store);
+
+/* Returns the path the store was opened with. */
+const char *store_path(const struct store *store);
+
+/* Returns non-zero if name is a valid channel by the schema's rule. */
+int store_channel_valid(const char *name, size_t len);
+
+/*
+ * Appends one event; event may be NULL.  On success writes the new id to
+ * *idp.  A row refused by the schema returns STORE_CONSTRAINT with SQLite's
+ * reason in store_errmsg().
+ */
+int store_append(struct store *store, const char *channel, const char *event,
+    const char *data, size_t data_len, int64_t *idp);
+
+/*
+ * Calls fn for every event with id > after whose channel is one of the
+ * nchannels channels (all channels when nchannels is 0), in id order, at most
+ * limit rows (no limit when limit is 0).  Returns the number of rows passed
+ * to fn or a negative error.  No read transaction stays open afterwards.
+ */
+int store_read_after(struct store *store, int64_t after,
+    const char *const *channels, size_t nchannels, size_t limit,
+    store_event_fn fn, void *arg);
+
+/*
+ * Writes to *afterp the id after which the last count events of the given
+ * channels start (0 when there are fewer), so that reading after it yields
+ * exactly those events.
+ */
+int store_backlog_start(struct store *store, const char *const *channels,
+    size_t nchannels, size_t count, int64_t *afterp);
+
+/* Writes the newest id (0 for an empty log) to *idp. */
+int store_last_id(struct store *store, int64_t *idp);
+
+/*
+ * Writes SQLite's PRAGMA data_version to *versionp: it changes when another
+ * connection commits.  One statement, no table read.
+ */
+int store_data_version(struct store *store, int64_t *versionp);
+
+/* Deletes all but the newest keep events; writes the count to *deletedp. */
+int store_prune_keep_last(struct store *store, int64_t keep, int64_t *deletedp);
+
+/* Deletes events created before cutoff_ms (unix ms); count to *deletedp. */
+int store_prune_before(struct store *store, int64_t cutoff_ms,
+    int64_t *deletedp);
+
+/* Totals for `litepush stats`. */
+struct store_stats {
+	int64_t events;
+	int64_t first_id;  /* 0 when empty */
+	int64_t last_id;   /* 0 when empty */
+	int64_t file_size; /* bytes of the database file, -1 if unknown */
+};
+
+/* Called once per channel with its event count, in channel order. */
+typedef int (*store_channel_fn)(const char *channel, int64_t count, void *arg);
+
+/* Fills *stats and calls fn (may be NULL) for every channel. */
+int store_stats(struct store *store, struct store_stats *stats,
+    store_channel_fn fn, void *arg);
+
+/* Returns how many SQL statements this connection has run (for tests/bench). */
+uint64_t store_statements(const struct store *store);
+
+/* Closes the connection and frees the store; NULL is ignored. */
+void store_close(struct store *store);
+
+#endif
