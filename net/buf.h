@@ -6,8 +6,8 @@
 
 /*
  * A zeroed struct buf is an empty buffer that owns no memory; memory is
- * allocated on the first append and given back by buf_free() (or
- * buf_reset(), which keeps nothing), so an idle connection costs nothing.
+ * allocated on the first append and given back by buf_free(), so an idle
+ * connection that frees its buffer once drained costs nothing.
  * Appends return 0, or -1 when memory ran out (the buffer is then unchanged).
  */
 struct buf {
@@ -33,7 +33,8 @@ int buf_printf(struct buf *buf, const char *fmt, ...)
 /*
  * Appends data with every ill-formed UTF-8 sequence replaced by U+FFFD, one
  * replacement per maximal ill-formed subpart as the WHATWG UTF-8 decoder
- * does, so a browser decodes exactly what was sent.
+ * does, so a browser decodes exactly what was sent.  Note that each call
+ * stands alone: a sequence split across two calls is replaced in both.
  */
 int buf_append_utf8(struct buf *buf, const char *data, size_t len);
 
@@ -45,7 +46,7 @@ static inline size_t buf_pending_len(const struct buf *buf) {
 	return buf->len - buf->off;
 }
 
-/* Marks n bytes at the front as consumed (written). */
+/* Marks n bytes at the front as consumed (written); at most all pending. */
 void buf_consume(struct buf *buf, size_t n);
 
 /* Empties the buffer and frees its memory. */

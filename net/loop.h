@@ -24,6 +24,7 @@ struct loop_io {
 	uint32_t   events;  /* what is watched (EPOLLIN, EPOLLOUT, ...) */
 	loop_io_fn fn;
 	void      *arg;
+	int        started; /* loop-private: non-zero between start and stop */
 };
 
 typedef void (*loop_timer_fn)(struct loop_timer *timer);
@@ -33,6 +34,7 @@ struct loop_timer {
 	size_t        heap_index; /* position in the loop's heap; 0 = not armed */
 	loop_timer_fn fn;
 	void         *arg;
+	uint64_t      start_seq;  /* loop-private: arming order, breaks ties */
 };
 
 typedef void (*loop_async_fn)(struct loop_async *async);
@@ -55,9 +57,11 @@ uint64_t loop_now(const struct loop *loop);
 uint64_t loop_update_time(struct loop *loop);
 
 /*
- * Starts watching io->fd for events (EPOLLIN, EPOLLOUT, EPOLLRDHUP...,
- * level-triggered).  io must stay valid until loop_io_stop().  Returns 0 or
- * -1 with errno set.
+ * Starts watching fd for events (EPOLLIN, EPOLLOUT, EPOLLRDHUP...,
+ * level-triggered); fn gets the fired events limited to what is watched, plus
+ * EPOLLERR and EPOLLHUP.  io need not be initialised, but must not be
+ * started already; it must stay valid until loop_io_stop().  Returns 0 or -1
+ * with errno set.
  */
 int loop_io_start(struct loop *loop, struct loop_io *io, int fd,
     uint32_t events, loop_io_fn fn, void *arg);
@@ -66,16 +70,24 @@ int loop_io_start(struct loop *loop, struct loop_io *io, int fd,
 int loop_io_modify(struct loop *loop, struct loop_io *io, uint32_t events);
 
 /*
- * Stops watching io (does not close the descriptor).  Safe to call from any
- * callback, including io's own; events already collected for io in this
- * iteration are not delivered after it.
+ * Stops watching io (does not close the descriptor; call it before close()).
+ * Safe to call from any callback, including io's own; events already
+ * collected for io in this iteration are not delivered after it, so io may be
+ * freed as soon as this returns.  A stopped or zeroed io is ignored.
  */
 void loop_io_stop(struct loop *loop, struct loop_io *io);
 
 /* Initialises a timer handle (not armed). */
 void loop_timer_init(struct loop_timer *timer, loop_timer_fn fn, void *arg);
 
-/* Arms (or re-arms) timer to fire once, after_ms from loop_now(). */
+/*
+ * Arms (or re-arms) timer to fire once, after_ms from loop_now() (call
+ * loop_update_time() first after long work).  Expired timers run after the
+ * iteration's I/O, in due order, those due at the same ms in arming order.
+ * A timer armed from a timer callback with after_ms 0 runs at the next
+ * iteration, so it cannot starve I/O.  A callback may re-arm, stop or free its
+ * own timer and others.  Returns 0, or -1 if memory for the heap ran out.
+ */
 int loop_timer_start(struct loop *loop, struct loop_timer *timer,
     uint64_t after_ms);
 
@@ -85,7 +97,11 @@ void loop_timer_stop(struct loop *loop, struct loop_timer *timer);
 /* Returns non-zero if timer is armed. */
 int loop_timer_active(const struct loop_timer *timer);
 
-/* Registers async: fn will run on the loop thread after loop_async_send(). */
+/*
+ * Registers async: fn will run on the loop thread after loop_async_send().
+ * Call on the loop thread before any send; async stays registered (and must
+ * stay valid) for the life of the loop.
+ */
 void loop_async_init(struct loop *loop, struct loop_async *async,
     loop_async_fn fn, void *arg);
 
@@ -95,13 +111,22 @@ void loop_async_init(struct loop *loop, struct loop_async *async,
  */
 void loop_async_send(struct loop_async *async);
 
-/* Runs until loop_stop(); returns 0, or -1 if epoll failed. */
+/*
+ * Runs iterations (wait, I/O callbacks, expired timers) until loop_stop();
+ * returns 0, or -1 with errno set if epoll_wait() failed (EINTR is retried).
+ */
 int loop_run(struct loop *loop);
 
-/* Makes loop_run() return after the current iteration. */
+/*
+ * Makes loop_run() return after the current iteration; called before
+ * loop_run(), it makes the next loop_run() do one non-blocking iteration.
+ */
 void loop_stop(struct loop *loop);
 
-/* Frees the loop; every io must have been stopped.  NULL is ignored. */
+/*
+ * Frees the loop and closes its epoll and eventfd descriptors; every io must
+ * have been stopped, armed timers are disarmed.  NULL is ignored.
+ */
 void loop_free(struct loop *loop);
 
 #endif

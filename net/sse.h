@@ -12,7 +12,8 @@
  * one "data: " line per line of data (CRLF, CR and LF all end a line, so
  * "a\n" gives "data: a" and "data: "; empty data gives one "data: " line),
  * then a blank line.  Data
- * that is not valid UTF-8 is sent with U+FFFD for the bad bytes.
+ * that is not valid UTF-8 is sent with U+FFFD for the bad bytes.  An event
+ * name is cut at its first CR or LF (the schema refuses those anyway).
  * Returns 0, or -1 when memory ran out.
  */
 int sse_encode_event(struct buf *out, int64_t id, const char *event,
