@@ -1,1 +1,992 @@
-/* placeholder */
+/* feed.c: one change watcher and ring of recent events per process, read by cursors. */
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "feed.h"
+#include "loop.h"
+
+/*
+ * How it fits together.  The watcher lives in the loop's thread: inotify on
+ * the database's directory is only a hint that something was written;
+ * PRAGMA data_version says whether another connection committed; then one
+ * SELECT reads every new row for the whole process into the ring.  Keeping
+ * the watcher in the loop (rather than in a thread of its own that signals
+ * an eventfd) means the ring needs no lock and a cursor can read it in place:
+ * nothing changes the ring while a pull runs.  The price is that the loop
+ * runs the feed's SELECT itself; it is bounded (FEED_CHUNK rows per
+ * iteration) and SQLite in WAL mode never makes a reader wait for a writer.
+ *
+ * The ring holds every event with floor < id <= last_id.  A cursor at or
+ * past floor reads the ring; one before it reads SQLite, one chunk per pull,
+ * until it reaches floor.  Channels are interned so that matching an event
+ * to a cursor is a pointer comparison, and each channel keeps the list of
+ * cursors waiting on it, so a new event wakes exactly its subscribers.
+ */
+
+#define FEED_CHUNK           1024 /* rows per SELECT of the feed itself */
+#define FEED_MAX_CHANNELS    32
+#define FEED_DEFAULT_POLL    1000
+#define FEED_DEFAULT_EVENTS  4096
+#define FEED_DEFAULT_BYTES   (16u * 1024 * 1024)
+#define FEED_DEFAULT_CATCHUP 256
+
+/*
+ * After an inotify wake that found no new commit, check again after these
+ * delays.  Note that inotify reports the write() to the -wal file, and the
+ * writer publishes the commit in the shared-memory index just after it: a
+ * check that runs in between sees nothing, and no further inotify event
+ * comes for an mmap'd write.  Short re-checks close that window without
+ * waiting for the fallback poll.
+ */
+static const int feed_recheck_ms[] = { 1, 4, 16, 64 };
+#define FEED_RECHECKS (sizeof feed_recheck_ms / sizeof feed_recheck_ms[0])
+
+struct feed_cursor;
+
+/* A link of one cursor into one channel's list of waiting cursors. */
+struct feed_link {
+	struct feed_cursor    *cursor;
+	struct feed_channel   *channel;
+	LIST_ENTRY(feed_link)  entry;
+};
+LIST_HEAD(feed_link_list, feed_link);
+
+/* An interned channel name, shared by the ring's events and the cursors. */
+struct feed_channel {
+	struct feed_channel   *hash_next;
+	unsigned int           hash;
+	size_t                 refs;
+	struct feed_link_list  waiters;
+	char                   name[STORE_CHANNEL_MAX + 1];
+};
+
+/* One event in the ring; event name and data follow the struct. */
+struct feed_event {
+	int64_t              id;
+	int64_t              created;
+	struct feed_channel *channel;
+	const char          *event; /* NULL, or points into storage */
+	size_t               data_len;
+	char                 data[]; /* data, NUL, then the event name */
+};
+
+struct feed_cursor {
+	struct feed                 *feed;
+	int64_t                      position; /* every event <= this is passed */
+	uint64_t                     generation;
+	feed_ready_fn                ready;
+	void                        *arg;
+	int                          waiting;
+	int                          queued;  /* on the feed's ready queue */
+	int                          failed;  /* on the feed's retry list */
+	TAILQ_ENTRY(feed_cursor)     ready_entry;
+	TAILQ_ENTRY(feed_cursor)     retry_entry;
+	size_t                       nchannels;
+	const char                  *names[FEED_MAX_CHANNELS];
+	struct feed_link             links[]; /* one per channel */
+};
+TAILQ_HEAD(feed_cursor_queue, feed_cursor);
+
+struct feed {
+	struct loop               *loop;
+	char                      *db_path;
+	char                      *db_dir;
+	char                      *db_base;
+	size_t                     db_base_len;
+	int                        poll_ms;
+	size_t                     catchup_rows;
+
+	struct store              *store;
+	dev_t                      store_dev;
+	ino_t                      store_ino;
+	char                       error[512];
+	int                        have_version;
+	int64_t                    data_version;
+	int                        more_pending; /* last SELECT hit FEED_CHUNK */
+
+	int64_t                    last_id;
+	int64_t                    floor_id;
+	uint64_t                   generation; /* bumped when the log restarts */
+
+	struct feed_event        **ring;
+	size_t                     ring_cap;
+	size_t                     ring_head;
+	size_t                     ring_count;
+	size_t                     ring_bytes;
+	size_t                     ring_max_bytes;
+
+	struct feed_channel      **channels;
+	size_t                     channel_buckets;
+	size_t                     channel_count;
+
+	struct feed_cursor_queue   ready;
+	struct feed_cursor_queue   retry;
+	size_t                     cursors;
+
+	int                        inotify_fd;
+	struct loop_io             inotify_io;
+	struct loop_timer          poll_timer;
+	struct loop_timer          recheck_timer;
+	size_t                     recheck_step;
+	struct loop_timer          more_timer;
+
+	struct feed_stats          stats;
+};
+
+/* FNV-1a over a channel name. */
+static unsigned int
+feed_hash(const char *name, size_t len)
+{
+	unsigned int h = 2166136261u;
+	size_t       i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)name[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Doubles the channel table when it gets crowded. */
+static void
+feed_channel_grow(struct feed *feed)
+{
+	struct feed_channel **table, *ch, *next;
+	size_t                buckets = feed->channel_buckets * 2, i;
+
+	table = calloc(buckets, sizeof *table);
+	if (table == NULL)
+		return; /* keep the longer chains; still correct */
+	for (i = 0; i < feed->channel_buckets; i++) {
+		for (ch = feed->channels[i]; ch != NULL; ch = next) {
+			next = ch->hash_next;
+			ch->hash_next = table[ch->hash & (buckets - 1)];
+			table[ch->hash & (buckets - 1)] = ch;
+		}
+	}
+	free(feed->channels);
+	feed->channels = table;
+	feed->channel_buckets = buckets;
+}
+
+/* Returns the interned channel for name with one more reference, or NULL. */
+static struct feed_channel *
+feed_channel_get(struct feed *feed, const char *name, size_t len)
+{
+	struct feed_channel *ch;
+	unsigned int         h;
+
+	if (len > STORE_CHANNEL_MAX)
+		return NULL;
+	h = feed_hash(name, len);
+	for (ch = feed->channels[h & (feed->channel_buckets - 1)]; ch != NULL;
+	    ch = ch->hash_next) {
+		if (ch->hash == h && strncmp(ch->name, name, len) == 0 &&
+		    ch->name[len] == '\0') {
+			ch->refs++;
+			return ch;
+		}
+	}
+	ch = calloc(1, sizeof *ch);
+	if (ch == NULL)
+		return NULL;
+	memcpy(ch->name, name, len);
+	ch->name[len] = '\0';
+	ch->hash = h;
+	ch->refs = 1;
+	LIST_INIT(&ch->waiters);
+	ch->hash_next = feed->channels[h & (feed->channel_buckets - 1)];
+	feed->channels[h & (feed->channel_buckets - 1)] = ch;
+	if (++feed->channel_count > feed->channel_buckets * 2)
+		feed_channel_grow(feed);
+	return ch;
+}
+
+/* Drops one reference; frees the channel when nothing uses it. */
+static void
+feed_channel_put(struct feed *feed, struct feed_channel *ch)
+{
+	struct feed_channel **pp;
+
+	if (ch == NULL || --ch->refs > 0)
+		return;
+	pp = &feed->channels[ch->hash & (feed->channel_buckets - 1)];
+	while (*pp != ch)
+		pp = &(*pp)->hash_next;
+	*pp = ch->hash_next;
+	feed->channel_count--;
+	free(ch);
+}
+
+/* Returns the ring's i-th oldest event. */
+static struct feed_event *
+feed_ring_at(const struct feed *feed, size_t i)
+{
+	return feed->ring[(feed->ring_head + i) % feed->ring_cap];
+}
+
+/* Drops the oldest event of the ring; floor moves up to its id. */
+static void
+feed_ring_evict(struct feed *feed)
+{
+	struct feed_event *ev = feed->ring[feed->ring_head];
+
+	feed->ring[feed->ring_head] = NULL;
+	feed->ring_head = (feed->ring_head + 1) % feed->ring_cap;
+	feed->ring_count--;
+	feed->ring_bytes -= ev->data_len;
+	feed->floor_id = ev->id;
+	feed_channel_put(feed, ev->channel);
+	free(ev);
+}
+
+/* Empties the ring; everything up to last_id is then read from SQLite. */
+static void
+feed_ring_clear(struct feed *feed)
+{
+	while (feed->ring_count > 0)
+		feed_ring_evict(feed);
+	feed->floor_id = feed->last_id;
+}
+
+/* Returns the index of the first ring event with id > after. */
+static size_t
+feed_ring_search(const struct feed *feed, int64_t after)
+{
+	size_t lo = 0, hi = feed->ring_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (feed_ring_at(feed, mid)->id <= after)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Moves every cursor waiting on ch to the ready queue. */
+static void
+feed_wake_channel(struct feed *feed, struct feed_channel *ch)
+{
+	struct feed_link   *link;
+	struct feed_cursor *cursor;
+	size_t              i;
+
+	while ((link = LIST_FIRST(&ch->waiters)) != NULL) {
+		cursor = link->cursor;
+		for (i = 0; i < cursor->nchannels; i++)
+			LIST_REMOVE(&cursor->links[i], entry);
+		cursor->waiting = 0;
+		if (!cursor->queued) {
+			cursor->queued = 1;
+			TAILQ_INSERT_TAIL(&feed->ready, cursor, ready_entry);
+		}
+	}
+}
+
+/*
+ * Appends one row read by the feed to the ring and wakes its channel's
+ * waiters.  Note that an event too big for the ring's byte budget is not
+ * kept: the ring is emptied and floor set to its id, so cursors read it (and
+ * anything before) straight from SQLite and memory stays bounded.
+ */
+static int
+feed_ring_push(const struct store_event *row, void *arg)
+{
+	struct feed         *feed = arg;
+	struct feed_event   *ev;
+	struct feed_channel *ch;
+	size_t               event_len = row->event ? strlen(row->event) : 0;
+
+	feed->last_id = row->id;
+	feed->stats.events++;
+	ch = feed_channel_get(feed, row->channel, strlen(row->channel));
+	if (ch == NULL || row->data_len > feed->ring_max_bytes / 2 ||
+	    (ev = malloc(sizeof *ev + row->data_len + 1 + event_len + 1)) ==
+		NULL) {
+		if (ch != NULL) {
+			feed_wake_channel(feed, ch);
+			feed_channel_put(feed, ch);
+		} else {
+			size_t i;
+
+			/* Unknown to us (or no memory): wake everyone. */
+			for (i = 0; i < feed->channel_buckets; i++) {
+				struct feed_channel *c;
+
+				for (c = feed->channels[i]; c != NULL;
+				    c = c->hash_next)
+					feed_wake_channel(feed, c);
+			}
+		}
+		feed_ring_clear(feed);
+		return 0;
+	}
+	ev->id = row->id;
+	ev->created = row->created;
+	ev->channel = ch;
+	ev->data_len = row->data_len;
+	memcpy(ev->data, row->data, row->data_len);
+	ev->data[row->data_len] = '\0';
+	if (row->event != NULL) {
+		char *name = ev->data + row->data_len + 1;
+
+		memcpy(name, row->event, event_len + 1);
+		ev->event = name;
+	} else
+		ev->event = NULL;
+
+	while (feed->ring_count > 0 &&
+	    (feed->ring_count == feed->ring_cap ||
+		feed->ring_bytes + ev->data_len > feed->ring_max_bytes))
+		feed_ring_evict(feed);
+	feed->ring[(feed->ring_head + feed->ring_count) % feed->ring_cap] = ev;
+	feed->ring_count++;
+	feed->ring_bytes += ev->data_len;
+	feed_wake_channel(feed, ch);
+	return 0;
+}
+
+/* Calls ready for every queued cursor; a callback may free its cursor. */
+static void
+feed_run_ready(struct feed *feed)
+{
+	struct feed_cursor *cursor;
+
+	while ((cursor = TAILQ_FIRST(&feed->ready)) != NULL) {
+		TAILQ_REMOVE(&feed->ready, cursor, ready_entry);
+		cursor->queued = 0;
+		cursor->ready(cursor, cursor->arg);
+	}
+}
+
+/* Closes the store connection after an error; the next check reopens it. */
+static void
+feed_store_lost(struct feed *feed, const char *why)
+{
+	snprintf(feed->error, sizeof feed->error, "%s", why);
+	store_close(feed->store);
+	feed->store = NULL;
+	feed->have_version = 0;
+}
+
+/*
+ * Opens the store if it is not open.  Note that a database that comes back
+ * with a lower newest id than we saw was recreated: the ring is dropped and
+ * the generation bumped, so every cursor starts again from the beginning of
+ * the new log rather than waiting for ids it already passed (a new event is
+ * never silently withheld).
+ */
+static int
+feed_store_open(struct feed *feed)
+{
+	struct stat st;
+	int64_t     version, last;
+	int         rc;
+
+	if (feed->store != NULL)
+		return 0;
+	rc = store_open(feed->db_path, 0, 0, &feed->store, feed->error,
+	    sizeof feed->error);
+	if (rc != 0)
+		return rc;
+	if (stat(feed->db_path, &st) == 0) {
+		feed->store_dev = st.st_dev;
+		feed->store_ino = st.st_ino;
+	}
+	if ((rc = store_data_version(feed->store, &version)) != 0 ||
+	    (rc = store_last_id(feed->store, &last)) != 0) {
+		feed_store_lost(feed, store_errmsg(feed->store));
+		return rc;
+	}
+	feed->data_version = version;
+	feed->have_version = 1;
+	if (feed->generation == 0) {
+		feed->generation = 1;
+		feed->last_id = feed->floor_id = last;
+	} else if (last < feed->last_id) {
+		feed->last_id = 0;
+		feed_ring_clear(feed);
+		feed->generation++;
+		feed->more_pending = 1;
+	} else
+		feed->more_pending = 1; /* read what came while we were away */
+	feed->error[0] = '\0';
+	return 0;
+}
+
+/* Returns non-zero if the file at db_path is no longer the one open. */
+static int
+feed_store_replaced(struct feed *feed)
+{
+	struct stat st;
+
+	if (stat(feed->db_path, &st) != 0)
+		return 1;
+	return st.st_dev != feed->store_dev || st.st_ino != feed->store_ino;
+}
+
+/* Moves the cursors whose last pull failed to the ready queue. */
+static void
+feed_retry_failed(struct feed *feed)
+{
+	struct feed_cursor *cursor;
+	size_t              i;
+
+	while ((cursor = TAILQ_FIRST(&feed->retry)) != NULL) {
+		TAILQ_REMOVE(&feed->retry, cursor, retry_entry);
+		cursor->failed = 0;
+		if (cursor->waiting) {
+			for (i = 0; i < cursor->nchannels; i++)
+				LIST_REMOVE(&cursor->links[i], entry);
+			cursor->waiting = 0;
+		}
+		if (!cursor->queued) {
+			cursor->queued = 1;
+			TAILQ_INSERT_TAIL(&feed->ready, cursor, ready_entry);
+		}
+	}
+}
+
+/* Checks for new events without waking anybody; returns the count or < 0. */
+static int
+feed_check_store(struct feed *feed)
+{
+	int64_t version;
+	int      rc;
+
+	if (feed->store != NULL && feed_store_replaced(feed))
+		feed_store_lost(feed, "database file was replaced or removed");
+	if ((rc = feed_store_open(feed)) != 0)
+		return rc;
+	feed->stats.polls++;
+	if ((rc = store_data_version(feed->store, &version)) != 0) {
+		feed_store_lost(feed, store_errmsg(feed->store));
+		return rc;
+	}
+	if (version == feed->data_version && !feed->more_pending)
+		return 0;
+	feed->data_version = version;
+	feed->more_pending = 0;
+	feed->stats.feed_queries++;
+	rc = store_read_after(feed->store, feed->last_id, NULL, 0, FEED_CHUNK,
+	    feed_ring_push, feed);
+	if (rc < 0) {
+		if (rc != STORE_BUSY)
+			feed_store_lost(feed, store_errmsg(feed->store));
+		feed->more_pending = 1;
+		return rc;
+	}
+	if (rc == FEED_CHUNK) {
+		/* More are waiting: read them on the next iteration. */
+		feed->more_pending = 1;
+		loop_timer_start(feed->loop, &feed->more_timer, 0);
+	}
+	return rc;
+}
+
+/* Wakes the cursors of a restarted log. */
+static void
+feed_wake_all(struct feed *feed)
+{
+	size_t i;
+
+	for (i = 0; i < feed->channel_buckets; i++) {
+		struct feed_channel *ch;
+
+		for (ch = feed->channels[i]; ch != NULL; ch = ch->hash_next)
+			feed_wake_channel(feed, ch);
+	}
+}
+
+/* Checks for new events now and makes their cursors ready. */
+int
+feed_check(struct feed *feed)
+{
+	uint64_t generation = feed->generation;
+	int      rc;
+
+	rc = feed_check_store(feed);
+	if (generation != 0 && generation != feed->generation)
+		feed_wake_all(feed);
+	if (rc >= 0)
+		feed_retry_failed(feed);
+	feed_run_ready(feed);
+	return rc;
+}
+
+/* The fallback poll: checks every poll_ms whatever inotify says. */
+static void
+feed_poll_timer(struct loop_timer *timer)
+{
+	struct feed *feed = timer->arg;
+
+	loop_timer_start(feed->loop, &feed->poll_timer, (uint64_t)feed->poll_ms);
+	feed_check(feed);
+}
+
+/* Continues a SELECT that stopped at FEED_CHUNK rows. */
+static void
+feed_more_timer(struct loop_timer *timer)
+{
+	feed_check(timer->arg);
+}
+
+/* Re-checks shortly after a wake that found nothing (see feed_recheck_ms). */
+static void
+feed_recheck_timer(struct loop_timer *timer)
+{
+	struct feed *feed = timer->arg;
+
+	if (feed_check(feed) == 0 && ++feed->recheck_step < FEED_RECHECKS)
+		loop_timer_start(feed->loop, &feed->recheck_timer,
+		    (uint64_t)feed_recheck_ms[feed->recheck_step]);
+}
+
+/* Returns non-zero if an inotify event names the database or its journals. */
+static int
+feed_inotify_relevant(const struct feed *feed, const struct inotify_event *ie)
+{
+	const char *name = ie->name;
+
+	if (ie->len == 0 || strncmp(name, feed->db_base, feed->db_base_len) != 0)
+		return 0;
+	name += feed->db_base_len;
+	return *name == '\0' || strcmp(name, "-wal") == 0 ||
+	    strcmp(name, "-journal") == 0;
+}
+
+/* Drains inotify and, if the database was touched, checks it. */
+static void
+feed_inotify_read(struct loop_io *io, uint32_t events)
+{
+	struct feed *feed = io->arg;
+	char         buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t      n;
+	int          touched = 0;
+
+	(void)events;
+	while ((n = read(feed->inotify_fd, buf, sizeof buf)) > 0) {
+		char *p = buf;
+
+		while (p < buf + n) {
+			const struct inotify_event *ie = (const void *)p;
+
+			if (feed_inotify_relevant(feed, ie) ||
+			    (ie->mask & IN_Q_OVERFLOW))
+				touched = 1;
+			p += sizeof *ie + ie->len;
+		}
+	}
+	if (!touched)
+		return;
+	if (feed_check(feed) == 0) {
+		feed->recheck_step = 0;
+		loop_timer_start(feed->loop, &feed->recheck_timer,
+		    (uint64_t)feed_recheck_ms[0]);
+	}
+}
+
+/* Splits db_path into the directory to watch and the file's name. */
+static int
+feed_split_path(struct feed *feed)
+{
+	const char *slash = strrchr(feed->db_path, '/');
+
+	if (slash == NULL) {
+		feed->db_dir = strdup(".");
+		feed->db_base = strdup(feed->db_path);
+	} else {
+		feed->db_dir = slash == feed->db_path ?
+		    strdup("/") :
+		    strndup(feed->db_path, (size_t)(slash - feed->db_path));
+		feed->db_base = strdup(slash + 1);
+	}
+	if (feed->db_dir == NULL || feed->db_base == NULL)
+		return -1;
+	feed->db_base_len = strlen(feed->db_base);
+	return 0;
+}
+
+/* Creates the feed on loop and opens the store. */
+struct feed *
+feed_create(struct loop *loop, const struct feed_options *opts, char *errbuf,
+    size_t errlen)
+{
+	struct feed *feed;
+
+	if (opts == NULL || opts->db_path == NULL || *opts->db_path == '\0') {
+		snprintf(errbuf, errlen, "no database path");
+		return NULL;
+	}
+	feed = calloc(1, sizeof *feed);
+	if (feed == NULL)
+		goto nomem;
+	feed->loop = loop;
+	feed->inotify_fd = -1;
+	feed->poll_ms = opts->poll_ms > 0 ? opts->poll_ms : FEED_DEFAULT_POLL;
+	feed->catchup_rows =
+	    opts->catchup_rows > 0 ? opts->catchup_rows : FEED_DEFAULT_CATCHUP;
+	feed->ring_cap =
+	    opts->ring_events > 0 ? opts->ring_events : FEED_DEFAULT_EVENTS;
+	feed->ring_max_bytes =
+	    opts->ring_bytes > 0 ? opts->ring_bytes : FEED_DEFAULT_BYTES;
+	feed->channel_buckets = 64;
+	TAILQ_INIT(&feed->ready);
+	TAILQ_INIT(&feed->retry);
+	feed->db_path = strdup(opts->db_path);
+	feed->ring = calloc(feed->ring_cap, sizeof *feed->ring);
+	feed->channels = calloc(feed->channel_buckets, sizeof *feed->channels);
+	if (feed->db_path == NULL || feed->ring == NULL ||
+	    feed->channels == NULL || feed_split_path(feed) != 0)
+		goto nomem;
+
+	/* No inotify (or no watch) only costs latency: the poll remains. */
+	feed->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (feed->inotify_fd != -1 &&
+	    (inotify_add_watch(feed->inotify_fd, feed->db_dir,
+		 IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+		     IN_CLOSE_WRITE) == -1 ||
+		loop_io_start(loop, &feed->inotify_io, feed->inotify_fd,
+		    EPOLLIN, feed_inotify_read, feed) != 0)) {
+		close(feed->inotify_fd);
+		feed->inotify_fd = -1;
+	}
+	loop_timer_init(&feed->poll_timer, feed_poll_timer, feed);
+	loop_timer_init(&feed->recheck_timer, feed_recheck_timer, feed);
+	loop_timer_init(&feed->more_timer, feed_more_timer, feed);
+	loop_timer_start(loop, &feed->poll_timer, (uint64_t)feed->poll_ms);
+	feed_store_open(feed);
+	return feed;
+
+nomem:
+	snprintf(errbuf, errlen, "out of memory");
+	feed_free(feed);
+	return NULL;
+}
+
+/* Returns NULL while the store is usable, else why it is not. */
+const char *
+feed_store_error(const struct feed *feed)
+{
+	if (feed->store != NULL)
+		return NULL;
+	return feed->error[0] != '\0' ? feed->error : "store not open";
+}
+
+/* Returns the newest id the feed has seen. */
+int64_t
+feed_last_id(const struct feed *feed)
+{
+	return feed->last_id;
+}
+
+/* Returns the feed's store connection, or NULL while it is unavailable. */
+struct store *
+feed_store(struct feed *feed)
+{
+	if (feed->store == NULL)
+		feed_store_open(feed);
+	return feed->store;
+}
+
+/* Fills *stats. */
+void
+feed_get_stats(const struct feed *feed, struct feed_stats *stats)
+{
+	*stats = feed->stats;
+	stats->ring_count = feed->ring_count;
+	stats->cursors = feed->cursors;
+	stats->statements = feed->store ? store_statements(feed->store) : 0;
+}
+
+/* Creates a cursor after id `after` on the given channels. */
+struct feed_cursor *
+feed_cursor_create(struct feed *feed, const char *const *channels,
+    size_t nchannels, int64_t after, feed_ready_fn ready, void *arg)
+{
+	struct feed_cursor *cursor;
+	size_t              i, j;
+
+	if (nchannels == 0 || nchannels > FEED_MAX_CHANNELS || ready == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (i = 0; i < nchannels; i++) {
+		if (!store_channel_valid(channels[i], strlen(channels[i]))) {
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	cursor = calloc(1, sizeof *cursor + nchannels * sizeof cursor->links[0]);
+	if (cursor == NULL)
+		return NULL;
+	cursor->feed = feed;
+	cursor->position = after < 0 ? 0 : after;
+	cursor->generation = feed->generation;
+	cursor->ready = ready;
+	cursor->arg = arg;
+	for (i = 0; i < nchannels; i++) {
+		struct feed_channel *ch;
+
+		ch = feed_channel_get(feed, channels[i], strlen(channels[i]));
+		if (ch == NULL) {
+			for (j = 0; j < cursor->nchannels; j++)
+				feed_channel_put(feed, cursor->links[j].channel);
+			free(cursor);
+			errno = ENOMEM;
+			return NULL;
+		}
+		/* The same channel twice would be linked twice: skip it. */
+		for (j = 0; j < cursor->nchannels; j++)
+			if (cursor->links[j].channel == ch)
+				break;
+		if (j < cursor->nchannels) {
+			feed_channel_put(feed, ch);
+			continue;
+		}
+		cursor->links[cursor->nchannels].cursor = cursor;
+		cursor->links[cursor->nchannels].channel = ch;
+		cursor->names[cursor->nchannels] = ch->name;
+		cursor->nchannels++;
+	}
+	feed->cursors++;
+	return cursor;
+}
+
+/* Puts the cursor on its channels' wait lists. */
+static void
+feed_cursor_wait(struct feed_cursor *cursor)
+{
+	size_t i;
+
+	if (cursor->waiting)
+		return;
+	for (i = 0; i < cursor->nchannels; i++)
+		LIST_INSERT_HEAD(&cursor->links[i].channel->waiters,
+		    &cursor->links[i], entry);
+	cursor->waiting = 1;
+}
+
+/* Takes the cursor off its channels' wait lists. */
+static void
+feed_cursor_unwait(struct feed_cursor *cursor)
+{
+	size_t i;
+
+	if (!cursor->waiting)
+		return;
+	for (i = 0; i < cursor->nchannels; i++)
+		LIST_REMOVE(&cursor->links[i], entry);
+	cursor->waiting = 0;
+}
+
+/* What one pull has done so far. */
+struct feed_pull {
+	struct feed_cursor *cursor;
+	store_event_fn      fn;
+	void               *arg;
+	size_t              max_bytes;
+	size_t              bytes;
+	int                 consumed;
+	int                 stopped; /* fn refused or the budget ran out */
+};
+
+/* Passes one event to the pull's fn; returns non-zero to stop. */
+static int
+feed_pull_one(const struct store_event *ev, void *arg)
+{
+	struct feed_pull *pull = arg;
+
+	if (pull->fn(ev, pull->arg) != 0) {
+		pull->stopped = 1;
+		return 1;
+	}
+	pull->cursor->position = ev->id;
+	pull->consumed++;
+	pull->bytes += ev->data_len;
+	if (pull->bytes >= pull->max_bytes) {
+		pull->stopped = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Reads one chunk from SQLite for a cursor behind the ring. */
+static int
+feed_pull_store(struct feed_cursor *cursor, struct feed_pull *pull)
+{
+	struct feed *feed = cursor->feed;
+	int          rc;
+
+	if (feed_store(feed) == NULL)
+		return STORE_ERROR;
+	feed->stats.catchup_queries++;
+	rc = store_read_after(feed->store, cursor->position, cursor->names,
+	    cursor->nchannels, feed->catchup_rows, feed_pull_one, pull);
+	if (rc < 0)
+		return rc;
+	/*
+	 * A chunk that ended short without being stopped has read everything
+	 * of these channels that is committed, which includes every event up
+	 * to the feed's floor: the cursor may continue in the ring.
+	 */
+	if (!pull->stopped && (size_t)rc < feed->catchup_rows &&
+	    cursor->position < feed->floor_id)
+		cursor->position = feed->floor_id;
+	return pull->consumed;
+}
+
+/* Scans the ring from the cursor's position. */
+static int
+feed_pull_ring(struct feed_cursor *cursor, struct feed_pull *pull)
+{
+	struct feed *feed = cursor->feed;
+	size_t       i, j;
+
+	for (i = feed_ring_search(feed, cursor->position);
+	    i < feed->ring_count; i++) {
+		const struct feed_event *ev = feed_ring_at(feed, i);
+		struct store_event       view;
+
+		for (j = 0; j < cursor->nchannels; j++)
+			if (cursor->links[j].channel == ev->channel)
+				break;
+		if (j == cursor->nchannels) {
+			cursor->position = ev->id;
+			continue;
+		}
+		view.id = ev->id;
+		view.channel = ev->channel->name;
+		view.event = ev->event;
+		view.data = ev->data;
+		view.data_len = ev->data_len;
+		view.created = ev->created;
+		if (feed_pull_one(&view, pull) != 0)
+			return pull->consumed;
+	}
+	if (cursor->position < feed->last_id)
+		cursor->position = feed->last_id;
+	return pull->consumed;
+}
+
+/* Passes the cursor's next events to fn. */
+int
+feed_cursor_pull(struct feed_cursor *cursor, size_t max_bytes,
+    store_event_fn fn, void *arg)
+{
+	struct feed     *feed = cursor->feed;
+	struct feed_pull pull = { cursor, fn, arg, max_bytes, 0, 0, 0 };
+	int              rc;
+
+	feed_cursor_unwait(cursor);
+	if (cursor->queued) {
+		TAILQ_REMOVE(&feed->ready, cursor, ready_entry);
+		cursor->queued = 0;
+	}
+	if (cursor->generation != feed->generation) {
+		/* The log restarted (or had not opened yet at creation). */
+		if (cursor->generation != 0)
+			cursor->position = 0;
+		cursor->generation = feed->generation;
+	}
+	if (cursor->position < feed->floor_id) {
+		rc = feed_pull_store(cursor, &pull);
+		if (rc < 0) {
+			if (!cursor->failed) {
+				cursor->failed = 1;
+				TAILQ_INSERT_TAIL(&feed->retry, cursor,
+				    retry_entry);
+			}
+			feed_cursor_wait(cursor);
+			return rc;
+		}
+		if (rc > 0 || cursor->position < feed->floor_id)
+			return rc;
+	}
+	rc = feed_pull_ring(cursor, &pull);
+	if (rc == 0 && !pull.stopped)
+		feed_cursor_wait(cursor);
+	return rc;
+}
+
+/* Returns the cursor's position: every event of its channels up to it is passed. */
+int64_t
+feed_cursor_last_id(const struct feed_cursor *cursor)
+{
+	return cursor->position;
+}
+
+/* Frees a cursor. */
+void
+feed_cursor_free(struct feed_cursor *cursor)
+{
+	struct feed *feed;
+	size_t       i;
+
+	if (cursor == NULL)
+		return;
+	feed = cursor->feed;
+	feed_cursor_unwait(cursor);
+	if (cursor->queued)
+		TAILQ_REMOVE(&feed->ready, cursor, ready_entry);
+	if (cursor->failed)
+		TAILQ_REMOVE(&feed->retry, cursor, retry_entry);
+	for (i = 0; i < cursor->nchannels; i++)
+		feed_channel_put(feed, cursor->links[i].channel);
+	feed->cursors--;
+	free(cursor);
+}
+
+/* Frees the feed. */
+void
+feed_free(struct feed *feed)
+{
+	size_t i;
+
+	if (feed == NULL)
+		return;
+	if (feed->loop != NULL) {
+		loop_timer_stop(feed->loop, &feed->poll_timer);
+		loop_timer_stop(feed->loop, &feed->recheck_timer);
+		loop_timer_stop(feed->loop, &feed->more_timer);
+		if (feed->inotify_fd != -1)
+			loop_io_stop(feed->loop, &feed->inotify_io);
+	}
+	if (feed->inotify_fd != -1)
+		close(feed->inotify_fd);
+	if (feed->ring != NULL)
+		while (feed->ring_count > 0)
+			feed_ring_evict(feed);
+	if (feed->channels != NULL) {
+		for (i = 0; i < feed->channel_buckets; i++) {
+			struct feed_channel *ch, *next;
+
+			for (ch = feed->channels[i]; ch != NULL; ch = next) {
+				next = ch->hash_next;
+				free(ch);
+			}
+		}
+	}
+	store_close(feed->store);
+	free(feed->channels);
+	free(feed->ring);
+	free(feed->db_path);
+	free(feed->db_dir);
+	free(feed->db_base);
+	free(feed);
+}

@@ -96,13 +96,19 @@ struct feed_cursor *feed_cursor_create(struct feed *feed,
  * without consuming that event.  Stops after about max_bytes of data (at
  * least one event) or one SQLite chunk.  Events are borrowed: valid during
  * fn only.  Returns the number of events consumed; 0 when the cursor has
- * caught up (it then waits, and ready will be called); or a negative store
- * error (the cursor then waits and is made ready after the next good poll).
+ * caught up (it then waits, and ready will be called), or when fn refused
+ * the first event (it does not wait then: pull again when you can); or a
+ * negative store error (the cursor then waits and is made ready after the
+ * next good poll).
  */
 int feed_cursor_pull(struct feed_cursor *cursor, size_t max_bytes,
     store_event_fn fn, void *arg);
 
-/* Returns the id of the last event the cursor passed on. */
+/*
+ * Returns the cursor's position: every event of its channels with an id up
+ * to it has been passed on (events of other channels are skipped over, so
+ * this may be past the last event fn saw).
+ */
 int64_t feed_cursor_last_id(const struct feed_cursor *cursor);
 
 /* Frees a cursor; NULL is ignored. */
