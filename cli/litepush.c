@@ -1,1 +1,913 @@
-/* placeholder */
+/* litepush.c: the command-line tool: init, publish, tail, prune, stats. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "feed.h"
+#include "loop.h"
+#include "sse.h"
+#include "store.h"
+
+/*
+ * Every command is a function that gets its own argv (argv[0] is the command
+ * name) and returns the exit status.  Usage errors exit 2 from wherever they
+ * are found; errors of the store or the system return 1.
+ */
+#define LITEPUSH_EXIT_OK 0
+#define LITEPUSH_EXIT_ERROR 1
+#define LITEPUSH_EXIT_USAGE 2
+
+/* The tool waits this long for a locked database before giving up. */
+#define LITEPUSH_BUSY_MS 5000
+
+/* The most channels one feed cursor can follow. */
+#define LITEPUSH_TAIL_CHANNELS 32
+
+/* About this many data bytes are written to standard output per batch. */
+#define LITEPUSH_TAIL_PULL_BYTES 65536
+
+/* The channel `tail` follows when none is given, as the SSE endpoint does. */
+#define LITEPUSH_DEFAULT_CHANNEL "default"
+
+/* Long options without a short form; values past any character. */
+enum {
+	LITEPUSH_OPTION_EVENT = 256,
+	LITEPUSH_OPTION_FROM,
+	LITEPUSH_OPTION_POLL_MS,
+	LITEPUSH_OPTION_KEEP_LAST,
+	LITEPUSH_OPTION_OLDER_THAN,
+};
+
+static const char litepush_help_text[] =
+    "Usage: litepush COMMAND [ARGUMENTS]\n"
+    "\n"
+    "Commands:\n"
+    "  init DB\n"
+    "      Create the database and its schema if missing (idempotent) and\n"
+    "      print \"DB: ready (N events)\".\n"
+    "  publish DB CHANNEL [--event NAME] [DATA | -]\n"
+    "      Append one event and print its id.  Without DATA, or with -, the\n"
+    "      data is all of standard input, byte for byte: a trailing newline\n"
+    "      is kept, not stripped.  Creates the database if missing.\n"
+    "  tail DB [CHANNEL...] [--from ID] [--poll-ms MS]\n"
+    "      Print events as they arrive, in text/event-stream form, until\n"
+    "      SIGINT or SIGTERM.  Follows the channel \"default\" when no\n"
+    "      CHANNEL is given (at most 32 channels).  Starts after the newest\n"
+    "      event, or with --from ID prints every event with an id above ID\n"
+    "      first.  --poll-ms sets the fallback poll of the change watcher.\n"
+    "  prune DB --keep-last N | --older-than DURATION\n"
+    "      Delete all but the newest N events, or the events created more\n"
+    "      than DURATION ago: a whole number with a unit s, m, h or d (30s,\n"
+    "      15m, 24h, 7d).  Prints \"deleted N events\".\n"
+    "  stats DB\n"
+    "      Print the number of events, the first and last id, the file size\n"
+    "      and the number of events of each channel, one per line.\n"
+    "  help\n"
+    "      Print this help.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     print this help and exit\n"
+    "  --version      print the version and exit\n"
+    "\n"
+    "Options may come before or after the other arguments; put -- before a\n"
+    "DATA or CHANNEL that starts with a dash.\n"
+    "\n"
+    "Exit status: 0 on success, 1 when the database refused the request or\n"
+    "failed, 2 on a usage error.\n";
+
+/* Prints a usage error for command (NULL for none) and exits 2. */
+static void litepush_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void
+litepush_usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("litepush: ", stderr);
+	if (command != NULL)
+		fprintf(stderr, "%s: ", command);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'litepush --help'.\n", stderr);
+	exit(LITEPUSH_EXIT_USAGE);
+}
+
+/* Prints "litepush: " and a one-line error; returns the error exit status. */
+static int litepush_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+litepush_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("litepush: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return LITEPUSH_EXIT_ERROR;
+}
+
+/*
+ * Parses a whole decimal number in 0..max into *valuep; returns 0 or -1.
+ * Note that strtoll alone would accept leading blanks, a sign and trailing
+ * junk, so the first character must be a digit and the last must end it.
+ */
+static int
+litepush_parse_number(const char *text, int64_t max, int64_t *valuep)
+{
+	char     *end;
+	long long value;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	if (errno != 0 || *end != '\0' || value > max)
+		return -1;
+	*valuep = value;
+	return 0;
+}
+
+/* Parses a duration such as 30s, 15m, 24h or 7d into ms; returns 0 or -1. */
+static int
+litepush_parse_duration(const char *text, int64_t *msp)
+{
+	char     *end;
+	long long value;
+	int64_t   unit_ms;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	if (errno != 0 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (end[0]) {
+	case 's':
+		unit_ms = 1000;
+		break;
+	case 'm':
+		unit_ms = 60 * 1000;
+		break;
+	case 'h':
+		unit_ms = 60 * 60 * 1000;
+		break;
+	case 'd':
+		unit_ms = 24 * 60 * 60 * 1000;
+		break;
+	default:
+		return -1;
+	}
+	if (value > INT64_MAX / unit_ms)
+		return -1;
+	*msp = value * unit_ms;
+	return 0;
+}
+
+/* A command's arguments once its options have been taken out. */
+struct litepush_args {
+	const char *command;
+	char      **positional;
+	int         count;
+};
+
+/* Called with each option of a command other than --help. */
+typedef void (*litepush_option_fn)(
+    const char *command, int option, const char *value, void *state);
+
+/*
+ * Splits a command's argv into options, passed to fn, and positional
+ * arguments, kept in order in args; exits on a usage error or --help.
+ * Note that the leading '-' of the option string makes getopt_long return
+ * positional arguments in place (as option 1), so options may come before
+ * or after them whatever POSIXLY_CORRECT says; "--" ends the options.
+ */
+static void
+litepush_parse(const char *command, int argc, char **argv,
+    const struct option *options, litepush_option_fn fn, void *state,
+    struct litepush_args *args)
+{
+	const char *arg;
+	int         option;
+
+	args->command = command;
+	args->count = 0;
+	args->positional = calloc((size_t)argc, sizeof *args->positional);
+	if (args->positional == NULL) {
+		litepush_error("out of memory");
+		exit(LITEPUSH_EXIT_ERROR);
+	}
+
+	opterr = 0;
+	optind = 1;
+	while ((option = getopt_long(argc, argv, "-:h", options, NULL)) != -1) {
+		arg = argv[optind - 1];
+		switch (option) {
+		case 1:
+			args->positional[args->count++] = optarg;
+			break;
+		case 'h':
+			fputs(litepush_help_text, stdout);
+			exit(LITEPUSH_EXIT_OK);
+		case ':':
+			litepush_usage_error(
+			    command, "option '%s' needs a value", arg);
+		case '?':
+			if (strncmp(arg, "--", 2) != 0)
+				litepush_usage_error(
+				    command, "unknown option '-%c'", optopt);
+			if (optopt != 0)
+				litepush_usage_error(
+				    command, "option '%s' takes no value", arg);
+			litepush_usage_error(
+			    command, "unknown option '%s'", arg);
+		default:
+			if (fn != NULL)
+				fn(command, option, optarg, state);
+			break;
+		}
+	}
+	while (optind < argc)
+		args->positional[args->count++] = argv[optind++];
+}
+
+/* Exits with a usage error unless args has min..max positional arguments. */
+static void
+litepush_expect(const struct litepush_args *args, int min, int max,
+    const char *const *names)
+{
+	if (args->count < min)
+		litepush_usage_error(
+		    args->command, "missing %s", names[args->count]);
+	if (args->count > max)
+		litepush_usage_error(args->command, "unexpected argument '%s'",
+		    args->positional[max]);
+	if (args->positional[0][0] == '\0')
+		litepush_usage_error(args->command, "empty DB path");
+}
+
+/* The options of a command that has none but --help. */
+static const struct option litepush_no_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/*
+ * Opens the store at path; prints the reason and returns -1 on failure.
+ * Note that the store's reason may name the path already; it is not named
+ * twice.
+ */
+static int
+litepush_open(const char *path, int flags, struct store **storep)
+{
+	char   errbuf[512];
+	size_t len = strlen(path);
+
+	errbuf[0] = '\0';
+	if (store_open(path, flags, LITEPUSH_BUSY_MS, storep, errbuf,
+	        sizeof errbuf) == 0)
+		return 0;
+	if (errbuf[0] == '\0')
+		litepush_error("%s: cannot open the store", path);
+	else if (strncmp(errbuf, path, len) == 0 && errbuf[len] == ':')
+		litepush_error("%s", errbuf);
+	else
+		litepush_error("%s: %s", path, errbuf);
+	return -1;
+}
+
+/* `litepush init DB`: creates the database and schema, idempotently. */
+static int
+litepush_init(int argc, char **argv)
+{
+	static const char *const names[] = {"DB"};
+	struct litepush_args     args;
+	struct store            *store;
+	struct store_stats       stats;
+	const char              *path;
+	int                      status = LITEPUSH_EXIT_OK;
+
+	litepush_parse(
+	    "init", argc, argv, litepush_no_options, NULL, NULL, &args);
+	litepush_expect(&args, 1, 1, names);
+	path = args.positional[0];
+
+	if (litepush_open(path, STORE_OPEN_CREATE, &store) != 0) {
+		free(args.positional);
+		return LITEPUSH_EXIT_ERROR;
+	}
+	if (store_stats(store, &stats, NULL, NULL) < 0)
+		status = litepush_error("%s: %s", path, store_errmsg(store));
+	else
+		printf("%s: ready (%" PRId64 " events)\n", path, stats.events);
+	store_close(store);
+	free(args.positional);
+	return status;
+}
+
+/* Reads all of fd into a new buffer (*datap, freed by the caller). */
+static int
+litepush_read_all(int fd, char **datap, size_t *lenp)
+{
+	char   *data = NULL, *bigger;
+	size_t  len = 0, cap = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap == 0 ? 65536 : cap * 2;
+			if ((bigger = realloc(data, cap)) == NULL) {
+				free(data);
+				errno = ENOMEM;
+				return -1;
+			}
+			data = bigger;
+		}
+		n = read(fd, data + len, cap - len);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(data);
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	*datap = data;
+	*lenp = len;
+	return 0;
+}
+
+/* The options of `publish`. */
+struct litepush_publish {
+	const char *event;
+};
+
+/* Takes one option of `publish`. */
+static void
+litepush_publish_option(
+    const char *command, int option, const char *value, void *state)
+{
+	struct litepush_publish *publish = state;
+
+	(void)command;
+	if (option == LITEPUSH_OPTION_EVENT)
+		publish->event = value;
+}
+
+/*
+ * `litepush publish DB CHANNEL [--event NAME] [DATA | -]`: appends one event
+ * and prints its id.  The channel and event name are not checked here: the
+ * schema's CHECK constraints refuse a bad row, with SQLite's reason, exactly
+ * as they would for any other publisher.
+ */
+static int
+litepush_publish(int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"event", required_argument, NULL, LITEPUSH_OPTION_EVENT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const char *const names[] = {"DB", "CHANNEL", "DATA"};
+	struct litepush_publish  publish = {NULL};
+	struct litepush_args     args;
+	struct store            *store;
+	const char              *path, *channel;
+	char                    *input = NULL;
+	const char              *data;
+	size_t                   data_len;
+	int64_t                  id;
+	int                      status = LITEPUSH_EXIT_OK;
+
+	litepush_parse("publish", argc, argv, options, litepush_publish_option,
+	    &publish, &args);
+	litepush_expect(&args, 2, 3, names);
+	path = args.positional[0];
+	channel = args.positional[1];
+
+	/* Read standard input before opening, so no lock waits on a pipe. */
+	if (args.count == 2 || strcmp(args.positional[2], "-") == 0) {
+		if (litepush_read_all(STDIN_FILENO, &input, &data_len) != 0) {
+			status = litepush_error(
+			    "publish: standard input: %s", strerror(errno));
+			goto out;
+		}
+		data = input;
+	} else {
+		data = args.positional[2];
+		data_len = strlen(data);
+	}
+
+	if (litepush_open(path, STORE_OPEN_CREATE, &store) != 0) {
+		status = LITEPUSH_EXIT_ERROR;
+		goto out;
+	}
+	if (store_append(store, channel, publish.event, data, data_len, &id) !=
+	    0)
+		status = litepush_error("%s", store_errmsg(store));
+	else
+		printf("%" PRId64 "\n", id);
+	store_close(store);
+out:
+	free(input);
+	free(args.positional);
+	return status;
+}
+
+/* The state of `tail` while its loop runs. */
+struct litepush_tail {
+	struct loop        *loop;
+	struct feed        *feed;
+	struct feed_cursor *cursor;
+	struct loop_async   stop;
+	struct buf          out;
+	int                 nomem;  /* the encoder ran out of memory */
+	int                 status; /* exit status once the loop stops */
+};
+
+/* The async the signal handler sends; NULL outside the loop. */
+static struct loop_async *volatile litepush_tail_stop_async;
+
+/* Handles SIGINT and SIGTERM by waking the loop to stop it. */
+static void
+litepush_tail_signal(int sig)
+{
+	struct loop_async *async = litepush_tail_stop_async;
+	int                saved_errno = errno;
+
+	(void)sig;
+	if (async != NULL)
+		loop_async_send(async);
+	errno = saved_errno;
+}
+
+/* Stops the loop, on the loop thread, after a signal. */
+static void
+litepush_tail_stop(struct loop_async *async)
+{
+	struct litepush_tail *tail = async->arg;
+
+	loop_stop(tail->loop);
+}
+
+/* Installs handler for SIGINT and SIGTERM. */
+static void
+litepush_tail_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Encodes one event into the output buffer. */
+static int
+litepush_tail_event(const struct store_event *ev, void *arg)
+{
+	struct litepush_tail *tail = arg;
+
+	if (sse_encode_event(
+	        &tail->out, ev->id, ev->event, ev->data, ev->data_len) != 0) {
+		tail->nomem = 1;
+		return -1; /* not consumed */
+	}
+	return 0;
+}
+
+/*
+ * Writes the output buffer to standard output; returns 0 or -1.  Note that
+ * the write blocks: a slow reader of a terminal or pipe holds `tail` back,
+ * which is what a command-line tool should do.
+ */
+static int
+litepush_tail_flush(struct litepush_tail *tail)
+{
+	ssize_t n;
+
+	while (buf_pending_len(&tail->out) > 0) {
+		n = write(STDOUT_FILENO, buf_pending(&tail->out),
+		    buf_pending_len(&tail->out));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf_consume(&tail->out, (size_t)n);
+	}
+	return 0;
+}
+
+/* Returns why the feed's last read failed, in one line. */
+static const char *
+litepush_tail_reason(struct litepush_tail *tail)
+{
+	const char   *reason = feed_store_error(tail->feed);
+	struct store *store;
+
+	if (reason != NULL)
+		return reason;
+	if ((store = feed_store(tail->feed)) != NULL)
+		return store_errmsg(store);
+	return "the store is not available";
+}
+
+/* Ends the loop with an error status. */
+static void
+litepush_tail_fail(struct litepush_tail *tail)
+{
+	tail->status = LITEPUSH_EXIT_ERROR;
+	loop_stop(tail->loop);
+}
+
+/*
+ * Pulls and prints the cursor's events, one write per batch, until it has
+ * caught up.  A store error is reported and tail goes on: the feed makes the
+ * cursor ready again after its next good poll.
+ */
+static void
+litepush_tail_drain(struct litepush_tail *tail)
+{
+	int n;
+
+	for (;;) {
+		n = feed_cursor_pull(tail->cursor, LITEPUSH_TAIL_PULL_BYTES,
+		    litepush_tail_event, tail);
+		if (litepush_tail_flush(tail) != 0) {
+			litepush_error(
+			    "tail: standard output: %s", strerror(errno));
+			litepush_tail_fail(tail);
+			return;
+		}
+		if (tail->nomem) {
+			litepush_error("tail: out of memory");
+			litepush_tail_fail(tail);
+			return;
+		}
+		if (n == 0)
+			return;
+		if (n < 0) {
+			litepush_error("tail: %s", litepush_tail_reason(tail));
+			return;
+		}
+	}
+}
+
+/* Called by the feed when the cursor has new events. */
+static void
+litepush_tail_ready(struct feed_cursor *cursor, void *arg)
+{
+	(void)cursor;
+	litepush_tail_drain(arg);
+}
+
+/* The options of `tail`. */
+struct litepush_tail_options {
+	int64_t from;    /* -1 = start after the newest event */
+	int64_t poll_ms; /* 0 = the feed's default */
+};
+
+/* Takes one option of `tail`. */
+static void
+litepush_tail_option(
+    const char *command, int option, const char *value, void *state)
+{
+	struct litepush_tail_options *options = state;
+
+	switch (option) {
+	case LITEPUSH_OPTION_FROM:
+		if (litepush_parse_number(value, INT64_MAX, &options->from) !=
+		    0)
+			litepush_usage_error(
+			    command, "bad --from ID '%s'", value);
+		break;
+	case LITEPUSH_OPTION_POLL_MS:
+		if (litepush_parse_number(
+		        value, 24 * 60 * 60 * 1000, &options->poll_ms) != 0 ||
+		    options->poll_ms == 0)
+			litepush_usage_error(command,
+			    "bad --poll-ms MS '%s' (1..86400000)", value);
+		break;
+	}
+}
+
+/*
+ * `litepush tail DB [CHANNEL...] [--from ID] [--poll-ms MS]`: prints the
+ * events of the channels as they arrive, through the same feed and cursor
+ * the daemons use, until SIGINT or SIGTERM; then exits 0.
+ */
+static int
+litepush_tail(int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"from", required_argument, NULL, LITEPUSH_OPTION_FROM},
+	    {"poll-ms", required_argument, NULL, LITEPUSH_OPTION_POLL_MS},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const char *const names[] = {"DB"};
+	static const char *const default_channel[] = {LITEPUSH_DEFAULT_CHANNEL};
+	struct litepush_tail_options tail_options = {-1, 0};
+	struct litepush_tail         tail;
+	struct litepush_args         args;
+	struct feed_options          feed_options;
+	const char *const           *channels;
+	struct store                *store;
+	const char                  *path;
+	char                         errbuf[512];
+	size_t                       nchannels;
+	int64_t                      after;
+
+	litepush_parse("tail", argc, argv, options, litepush_tail_option,
+	    &tail_options, &args);
+	litepush_expect(&args, 1, 1 + LITEPUSH_TAIL_CHANNELS, names);
+	path = args.positional[0];
+	if (args.count == 1) {
+		channels = default_channel;
+		nchannels = 1;
+	} else {
+		channels = (const char *const *)args.positional + 1;
+		nchannels = (size_t)args.count - 1;
+	}
+	for (size_t i = 0; i < nchannels; i++) {
+		if (!store_channel_valid(channels[i], strlen(channels[i])))
+			litepush_usage_error(
+			    "tail", "bad channel '%s'", channels[i]);
+	}
+
+	/*
+	 * Open the store once here, waiting out a lock, so that a missing or
+	 * foreign database is an error at once (the feed would wait for it to
+	 * appear) and the start is the newest id as the command runs.  A feed
+	 * that fails to open it a moment later retries on its own; the first
+	 * pull then reports why.
+	 */
+	if (litepush_open(path, 0, &store) != 0) {
+		free(args.positional);
+		return LITEPUSH_EXIT_ERROR;
+	}
+	after = tail_options.from;
+	if (after < 0 && store_last_id(store, &after) != 0) {
+		litepush_error("%s: %s", path, store_errmsg(store));
+		store_close(store);
+		free(args.positional);
+		return LITEPUSH_EXIT_ERROR;
+	}
+	store_close(store);
+
+	memset(&tail, 0, sizeof tail);
+	tail.status = LITEPUSH_EXIT_OK;
+	if ((tail.loop = loop_create()) == NULL) {
+		litepush_error(
+		    "tail: cannot create the event loop: %s", strerror(errno));
+		free(args.positional);
+		return LITEPUSH_EXIT_ERROR;
+	}
+	loop_async_init(tail.loop, &tail.stop, litepush_tail_stop, &tail);
+	litepush_tail_stop_async = &tail.stop;
+	litepush_tail_signals(litepush_tail_signal);
+
+	memset(&feed_options, 0, sizeof feed_options);
+	feed_options.db_path = path;
+	feed_options.poll_ms = (int)tail_options.poll_ms;
+	errbuf[0] = '\0';
+	tail.feed =
+	    feed_create(tail.loop, &feed_options, errbuf, sizeof errbuf);
+	if (tail.feed == NULL) {
+		tail.status = litepush_error("tail: %s",
+		    errbuf[0] != '\0' ? errbuf : "cannot create the feed");
+		goto out;
+	}
+	tail.cursor = feed_cursor_create(
+	    tail.feed, channels, nchannels, after, litepush_tail_ready, &tail);
+	if (tail.cursor == NULL) {
+		tail.status = litepush_error("tail: out of memory");
+		goto out;
+	}
+
+	litepush_tail_drain(&tail);
+	if (tail.status == LITEPUSH_EXIT_OK && loop_run(tail.loop) != 0)
+		tail.status = litepush_error(
+		    "tail: event loop failed: %s", strerror(errno));
+
+out:
+	litepush_tail_signals(SIG_DFL);
+	litepush_tail_stop_async = NULL;
+	feed_cursor_free(tail.cursor);
+	feed_free(tail.feed);
+	loop_free(tail.loop);
+	buf_free(&tail.out);
+	free(args.positional);
+	return tail.status;
+}
+
+/* The options of `prune`: exactly one of them is given. */
+struct litepush_prune {
+	int64_t keep_last;  /* -1 when not given */
+	int64_t older_than; /* ms; -1 when not given */
+};
+
+/* Takes one option of `prune`. */
+static void
+litepush_prune_option(
+    const char *command, int option, const char *value, void *state)
+{
+	struct litepush_prune *prune = state;
+
+	switch (option) {
+	case LITEPUSH_OPTION_KEEP_LAST:
+		if (litepush_parse_number(
+		        value, INT64_MAX, &prune->keep_last) != 0)
+			litepush_usage_error(
+			    command, "bad --keep-last N '%s'", value);
+		break;
+	case LITEPUSH_OPTION_OLDER_THAN:
+		if (litepush_parse_duration(value, &prune->older_than) != 0)
+			litepush_usage_error(command,
+			    "bad --older-than '%s' (30s, 15m, 24h, 7d)", value);
+		break;
+	}
+}
+
+/* Returns the wall clock in unix ms. */
+static int64_t
+litepush_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* `litepush prune DB (--keep-last N | --older-than DURATION)`. */
+static int
+litepush_prune(int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"keep-last", required_argument, NULL, LITEPUSH_OPTION_KEEP_LAST},
+	    {"older-than", required_argument, NULL, LITEPUSH_OPTION_OLDER_THAN},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const char *const names[] = {"DB"};
+	struct litepush_prune    prune = {-1, -1};
+	struct litepush_args     args;
+	struct store            *store;
+	const char              *path;
+	int64_t                  deleted;
+	int                      error, status = LITEPUSH_EXIT_OK;
+
+	litepush_parse(
+	    "prune", argc, argv, options, litepush_prune_option, &prune, &args);
+	litepush_expect(&args, 1, 1, names);
+	if (prune.keep_last < 0 && prune.older_than < 0)
+		litepush_usage_error(
+		    "prune", "need --keep-last or --older-than");
+	if (prune.keep_last >= 0 && prune.older_than >= 0)
+		litepush_usage_error(
+		    "prune", "--keep-last and --older-than exclude each other");
+	path = args.positional[0];
+
+	if (litepush_open(path, 0, &store) != 0) {
+		free(args.positional);
+		return LITEPUSH_EXIT_ERROR;
+	}
+	if (prune.keep_last >= 0)
+		error = store_prune_keep_last(store, prune.keep_last, &deleted);
+	else {
+		error = store_prune_before(
+		    store, litepush_now_ms() - prune.older_than, &deleted);
+	}
+	if (error < 0)
+		status = litepush_error("%s: %s", path, store_errmsg(store));
+	else
+		printf("deleted %" PRId64 " events\n", deleted);
+	store_close(store);
+	free(args.positional);
+	return status;
+}
+
+/* Adds one "channel NAME: N" line to the buffer in arg. */
+static int
+litepush_stats_channel(const char *channel, int64_t count, void *arg)
+{
+	return buf_printf(arg, "channel %s: %" PRId64 "\n", channel, count);
+}
+
+/*
+ * `litepush stats DB`: prints the totals, then one line per channel.  The
+ * channel lines are gathered first, as store_stats() reports them before the
+ * totals are known.
+ */
+static int
+litepush_stats(int argc, char **argv)
+{
+	static const char *const names[] = {"DB"};
+	struct litepush_args     args;
+	struct store            *store;
+	struct store_stats       stats;
+	struct buf               channels;
+	const char              *path;
+	int                      status = LITEPUSH_EXIT_OK;
+
+	litepush_parse(
+	    "stats", argc, argv, litepush_no_options, NULL, NULL, &args);
+	litepush_expect(&args, 1, 1, names);
+	path = args.positional[0];
+
+	if (litepush_open(path, STORE_OPEN_READONLY, &store) != 0) {
+		free(args.positional);
+		return LITEPUSH_EXIT_ERROR;
+	}
+	memset(&channels, 0, sizeof channels);
+	if (store_stats(store, &stats, litepush_stats_channel, &channels) < 0)
+		status = litepush_error("%s: %s", path, store_errmsg(store));
+	else {
+		printf("events: %" PRId64 "\n", stats.events);
+		printf("first id: %" PRId64 "\n", stats.first_id);
+		printf("last id: %" PRId64 "\n", stats.last_id);
+		if (stats.file_size < 0)
+			printf("file size: unknown\n");
+		else
+			printf(
+			    "file size: %" PRId64 " bytes\n", stats.file_size);
+		fwrite(buf_pending(&channels), 1, buf_pending_len(&channels),
+		    stdout);
+	}
+	buf_free(&channels);
+	store_close(store);
+	free(args.positional);
+	return status;
+}
+
+/* The commands, by name. */
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} litepush_commands[] = {
+    {"init", litepush_init},
+    {"publish", litepush_publish},
+    {"tail", litepush_tail},
+    {"prune", litepush_prune},
+    {"stats", litepush_stats},
+};
+
+/* Runs the command named by argv[1]. */
+int
+main(int argc, char **argv)
+{
+	const char *name;
+	size_t      i;
+	int         status;
+
+	if (argc < 2)
+		litepush_usage_error(NULL, "missing COMMAND");
+	name = argv[1];
+	if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 ||
+	    strcmp(name, "-h") == 0) {
+		fputs(litepush_help_text, stdout);
+		return LITEPUSH_EXIT_OK;
+	}
+	if (strcmp(name, "--version") == 0) {
+		printf("litepush %s\n", PACKAGE_VERSION);
+		return LITEPUSH_EXIT_OK;
+	}
+	if (name[0] == '-')
+		litepush_usage_error(NULL, "unknown option '%s'", name);
+
+	for (i = 0; i < sizeof litepush_commands / sizeof *litepush_commands;
+	     i++) {
+		if (strcmp(name, litepush_commands[i].name) == 0)
+			break;
+	}
+	if (i == sizeof litepush_commands / sizeof *litepush_commands)
+		litepush_usage_error(NULL, "unknown command '%s'", name);
+	status = litepush_commands[i].fn(argc - 1, argv + 1);
+
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		litepush_error("standard output: %s", strerror(errno));
+		return LITEPUSH_EXIT_ERROR;
+	}
+	return status;
+}

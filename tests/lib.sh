@@ -1,0 +1,189 @@
+# lib.sh: helpers the shell integration tests share; sourced by tests/*.sh.
+#
+# A test script sources this file, runs its checks with ok/fail/expect_*,
+# and ends with `finish`.  It gets:
+#
+#   $top_srcdir, $top_builddir  from the environment (make check sets both),
+#                               else the parent of the script's directory
+#   $test_tmpdir                a fresh directory, removed on exit
+#   track_pid PID               kill (by PID) and reap PID on exit
+#   untrack_pid PID             forget PID once the test has reaped it
+#   ok DESC / fail DESC [EXPECTED GOT]
+#   expect_eq DESC EXPECTED GOT
+#   expect_contains DESC NEEDLE HAYSTACK
+#   expect_not_contains DESC NEEDLE HAYSTACK
+#   run COMMAND...              sets $run_status, $run_out, $run_err
+#   wait_for DESC TIMEOUT_SECONDS COMMAND...
+#   free_port                   prints a free TCP port on 127.0.0.1
+#   require_command NAME...     skips the script (exit 77) without them
+#   finish                      prints the counts, exits 1 on any failure
+#
+# Note that Python, where a test needs it, is /usr/bin/python3: the python3
+# first on PATH may be another build.
+
+lib_script_dir=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$(dirname "$lib_script_dir")}"
+: "${top_builddir:=$(dirname "$lib_script_dir")}"
+export top_srcdir top_builddir
+
+PYTHON=/usr/bin/python3
+
+lib_passed=0
+lib_failed=0
+lib_pids=
+
+# Kills the tracked processes and removes the temporary directory.
+lib_cleanup()
+{
+	for lib_pid in $lib_pids; do
+		kill "$lib_pid" 2>/dev/null
+		wait "$lib_pid" 2>/dev/null
+	done
+	lib_pids=
+	if [ -n "${test_tmpdir:-}" ]; then
+		rm -rf "$test_tmpdir"
+	fi
+}
+trap lib_cleanup EXIT
+# Note that sh runs the EXIT trap after a signal only if the signal is caught.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+test_tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/litepush-test.XXXXXX") || {
+	echo "cannot create a temporary directory" >&2
+	exit 99
+}
+
+# Registers a background process to be killed and reaped on exit.
+track_pid()
+{
+	lib_pids="$lib_pids $1"
+}
+
+# Forgets a process the test has reaped itself, so its PID is never killed.
+untrack_pid()
+{
+	lib_keep=
+	for lib_pid in $lib_pids; do
+		[ "$lib_pid" = "$1" ] || lib_keep="$lib_keep $lib_pid"
+	done
+	lib_pids=$lib_keep
+}
+
+# Reports a passed check.
+ok()
+{
+	lib_passed=$((lib_passed + 1))
+	printf 'ok - %s\n' "$1"
+}
+
+# Reports a failed check, with what was expected and what came.
+fail()
+{
+	lib_failed=$((lib_failed + 1))
+	printf 'not ok - %s\n' "$1"
+	if [ $# -ge 3 ]; then
+		printf 'Expected: %s\n' "$2"
+		printf 'But got: %s\n' "$3"
+	fi
+}
+
+# Checks that GOT is exactly EXPECTED.
+expect_eq()
+{
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "$2" "$3"
+	fi
+}
+
+# Checks that HAYSTACK contains NEEDLE.
+expect_contains()
+{
+	case $3 in
+	*"$2"*)
+		ok "$1"
+		;;
+	*)
+		fail "$1" "something containing: $2" "$3"
+		;;
+	esac
+}
+
+# Checks that HAYSTACK does not contain NEEDLE.
+expect_not_contains()
+{
+	case $3 in
+	*"$2"*)
+		fail "$1" "nothing containing: $2" "$3"
+		;;
+	*)
+		ok "$1"
+		;;
+	esac
+}
+
+# Runs a command; sets $run_status, $run_out and $run_err (trailing
+# newlines removed, as by command substitution).
+# shellcheck disable=SC2034
+run()
+{
+	"$@" >"$test_tmpdir/.run.out" 2>"$test_tmpdir/.run.err"
+	run_status=$?
+	run_out=$(cat "$test_tmpdir/.run.out")
+	run_err=$(cat "$test_tmpdir/.run.err")
+}
+
+# Polls COMMAND every 0.05 s until it succeeds (ok) or TIMEOUT_SECONDS, a
+# whole number, pass (fail).  Returns the command's last status.
+wait_for()
+{
+	lib_desc=$1
+	lib_tries=$(($2 * 20))
+	shift 2
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			ok "$lib_desc"
+			return 0
+		fi
+		lib_tries=$((lib_tries - 1))
+		if [ "$lib_tries" -le 0 ]; then
+			fail "$lib_desc" "success of: $*" "still failing"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# Prints a TCP port that is free on 127.0.0.1 now.
+free_port()
+{
+	"$PYTHON" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# Skips the script (exit 77 for automake) when a command is missing.
+require_command()
+{
+	for lib_command in "$@"; do
+		if ! command -v "$lib_command" >/dev/null 2>&1; then
+			echo "skip: $lib_command not found"
+			exit 77
+		fi
+	done
+}
+
+# Prints the counts of this script and exits 1 if anything failed.
+finish()
+{
+	printf '%d passed, %d failed\n' "$lib_passed" "$lib_failed"
+	if [ "$lib_failed" -gt 0 ]; then
+		exit 1
+	fi
+	exit 0
+}

@@ -1,0 +1,35 @@
+#!/bin/sh
+# check.sh: builds litepush and runs every test (the README's test command).
+#
+# Two builds side by side: build/ with warnings as errors runs the whole
+# suite (unit and integration tests with the real servers), build-asan/ runs
+# the unit tests again under AddressSanitizer and UBSan.  The last lines are
+# each Check suite's summary and one "N passed, N failed" for the whole run.
+set -u
+cd "$(dirname "$0")"
+scripts/deps.sh test || exit 1
+./autogen.sh || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+
+# run_build DIR TARGET CONFIGURE-FLAGS...: configures and builds in DIR, runs TARGET.
+run_build() {
+	dir=$1 target=$2
+	shift 2
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
+	(cd "$dir" && ../configure -q "$@" && make -s -j"$jobs" &&
+		make -s -j"$jobs" "$target") || {
+		for log in $(grep -l -E '^:test-result: (FAIL|ERROR)' \
+		    "$dir"/tests/*.trs 2>/dev/null); do
+			echo "=== ${log%.trs}.log"
+			tail -n 60 "${log%.trs}.log"
+		done
+		return 1
+	}
+}
+
+run_build build check --enable-werror || status=1
+run_build build-asan check-unit --enable-werror --enable-sanitizers || status=1
+echo
+tests/summary.sh build build-asan || status=1
+exit $status
