@@ -40,6 +40,8 @@
 #define FEED_DEFAULT_EVENTS  4096
 #define FEED_DEFAULT_BYTES   (16u * 1024 * 1024)
 #define FEED_DEFAULT_CATCHUP 256
+/* Short: a WAL reader rarely waits, and the loop must not stall on a lock. */
+#define FEED_BUSY_MS         50
 
 /*
  * After an inotify wake that found no new commit, check again after these
@@ -399,7 +401,7 @@ feed_store_open(struct feed *feed)
 
 	if (feed->store != NULL)
 		return 0;
-	rc = store_open(feed->db_path, 0, 0, &feed->store, feed->error,
+	rc = store_open(feed->db_path, 0, FEED_BUSY_MS, &feed->store, feed->error,
 	    sizeof feed->error);
 	if (rc != 0)
 		return rc;

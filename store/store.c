@@ -1,1 +1,988 @@
-/* placeholder */
+/* store.c: the event log in SQLite: schema, open, append, read, prune. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/*
+ * One struct store is one SQLite connection with its prepared statements.
+ * It is not shared between threads.  Every statement runs in autocommit mode
+ * and is reset as soon as its last row is read, so no read transaction stays
+ * open between calls and WAL checkpoints are never held back by us.
+ */
+
+/* sqlite3_changes64() is 3.37+, but configure accepts 3.24. */
+#if SQLITE_VERSION_NUMBER < 3037000
+#define sqlite3_changes64 sqlite3_changes
+#endif
+
+#define STORE_ERRMSG_SIZE 512
+
+/* How long to sleep between retries that SQLite's busy handler cannot do. */
+#define STORE_RETRY_MS 5
+
+#ifndef nitems
+#define nitems(a) (sizeof(a) / sizeof(a)[0])
+#endif
+
+/*
+ * The schema.  The comments are kept by SQLite in sqlite_master, so a person
+ * running `.schema events` in the sqlite3 shell sees the rules.  The CHECKs
+ * are named so that a refused INSERT says which rule it broke ("CHECK
+ * constraint failed: channel_valid").  Note that length() stops at a NUL
+ * byte and GLOB does too, hence the instr(..., char(0)) tests.
+ */
+static const char store_schema_table[] =
+    "CREATE TABLE IF NOT EXISTS events (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused\n"
+    "  -- channel: 1..64 of [A-Za-z0-9_.:-]\n"
+    "  channel TEXT NOT NULL DEFAULT 'default'\n"
+    "    CONSTRAINT channel_valid CHECK (typeof(channel) = 'text'\n"
+    "      AND length(channel) BETWEEN 1 AND 64\n"
+    "      AND channel NOT GLOB '*[^A-Za-z0-9_.:-]*'\n"
+    "      AND instr(channel, char(0)) = 0),\n"
+    "  -- event: the SSE event name, NULL for a message;\n"
+    "  -- 1..64 bytes without CR, LF or NUL\n"
+    "  event TEXT\n"
+    "    CONSTRAINT event_valid CHECK (event IS NULL OR (\n"
+    "      typeof(event) = 'text'\n"
+    "      AND length(CAST(event AS BLOB)) BETWEEN 1 AND 64\n"
+    "      AND instr(event, char(10)) = 0 AND instr(event, char(13)) = 0\n"
+    "      AND instr(event, char(0)) = 0)),\n"
+    "  -- data: any text, newlines allowed\n"
+    "  data TEXT NOT NULL DEFAULT ''\n"
+    "    CONSTRAINT data_is_text CHECK (typeof(data) = 'text'),\n"
+    "  -- created: unix time in ms\n"
+    "  created INTEGER NOT NULL\n"
+    "    DEFAULT (CAST(round((julianday('now') - 2440587.5) * 86400000)\n"
+    "      AS INTEGER))\n"
+    "    CONSTRAINT created_is_integer CHECK (typeof(created) = 'integer')\n"
+    ")";
+static const char store_schema_index[] =
+    "CREATE INDEX IF NOT EXISTS events_channel_id ON events(channel, id)";
+
+/* The columns an events table must have to be ours. */
+static const char *const store_columns[] = {
+    "id", "channel", "event", "data", "created"};
+
+/*
+ * The statements a store runs more than once, prepared on first use and kept
+ * until store_close().
+ *
+ * Channel filters bind the channels as one JSON array and test
+ * `channel IN (SELECT value FROM json_each(?))`, so one statement serves any
+ * number of channels.  SQLite then searches the (channel, id) index once per
+ * channel and, with a LIMIT, stops each search once the sorter holds enough
+ * rows; so a chunked catch-up costs O(channels * limit) rows per chunk, not a
+ * scan of the whole channel.  An IN list also makes duplicate channels
+ * harmless.
+ */
+enum store_sql {
+	STORE_SQL_APPEND,
+	STORE_SQL_READ_ALL,
+	STORE_SQL_READ_CHANNELS,
+	STORE_SQL_BACKLOG_ALL,
+	STORE_SQL_BACKLOG_CHANNELS,
+	STORE_SQL_LAST_ID,
+	STORE_SQL_DATA_VERSION,
+	STORE_SQL_PRUNE_KEEP_LAST,
+	STORE_SQL_PRUNE_BEFORE,
+	STORE_SQL_STATS,
+	STORE_SQL_STATS_CHANNELS,
+	STORE_SQL_BEGIN,
+	STORE_SQL_COMMIT,
+	STORE_SQL_COUNT
+};
+
+#define STORE_COLUMNS "id, channel, event, data, created"
+
+static const char *const store_sql_text[STORE_SQL_COUNT] = {
+    [STORE_SQL_APPEND] =
+        "INSERT INTO events (channel, event, data) VALUES (?1, ?2, ?3)",
+    [STORE_SQL_READ_ALL] = "SELECT " STORE_COLUMNS " FROM events"
+                           " WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [STORE_SQL_READ_CHANNELS] =
+        "SELECT " STORE_COLUMNS " FROM events"
+        " WHERE channel IN (SELECT value FROM json_each(?3)) AND id > ?1"
+        " ORDER BY id LIMIT ?2",
+    [STORE_SQL_BACKLOG_ALL] =
+        "SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?1",
+    [STORE_SQL_BACKLOG_CHANNELS] =
+        "SELECT id FROM events"
+        " WHERE channel IN (SELECT value FROM json_each(?2))"
+        " ORDER BY id DESC LIMIT 1 OFFSET ?1",
+    [STORE_SQL_LAST_ID] = "SELECT coalesce(max(id), 0) FROM events",
+    [STORE_SQL_DATA_VERSION] = "PRAGMA data_version",
+    [STORE_SQL_PRUNE_KEEP_LAST] =
+        "DELETE FROM events WHERE id <= "
+        "(SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+    /*
+     * A full scan: an index on created would cost every INSERT, and
+     * pruning is rare.
+     */
+    [STORE_SQL_PRUNE_BEFORE] = "DELETE FROM events WHERE created < ?1",
+    [STORE_SQL_STATS] =
+        "SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0)"
+        " FROM events",
+    [STORE_SQL_STATS_CHANNELS] = "SELECT channel, count(*) FROM events"
+                                 " GROUP BY channel ORDER BY channel",
+    [STORE_SQL_BEGIN] = "BEGIN",
+    [STORE_SQL_COMMIT] = "COMMIT",
+};
+
+struct store {
+	sqlite3      *db;
+	char         *path;
+	int           readonly;
+	int           busy_ms;
+	int           reading; /* inside store_read_after() */
+	uint64_t      statements;
+	sqlite3_stmt *stmts[STORE_SQL_COUNT];
+
+	char  *json; /* scratch buffer for channel filters */
+	size_t json_size;
+
+	char errmsg[STORE_ERRMSG_SIZE];
+};
+
+/* Sets the store's error message. */
+static void store_set_error(struct store *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+store_set_error(struct store *store, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(store->errmsg, sizeof store->errmsg, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Records the connection's last SQLite error and returns the STORE_ error
+ * for rc.  Note that it must be called before anything else touches the
+ * connection, or SQLite's message is gone.
+ */
+static int
+store_sqlite_error(struct store *store, int rc)
+{
+	const char *reason = sqlite3_errmsg(store->db);
+
+	if (reason == NULL || strcmp(reason, "not an error") == 0)
+		reason = sqlite3_errstr(rc);
+	store_set_error(store, "%s", reason);
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_BUSY;
+	case SQLITE_NOTADB:
+		return STORE_NOTDB;
+	case SQLITE_CONSTRAINT:
+		return STORE_CONSTRAINT;
+	case SQLITE_NOMEM:
+		return STORE_NOMEM;
+	default:
+		return STORE_ERROR;
+	}
+}
+
+/*
+ * Returns the cached statement for which, prepared on first use, and counts
+ * one statement run: every caller steps what it gets.  NULL on error.
+ */
+static sqlite3_stmt *
+store_statement(struct store *store, enum store_sql which)
+{
+	int rc;
+
+	if (store->stmts[which] == NULL) {
+		rc = sqlite3_prepare_v3(store->db, store_sql_text[which], -1,
+		    SQLITE_PREPARE_PERSISTENT, &store->stmts[which], NULL);
+		if (rc != SQLITE_OK) {
+			store_sqlite_error(store, rc);
+			return NULL;
+		}
+	}
+	store->statements++;
+	return store->stmts[which];
+}
+
+/* Steps stmt to its end and resets it; returns 0 or a STORE_ error. */
+static int
+store_run(struct store *store, sqlite3_stmt *stmt)
+{
+	int rc, error = 0;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		error = store_sqlite_error(store, rc);
+	sqlite3_reset(stmt);
+	return error;
+}
+
+/* Runs one cached statement that takes no parameters and returns no rows. */
+static int
+store_run_cached(struct store *store, enum store_sql which)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = store_statement(store, which)) == NULL)
+		return STORE_ERROR;
+	return store_run(store, stmt);
+}
+
+/*
+ * Runs a one-off statement and keeps the first column of its first row as
+ * text and/or integer (empty and 0 when there is no row).  For the few
+ * statements of store_open(), which are not worth caching.
+ */
+static int
+store_query(struct store *store, const char *sql, char *text, size_t len,
+    int64_t *valuep)
+{
+	sqlite3_stmt        *stmt;
+	const unsigned char *value;
+	int                  rc, error;
+
+	if (text != NULL && len > 0)
+		text[0] = '\0';
+	if (valuep != NULL)
+		*valuep = 0;
+	rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return store_sqlite_error(store, rc);
+	store->statements++;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		if (valuep != NULL)
+			*valuep = sqlite3_column_int64(stmt, 0);
+		value = sqlite3_column_text(stmt, 0);
+		if (text != NULL && len > 0 && value != NULL)
+			snprintf(text, len, "%s", (const char *)value);
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+			;
+	}
+	error = rc == SQLITE_DONE ? 0 : store_sqlite_error(store, rc);
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+/* Runs a one-off statement that returns nothing of interest. */
+static int
+store_exec(struct store *store, const char *sql)
+{
+	return store_query(store, sql, NULL, 0, NULL);
+}
+
+/*
+ * Checks that the events table, if there is one, is ours: a table with our
+ * columns and id as its INTEGER PRIMARY KEY.  Sets *existsp.
+ */
+static int
+store_schema_check_table(struct store *store, int *existsp)
+{
+	sqlite3_stmt *stmt;
+	const char   *name, *type;
+	char          kind[32];
+	unsigned int  found = 0;
+	int           id_is_key = 0, rc, error;
+	size_t        i;
+
+	*existsp = 0;
+	error = store_query(store,
+	    "SELECT type FROM sqlite_master"
+	    " WHERE name = 'events' COLLATE NOCASE",
+	    kind, sizeof kind, NULL);
+	if (error != 0)
+		return error;
+	if (kind[0] == '\0')
+		return 0;
+	if (strcmp(kind, "table") != 0) {
+		store_set_error(
+		    store, "events is a %s, not a litepush event log", kind);
+		return STORE_FOREIGN;
+	}
+
+	rc = sqlite3_prepare_v2(store->db,
+	    "SELECT name, type, pk FROM pragma_table_info('events')", -1, &stmt,
+	    NULL);
+	if (rc != SQLITE_OK)
+		return store_sqlite_error(store, rc);
+	store->statements++;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(stmt, 0);
+		type = (const char *)sqlite3_column_text(stmt, 1);
+		if (name == NULL)
+			continue;
+		for (i = 0; i < nitems(store_columns); i++) {
+			if (strcasecmp(name, store_columns[i]) == 0)
+				found |= 1U << i;
+		}
+		if (strcasecmp(name, "id") == 0 && type != NULL &&
+		    strcasecmp(type, "INTEGER") == 0 &&
+		    sqlite3_column_int(stmt, 2) == 1)
+			id_is_key = 1;
+	}
+	error = rc == SQLITE_DONE ? 0 : store_sqlite_error(store, rc);
+	sqlite3_finalize(stmt);
+	if (error != 0)
+		return error;
+
+	for (i = 0; i < nitems(store_columns); i++) {
+		if (~found & (1U << i)) {
+			store_set_error(store,
+			    "table events exists but is not a litepush event"
+			    " log (missing column %s)",
+			    store_columns[i]);
+			return STORE_FOREIGN;
+		}
+	}
+	if (!id_is_key) {
+		store_set_error(store,
+		    "table events exists but is not a litepush event log"
+		    " (id is not its INTEGER PRIMARY KEY)");
+		return STORE_FOREIGN;
+	}
+	*existsp = 1;
+	return 0;
+}
+
+/*
+ * Looks at what schema the database has.  Sets *completep when there is
+ * nothing to create; fails when the database is not ours or too new.  Only
+ * reads.
+ */
+static int
+store_schema_inspect(struct store *store, int *completep, int *has_tablep)
+{
+	const char *relation;
+	int64_t     version, has_index;
+	int         error;
+
+	*completep = *has_tablep = 0;
+	/* The first read: this is where a file that is not a database fails. */
+	error = store_query(store, "PRAGMA user_version", NULL, 0, &version);
+	if (error != 0)
+		return error;
+	if ((error = store_schema_check_table(store, has_tablep)) != 0)
+		return error;
+	if (version != 0 && version != STORE_SCHEMA_VERSION) {
+		/* user_version belongs to whoever owns the database. */
+		if (!*has_tablep) {
+			store_set_error(store,
+			    "not a litepush database (user_version is %lld"
+			    " and there is no events table)",
+			    (long long)version);
+			return STORE_FOREIGN;
+		}
+		relation = version > STORE_SCHEMA_VERSION ? "newer than"
+		                                          : "not one of";
+		store_set_error(store,
+		    "schema version %lld is %s this litepush's (%d)",
+		    (long long)version, relation, STORE_SCHEMA_VERSION);
+		return STORE_ERROR;
+	}
+	error = store_query(store,
+	    "SELECT count(*) FROM sqlite_master"
+	    " WHERE type = 'index' AND name = 'events_channel_id'",
+	    NULL, 0, &has_index);
+	if (error != 0)
+		return error;
+	*completep =
+	    version == STORE_SCHEMA_VERSION && *has_tablep && has_index;
+	return 0;
+}
+
+/*
+ * Switches the database to WAL, so that readers never block the writer.  The
+ * mode is stored in the file, so this writes only the first time.
+ */
+static int
+store_schema_wal(struct store *store)
+{
+	char mode[32];
+	int  waited_ms = 0, error;
+
+	for (;;) {
+		error = store_query(
+		    store, "PRAGMA journal_mode", mode, sizeof mode, NULL);
+		if (error == 0 && strcasecmp(mode, "wal") == 0)
+			return 0;
+		if (error == 0)
+			error = store_query(store, "PRAGMA journal_mode = WAL",
+			    mode, sizeof mode, NULL);
+		if (error != STORE_BUSY || waited_ms >= store->busy_ms)
+			break;
+		/*
+		 * Note that SQLite returns BUSY at once, without the busy
+		 * handler, when waiting could deadlock: two processes that
+		 * both read the new file and then both switch it.  Retry
+		 * while the busy timeout lasts; the winner's switch shows.
+		 */
+		usleep(STORE_RETRY_MS * 1000);
+		waited_ms += STORE_RETRY_MS;
+	}
+	if (error != 0)
+		return error;
+	/* An in-memory database has no WAL and needs none. */
+	if (strcasecmp(mode, "wal") != 0 && strcasecmp(mode, "memory") != 0) {
+		store_set_error(store,
+		    "cannot switch to WAL mode (journal mode stays %s)", mode);
+		return STORE_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * Ends a failed transaction unless SQLite already did.  The message of the
+ * error that caused it is kept.
+ */
+static void
+store_rollback(struct store *store)
+{
+	if (!sqlite3_get_autocommit(store->db)) {
+		store->statements++;
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+}
+
+/*
+ * Creates what is missing of the schema.  BEGIN IMMEDIATE takes the write
+ * lock first, so of several processes opening a new database at once one
+ * creates the schema and the others, waiting on the lock, then find it done.
+ */
+static int
+store_schema_create(struct store *store)
+{
+	char sql[64];
+	int  complete, has_table, error;
+
+	if ((error = store_exec(store, "BEGIN IMMEDIATE")) != 0)
+		return error;
+	/* Look again: another process may have created it meanwhile. */
+	if ((error = store_schema_inspect(store, &complete, &has_table)) != 0)
+		goto fail;
+	if (!complete) {
+		/* The version is 0 or ours here: inspect refused any other. */
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
+		    STORE_SCHEMA_VERSION);
+		if ((error = store_exec(store, store_schema_table)) != 0 ||
+		    (error = store_exec(store, store_schema_index)) != 0 ||
+		    (error = store_exec(store, sql)) != 0)
+			goto fail;
+	}
+	if ((error = store_exec(store, "COMMIT")) != 0)
+		goto fail;
+	return 0;
+
+fail:
+	store_rollback(store);
+	return error;
+}
+
+/* Checks the schema and creates what is missing unless read-only. */
+static int
+store_schema_open(struct store *store)
+{
+	int complete, has_table, error;
+
+	/* Look first, so a complete schema costs no write lock. */
+	if ((error = store_schema_inspect(store, &complete, &has_table)) != 0)
+		return error;
+	if (store->readonly) {
+		if (!has_table) {
+			store_set_error(store,
+			    "no events table (open the database once for"
+			    " writing to create it)");
+			return STORE_ERROR;
+		}
+		return 0;
+	}
+	/* After the checks, so a database that is not ours is left alone. */
+	if ((error = store_schema_wal(store)) != 0)
+		return error;
+	if (complete)
+		return 0;
+	return store_schema_create(store);
+}
+
+/* Opens the SQLite connection; on failure errmsg says why. */
+static int
+store_open_connection(struct store *store, int flags, int busy_ms)
+{
+	struct stat sb;
+	int         open_flags, rc, error, system_errno;
+
+	/*
+	 * Say plainly that the file is missing or is a directory, rather than
+	 * SQLite's "unable to open database file".
+	 */
+	if (strcmp(store->path, ":memory:") != 0) {
+		if (stat(store->path, &sb) == 0) {
+			if (S_ISDIR(sb.st_mode)) {
+				store_set_error(store, "is a directory");
+				return STORE_ERROR;
+			}
+		} else if (errno != ENOENT || store->readonly ||
+		           (~flags & STORE_OPEN_CREATE)) {
+			store_set_error(store, "%s", strerror(errno));
+			return STORE_ERROR;
+		}
+	}
+
+	if (store->readonly)
+		open_flags = SQLITE_OPEN_READONLY;
+	else if (flags & STORE_OPEN_CREATE)
+		open_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	else
+		open_flags = SQLITE_OPEN_READWRITE;
+	rc = sqlite3_open_v2(store->path, &store->db, open_flags, NULL);
+	if (rc != SQLITE_OK) {
+		if (store->db == NULL) {
+			store_set_error(store, "out of memory");
+			return STORE_NOMEM;
+		}
+		error = store_sqlite_error(store, rc);
+		if ((system_errno = sqlite3_system_errno(store->db)) != 0)
+			store_set_error(store, "%s", strerror(system_errno));
+		return error;
+	}
+	store->busy_ms = busy_ms > 0 ? busy_ms : 0;
+	sqlite3_busy_timeout(store->db, store->busy_ms);
+	return 0;
+}
+
+/* Opens the store and checks or creates its schema. */
+int
+store_open(const char *path, int flags, int busy_ms, struct store **storep,
+    char *errbuf, size_t errlen)
+{
+	struct store *store;
+	int           error;
+
+	*storep = NULL;
+	if (errbuf != NULL && errlen > 0)
+		errbuf[0] = '\0';
+	if (path == NULL || *path == '\0') {
+		if (errbuf != NULL && errlen > 0)
+			snprintf(errbuf, errlen, "no database path");
+		return STORE_ERROR;
+	}
+	if ((store = calloc(1, sizeof *store)) == NULL ||
+	    (store->path = strdup(path)) == NULL) {
+		free(store);
+		if (errbuf != NULL && errlen > 0)
+			snprintf(errbuf, errlen, "%s: out of memory", path);
+		return STORE_NOMEM;
+	}
+	store->readonly = (flags & STORE_OPEN_READONLY) != 0;
+
+	if ((error = store_open_connection(store, flags, busy_ms)) == 0)
+		error = store_schema_open(store);
+	if (error != 0) {
+		/* The reasons above do not name the file; this one does. */
+		if (errbuf != NULL && errlen > 0)
+			snprintf(errbuf, errlen, "%s: %s", path, store->errmsg);
+		store_close(store);
+		return error;
+	}
+	*storep = store;
+	return 0;
+}
+
+/* Returns the last error message. */
+const char *
+store_errmsg(const struct store *store)
+{
+	return store->errmsg;
+}
+
+/* Returns the path of the database. */
+const char *
+store_path(const struct store *store)
+{
+	return store->path;
+}
+
+/* Returns non-zero if c may appear in a channel name. */
+static int
+store_channel_char(unsigned char c)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c == '_' || c == '.' || c == ':' || c == '-';
+}
+
+/* Returns non-zero if name is a valid channel (the schema's CHECK in C). */
+int
+store_channel_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (name == NULL || len == 0 || len > STORE_CHANNEL_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!store_channel_char((unsigned char)name[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* Appends one event and returns its id. */
+int
+store_append(struct store *store, const char *channel, const char *event,
+    const char *data, size_t data_len, int64_t *idp)
+{
+	sqlite3_stmt *stmt;
+	int           rc, error;
+
+	if ((stmt = store_statement(store, STORE_SQL_APPEND)) == NULL)
+		return STORE_ERROR;
+	/* A NULL channel or event is bound as NULL: the schema judges it. */
+	if (channel != NULL)
+		sqlite3_bind_text(stmt, 1, channel, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 1);
+	if (event != NULL)
+		sqlite3_bind_text(stmt, 2, event, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 2);
+	/* As text with its length, so NUL bytes in data are kept. */
+	rc = sqlite3_bind_text64(stmt, 3, data != NULL ? data : "",
+	    data != NULL ? data_len : 0, SQLITE_STATIC, SQLITE_UTF8);
+	if (rc != SQLITE_OK) {
+		error = store_sqlite_error(store, rc);
+		sqlite3_reset(stmt);
+		return error;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE) {
+		error = store_sqlite_error(store, rc);
+		sqlite3_reset(stmt);
+		return error;
+	}
+	if (idp != NULL)
+		*idp = sqlite3_last_insert_rowid(store->db);
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+/*
+ * Writes the channels as a JSON array to the store's scratch buffer.  Names
+ * that are not valid channels are left out: no row can have them, and so no
+ * name ever needs JSON escaping.
+ */
+static const char *
+store_channels_json(
+    struct store *store, const char *const *channels, size_t nchannels)
+{
+	size_t need, used, len, i;
+	char  *json;
+
+	if (nchannels > (SIZE_MAX - 3) / (STORE_CHANNEL_MAX + 3)) {
+		store_set_error(store, "too many channels");
+		return NULL;
+	}
+	need = 3 + nchannels * (STORE_CHANNEL_MAX + 3);
+	if (need > store->json_size) {
+		if ((json = realloc(store->json, need)) == NULL) {
+			store_set_error(store, "out of memory");
+			return NULL;
+		}
+		store->json = json;
+		store->json_size = need;
+	}
+
+	json = store->json;
+	used = 0;
+	json[used++] = '[';
+	for (i = 0; i < nchannels; i++) {
+		if (channels[i] == NULL)
+			continue;
+		len = strlen(channels[i]);
+		if (!store_channel_valid(channels[i], len))
+			continue;
+		if (used > 1)
+			json[used++] = ',';
+		json[used++] = '"';
+		memcpy(json + used, channels[i], len);
+		used += len;
+		json[used++] = '"';
+	}
+	json[used++] = ']';
+	json[used] = '\0';
+	return json;
+}
+
+/* Calls fn for the events after an id, in id order. */
+int
+store_read_after(struct store *store, int64_t after,
+    const char *const *channels, size_t nchannels, size_t limit,
+    store_event_fn fn, void *arg)
+{
+	struct store_event ev;
+	sqlite3_stmt      *stmt;
+	const char        *json = NULL;
+	int64_t            max_rows;
+	int                rc, count = 0, error = 0;
+
+	/* The one statement is in use: a nested read would restart it. */
+	if (store->reading) {
+		store_set_error(
+		    store, "store_read_after called from its own callback");
+		return STORE_ERROR;
+	}
+	if (nchannels > 0 &&
+	    (json = store_channels_json(store, channels, nchannels)) == NULL)
+		return STORE_NOMEM;
+	stmt = store_statement(store,
+	    nchannels > 0 ? STORE_SQL_READ_CHANNELS : STORE_SQL_READ_ALL);
+	if (stmt == NULL)
+		return STORE_ERROR;
+	/* The count is an int, so at most INT_MAX rows; -1 is no limit. */
+	if (limit == 0)
+		max_rows = -1;
+	else
+		max_rows = limit > INT_MAX ? INT_MAX : (int64_t)limit;
+	sqlite3_bind_int64(stmt, 1, after);
+	sqlite3_bind_int64(stmt, 2, max_rows);
+	if (json != NULL)
+		sqlite3_bind_text(stmt, 3, json, -1, SQLITE_TRANSIENT);
+
+	store->reading = 1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		ev.id = sqlite3_column_int64(stmt, 0);
+		ev.channel = (const char *)sqlite3_column_text(stmt, 1);
+		if (ev.channel == NULL)
+			ev.channel = "";
+		if (sqlite3_column_type(stmt, 2) == SQLITE_NULL)
+			ev.event = NULL;
+		else
+			ev.event = (const char *)sqlite3_column_text(stmt, 2);
+		/*
+		 * Text rather than blob: the bytes are the same (NULs
+		 * included, the length is column_bytes), but an empty value
+		 * is "" and not NULL, and the view is NUL-terminated anyway.
+		 */
+		ev.data = (const char *)sqlite3_column_text(stmt, 3);
+		ev.data_len = (size_t)sqlite3_column_bytes(stmt, 3);
+		if (ev.data == NULL) {
+			ev.data = "";
+			ev.data_len = 0;
+		}
+		ev.created = sqlite3_column_int64(stmt, 4);
+		count++;
+		if ((fn != NULL && fn(&ev, arg) != 0) || count == INT_MAX)
+			break;
+	}
+	store->reading = 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		error = store_sqlite_error(store, rc);
+	/* Also on an early stop: this ends the read transaction. */
+	sqlite3_reset(stmt);
+	return error != 0 ? error : count;
+}
+
+/* Finds the id after which the last count events of the channels start. */
+int
+store_backlog_start(struct store *store, const char *const *channels,
+    size_t nchannels, size_t count, int64_t *afterp)
+{
+	sqlite3_stmt *stmt;
+	const char   *json = NULL;
+	int           rc, error = 0;
+
+	*afterp = 0;
+	/* No backlog: start after the newest event, whatever its channel. */
+	if (count == 0)
+		return store_last_id(store, afterp);
+	if (nchannels > 0 &&
+	    (json = store_channels_json(store, channels, nchannels)) == NULL)
+		return STORE_NOMEM;
+	stmt = store_statement(store,
+	    nchannels > 0 ? STORE_SQL_BACKLOG_CHANNELS : STORE_SQL_BACKLOG_ALL);
+	if (stmt == NULL)
+		return STORE_ERROR;
+	/* The (count+1)-th newest event: reading after it yields count. */
+	sqlite3_bind_int64(
+	    stmt, 1, count > INT64_MAX ? INT64_MAX : (int64_t)count);
+	if (json != NULL)
+		sqlite3_bind_text(stmt, 2, json, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*afterp = sqlite3_column_int64(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		error = store_sqlite_error(store, rc);
+	sqlite3_reset(stmt);
+	return error;
+}
+
+/* Runs a cached one-row query and writes its first column to *valuep. */
+static int
+store_query_cached(struct store *store, enum store_sql which, int64_t *valuep)
+{
+	sqlite3_stmt *stmt;
+	int           rc, error = 0;
+
+	*valuep = 0;
+	if ((stmt = store_statement(store, which)) == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*valuep = sqlite3_column_int64(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		error = store_sqlite_error(store, rc);
+	sqlite3_reset(stmt);
+	return error;
+}
+
+/* Writes the newest id to *idp. */
+int
+store_last_id(struct store *store, int64_t *idp)
+{
+	return store_query_cached(store, STORE_SQL_LAST_ID, idp);
+}
+
+/* Writes PRAGMA data_version to *versionp. */
+int
+store_data_version(struct store *store, int64_t *versionp)
+{
+	return store_query_cached(store, STORE_SQL_DATA_VERSION, versionp);
+}
+
+/* Runs a cached DELETE with one integer parameter; counts the rows. */
+static int
+store_delete(
+    struct store *store, enum store_sql which, int64_t value, int64_t *deletedp)
+{
+	sqlite3_stmt *stmt;
+	int           error;
+
+	if (deletedp != NULL)
+		*deletedp = 0;
+	if ((stmt = store_statement(store, which)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(stmt, 1, value);
+	if ((error = store_run(store, stmt)) != 0)
+		return error;
+	if (deletedp != NULL)
+		*deletedp = sqlite3_changes64(store->db);
+	return 0;
+}
+
+/* Deletes all but the newest keep events. */
+int
+store_prune_keep_last(struct store *store, int64_t keep, int64_t *deletedp)
+{
+	if (keep < 0) {
+		if (deletedp != NULL)
+			*deletedp = 0;
+		store_set_error(
+		    store, "cannot keep %lld events", (long long)keep);
+		return STORE_ERROR;
+	}
+	return store_delete(store, STORE_SQL_PRUNE_KEEP_LAST, keep, deletedp);
+}
+
+/* Deletes the events created before cutoff_ms. */
+int
+store_prune_before(struct store *store, int64_t cutoff_ms, int64_t *deletedp)
+{
+	return store_delete(store, STORE_SQL_PRUNE_BEFORE, cutoff_ms, deletedp);
+}
+
+/* Reads the totals and the per-channel counts; inside a read transaction. */
+static int
+store_stats_read(struct store *store, struct store_stats *stats,
+    store_channel_fn fn, void *arg)
+{
+	sqlite3_stmt *stmt;
+	const char   *channel;
+	int           rc, error = 0;
+
+	if ((stmt = store_statement(store, STORE_SQL_STATS)) == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		stats->events = sqlite3_column_int64(stmt, 0);
+		stats->first_id = sqlite3_column_int64(stmt, 1);
+		stats->last_id = sqlite3_column_int64(stmt, 2);
+	} else
+		error = store_sqlite_error(store, rc);
+	sqlite3_reset(stmt);
+	if (error != 0 || fn == NULL)
+		return error;
+
+	if ((stmt = store_statement(store, STORE_SQL_STATS_CHANNELS)) == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		channel = (const char *)sqlite3_column_text(stmt, 0);
+		if (fn(channel != NULL ? channel : "",
+		        sqlite3_column_int64(stmt, 1), arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		error = store_sqlite_error(store, rc);
+	sqlite3_reset(stmt);
+	return error;
+}
+
+/*
+ * Fills *stats and reports every channel.  Note that count(*) reads the whole
+ * (channel, id) index: fine for `litepush stats`, not for a hot path.
+ */
+int
+store_stats(struct store *store, struct store_stats *stats, store_channel_fn fn,
+    void *arg)
+{
+	struct stat sb;
+	int         error;
+
+	memset(stats, 0, sizeof *stats);
+	stats->file_size =
+	    stat(store->path, &sb) == 0 ? (int64_t)sb.st_size : -1;
+	/* One transaction, so the totals and the channels agree. */
+	if ((error = store_run_cached(store, STORE_SQL_BEGIN)) != 0)
+		return error;
+	if ((error = store_stats_read(store, stats, fn, arg)) != 0 ||
+	    (error = store_run_cached(store, STORE_SQL_COMMIT)) != 0)
+		store_rollback(store);
+	return error;
+}
+
+/* Returns the number of statements run on this connection. */
+uint64_t
+store_statements(const struct store *store)
+{
+	return store->statements;
+}
+
+/* Closes the connection and frees the store. */
+void
+store_close(struct store *store)
+{
+	size_t i;
+
+	if (store == NULL)
+		return;
+	for (i = 0; i < STORE_SQL_COUNT; i++)
+		sqlite3_finalize(store->stmts[i]);
+	sqlite3_close(store->db);
+	free(store->json);
+	free(store->path);
+	free(store);
+}

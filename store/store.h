@@ -49,7 +49,7 @@ typedef int (*store_event_fn)(const struct store_event *ev, void *arg);
  * busy_ms is the busy timeout of the connection.  On success *storep holds a
  * new store that store_close() frees; on failure *storep is NULL, a negative
  * error is returned and, when errbuf is not NULL, a one-line reason is
- * written to it.
+ * written to it ("PATH: reason"; store_errmsg() reasons do not name the path).
  */
 int store_open(const char *path, int flags, int busy_ms, struct store **storep,
     char *errbuf, size_t errlen);
@@ -76,6 +76,7 @@ int store_append(struct store *store, const char *channel, const char *event,
  * nchannels channels (all channels when nchannels is 0), in id order, at most
  * limit rows (no limit when limit is 0).  Returns the number of rows passed
  * to fn or a negative error.  No read transaction stays open afterwards.
+ * fn must not call store_read_after() on the same store (STORE_ERROR).
  */
 int store_read_after(struct store *store, int64_t after,
     const char *const *channels, size_t nchannels, size_t limit,
@@ -94,7 +95,8 @@ int store_last_id(struct store *store, int64_t *idp);
 
 /*
  * Writes SQLite's PRAGMA data_version to *versionp: it changes when another
- * connection commits.  One statement, no table read.
+ * connection commits.  One statement, no table read.  Note that commits
+ * made through this same store do not change it.
  */
 int store_data_version(struct store *store, int64_t *versionp);
 
