@@ -1,0 +1,516 @@
+/* responder.c: litepush-sse, the FastCGI (and plain CGI) Server-Sent Events responder. */
+#include "config.h"
+
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "fcgi.h"
+#include "feed.h"
+#include "listen.h"
+#include "loop.h"
+#include "options.h"
+#include "query.h"
+#include "stream.h"
+
+/*
+ * libfcgi at the door, one event loop behind it.  A few acceptor threads
+ * call FCGX_Accept_r() and validate the request there (errors are answered
+ * through libfcgi as usual); a valid stream is handed over with its
+ * connection to the loop, which serves every stream of the process.  As
+ * plain CGI the same stream runs alone on standard output.
+ */
+
+#define RESPONDER_ACCEPTORS 2
+
+/* A validated request on its way from an acceptor to the loop. */
+struct responder_handoff {
+	struct responder_handoff *next;
+	int                       fd;
+	uint16_t                  request_id;
+	int64_t                   resume;
+	struct query              query;
+};
+
+static struct loop          *responder_loop;
+static struct stream_server *responder_server;
+static struct loop_async     responder_handoff_async;
+static struct loop_async     responder_shutdown_async;
+static struct loop_timer     responder_exit_timer;
+static pthread_mutex_t       responder_accept_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t       responder_queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct responder_handoff *responder_queue;
+static int                   responder_cgi_mode; /* one stream, then exit */
+static int                   responder_ending;   /* shutdown has begun */
+
+static const struct option responder_options[] = {
+	{ "db", required_argument, NULL, 'd' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "max-streams", required_argument, NULL, 'm' },
+	{ "keepalive", required_argument, NULL, 'k' },
+	{ "retry", required_argument, NULL, 'r' },
+	{ "max-age", required_argument, NULL, 'a' },
+	{ "poll-ms", required_argument, NULL, 'p' },
+	{ "backlog-max", required_argument, NULL, 'b' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Prints the usage text. */
+static void
+responder_usage(FILE *f)
+{
+	fputs("usage: litepush-sse --db PATH [--listen ADDR] [options]\n"
+	      "\n"
+	      "Streams the rows of an SQLite events table as text/event-stream.\n"
+	      "Runs spawned by the web server (FastCGI socket on fd 0), standalone\n"
+	      "with --listen unix:/path or HOST:PORT, or as plain CGI.\n"
+	      "\n"
+	      "  --db PATH            the event store (required)\n"
+	      "  --listen ADDR        listen on unix:PATH or HOST:PORT\n"
+	      "  --max-streams N      open streams at most (10000); then 503\n"
+	      "  --keepalive SECONDS  comment after this much silence (15)\n"
+	      "  --retry MS           the retry: field (3000)\n"
+	      "  --max-age SECONDS    stream lifetime, +-10% (600); then pause\n"
+	      "  --poll-ms MS         fallback poll of the store (1000)\n"
+	      "  --backlog-max N      largest backlog=N honoured (1000)\n"
+	      "  --help, --version\n"
+	      "\n"
+	      "Every option also comes from LITEPUSH_<NAME> (LITEPUSH_DB,\n"
+	      "LITEPUSH_MAX_STREAMS, ...); the command line wins.\n",
+	    f);
+}
+
+/* Prints a message to standard error (the web server's error log). */
+static void __attribute__((format(printf, 1, 2)))
+responder_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("litepush-sse: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* Exits with a usage error. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+responder_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("litepush-sse: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\nTry 'litepush-sse --help'.\n", stderr);
+	va_end(ap);
+	exit(2);
+}
+
+/*
+ * Validates a request.  Returns 0 with the query and resume point (-1 for
+ * none), or -1 with the status line, an extra header and the reason.
+ */
+static int
+responder_validate(const char *method, const char *query_string,
+    const char *last_event_id, struct query *query, int64_t *resume,
+    const char **status, const char **extra_header, char *reason, size_t len)
+{
+	int64_t id;
+	int     rc;
+
+	*extra_header = NULL;
+	*resume = -1;
+	if (method == NULL || strcmp(method, "GET") != 0) {
+		*status = "405 Method Not Allowed";
+		*extra_header = "Allow: GET";
+		snprintf(reason, len, "only GET is allowed: this is an event stream");
+		return -1;
+	}
+	*status = "400 Bad Request";
+	if (query_parse(query_string ? query_string : "",
+		query_string ? strlen(query_string) : 0, query, reason,
+		len) != 0)
+		return -1;
+	if (last_event_id != NULL) {
+		rc = query_parse_last_event_id(last_event_id, &id, reason, len);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			*resume = id;
+			return 0;
+		}
+	}
+	if (query->has_last_id)
+		*resume = query->last_id;
+	return 0;
+}
+
+/* Answers an invalid FastCGI request through libfcgi and finishes it. */
+static void
+responder_fcgi_error(FCGX_Request *request, const char *status,
+    const char *extra_header, const char *reason)
+{
+	FCGX_FPrintF(request->out,
+	    "Status: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Cache-Control: no-cache\r\n%s%s\r\n%s\n",
+	    status, extra_header ? extra_header : "", extra_header ? "\r\n" : "",
+	    reason);
+	FCGX_Finish_r(request);
+}
+
+/* Takes one accepted request: answers it, or hands it to the loop. */
+static void
+responder_accepted(FCGX_Request *request)
+{
+	struct responder_handoff *handoff;
+	const char               *status, *extra;
+	char                      reason[256];
+
+	handoff = malloc(sizeof *handoff);
+	if (handoff == NULL) {
+		responder_fcgi_error(request, "503 Service Unavailable",
+		    "Retry-After: 5", "out of memory");
+		return;
+	}
+	if (responder_validate(FCGX_GetParam("REQUEST_METHOD", request->envp),
+		FCGX_GetParam("QUERY_STRING", request->envp),
+		FCGX_GetParam("HTTP_LAST_EVENT_ID", request->envp),
+		&handoff->query, &handoff->resume, &status, &extra, reason,
+		sizeof reason) != 0) {
+		free(handoff);
+		responder_fcgi_error(request, status, extra, reason);
+		return;
+	}
+	handoff->request_id = (uint16_t)request->requestId;
+	handoff->fd = fcgi_detach(request);
+	pthread_mutex_lock(&responder_queue_lock);
+	handoff->next = responder_queue;
+	responder_queue = handoff;
+	pthread_mutex_unlock(&responder_queue_lock);
+	loop_async_send(&responder_handoff_async);
+}
+
+/* An acceptor thread: libfcgi accepts and parses, we validate. */
+static void *
+responder_acceptor(void *arg)
+{
+	int listen_fd = *(int *)arg;
+
+	for (;;) {
+		FCGX_Request request;
+		int          rc;
+
+		if (FCGX_InitRequest(&request, listen_fd, 0) != 0) {
+			responder_log("cannot initialise a FastCGI request");
+			sleep(1);
+			continue;
+		}
+		/* Accepting and reading the parameters, one thread at a time. */
+		pthread_mutex_lock(&responder_accept_lock);
+		rc = FCGX_Accept_r(&request);
+		pthread_mutex_unlock(&responder_accept_lock);
+		if (rc < 0) {
+			/* Out of descriptors, most likely: back off a little. */
+			FCGX_Free(&request, 1);
+			usleep(100 * 1000);
+			continue;
+		}
+		responder_accepted(&request);
+	}
+	return NULL;
+}
+
+/* On the loop: starts the streams the acceptors handed over, oldest first. */
+static void
+responder_take_handoffs(struct loop_async *async)
+{
+	struct responder_handoff *list, *reversed = NULL, *next;
+
+	(void)async;
+	pthread_mutex_lock(&responder_queue_lock);
+	list = responder_queue;
+	responder_queue = NULL;
+	pthread_mutex_unlock(&responder_queue_lock);
+	for (; list != NULL; list = next) {
+		next = list->next;
+		list->next = reversed;
+		reversed = list;
+	}
+	for (; reversed != NULL; reversed = next) {
+		next = reversed->next;
+		stream_open(responder_server, reversed->fd, reversed->request_id,
+		    &reversed->query, reversed->resume);
+		free(reversed);
+	}
+}
+
+/* The last stream has gone: in CGI mode or at shutdown, that is the end. */
+static void
+responder_empty(struct stream_server *server, void *arg)
+{
+	(void)server;
+	(void)arg;
+	if (responder_cgi_mode || responder_ending)
+		loop_stop(responder_loop);
+}
+
+/* Shutdown deadline: whatever has not drained by now is cut. */
+static void
+responder_exit_deadline(struct loop_timer *timer)
+{
+	(void)timer;
+	loop_stop(responder_loop);
+}
+
+/* On the loop, after SIGTERM or SIGINT: pause every stream, then exit. */
+static void
+responder_shutdown(struct loop_async *async)
+{
+	(void)async;
+	if (responder_ending)
+		return;
+	responder_ending = 1;
+	loop_timer_init(&responder_exit_timer, responder_exit_deadline, NULL);
+	loop_timer_start(responder_loop, &responder_exit_timer, 1500);
+	stream_shutdown(responder_server);
+}
+
+/* Signal handler for SIGTERM and SIGINT. */
+static void
+responder_signal(int sig)
+{
+	(void)sig;
+	loop_async_send(&responder_shutdown_async);
+}
+
+/*
+ * Installs the signal handlers.  Note that this runs before FCGX_Init():
+ * libfcgi installs its own handlers only where the disposition is still the
+ * default.  Apache's threaded MPMs start CGI children with SIGTERM blocked,
+ * so it is unblocked here.
+ */
+static void
+responder_signals(void)
+{
+	struct sigaction sa;
+	sigset_t         set;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = responder_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* Raises the soft limit of open files to the hard one: a stream is a file. */
+static void
+responder_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Starts the acceptor threads on listen_fd, with the signals left to the loop. */
+static void
+responder_start_acceptors(int *listen_fd)
+{
+	sigset_t  set, old;
+	pthread_t thread;
+	int       i;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	for (i = 0; i < RESPONDER_ACCEPTORS; i++) {
+		if (pthread_create(&thread, NULL, responder_acceptor, listen_fd) != 0) {
+			responder_log("cannot start an acceptor thread");
+			exit(1);
+		}
+		pthread_detach(thread);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Serves one request as plain CGI: one process, one stream on stdout. */
+static int
+responder_cgi(void)
+{
+	const char  *status, *extra;
+	char         reason[256];
+	struct query query;
+	int64_t      resume;
+
+	if (getenv("REQUEST_METHOD") == NULL) {
+		responder_log("no FastCGI socket on standard input and no CGI "
+			      "request (REQUEST_METHOD is unset); see --help");
+		return 2;
+	}
+	if (responder_validate(getenv("REQUEST_METHOD"), getenv("QUERY_STRING"),
+		getenv("HTTP_LAST_EVENT_ID"), &query, &resume, &status, &extra,
+		reason, sizeof reason) != 0) {
+		struct buf out = { 0 };
+
+		if (stream_error_response(&out, 0, status, extra, reason) == 0 &&
+		    write(STDOUT_FILENO, out.data, out.len) < 0)
+			responder_log("cannot write the response: %s",
+			    strerror(errno));
+		buf_free(&out);
+		return 0;
+	}
+	stream_open(responder_server, STDOUT_FILENO, 0, &query, resume);
+	if (stream_count(responder_server) > 0)
+		loop_run(responder_loop);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct stream_config config = { 10000, 15000, 3000, 600000, 1000 };
+	struct feed_options  feed_options = { 0 };
+	struct feed         *feed;
+	const char          *listen_addr = NULL;
+	char               **args, err[512];
+	int                  nargs, c, status = 0;
+	static int           listen_fd; /* read by the acceptor threads */
+	int64_t              n;
+
+	args = options_with_env(argc, argv, responder_options, &nargs);
+	if (args == NULL) {
+		responder_log("out of memory");
+		return 1;
+	}
+	while ((c = getopt_long(nargs, args, "h", responder_options, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			feed_options.db_path = optarg;
+			break;
+		case 'l':
+			if (!listen_valid(optarg))
+				responder_usage_error("--listen: bad address \"%s\" "
+						      "(expected unix:PATH or HOST:PORT)",
+				    optarg);
+			listen_addr = optarg;
+			break;
+		case 'm':
+		case 'k':
+		case 'r':
+		case 'a':
+		case 'p':
+		case 'b':
+			if (options_number(optarg, c == 'k' || c == 'p' ? 1 : 0,
+				INT64_MAX / 1000, &n) != 0)
+				responder_usage_error("--%s: expected a whole number, "
+						      "got \"%s\"",
+				    c == 'm' ? "max-streams" : c == 'k' ? "keepalive" :
+				    c == 'r' ? "retry" : c == 'a' ? "max-age" :
+				    c == 'p' ? "poll-ms" : "backlog-max",
+				    optarg);
+			if (c == 'm')
+				config.max_streams = n;
+			else if (c == 'k')
+				config.keepalive_ms = n * 1000;
+			else if (c == 'r')
+				config.retry_ms = n;
+			else if (c == 'a')
+				config.max_age_ms = n * 1000;
+			else if (c == 'p')
+				feed_options.poll_ms = n > 86400000 ? 86400000 : (int)n;
+			else
+				config.backlog_max = n;
+			break;
+		case 'h':
+			responder_usage(stdout);
+			return 0;
+		case 'V':
+			puts("litepush-sse " PACKAGE_VERSION);
+			return 0;
+		default:
+			fputs("Try 'litepush-sse --help'.\n", stderr);
+			return 2;
+		}
+	}
+	if (optind < nargs)
+		responder_usage_error("unexpected argument \"%s\"", args[optind]);
+	if (feed_options.db_path == NULL)
+		responder_usage_error("--db PATH is required (or LITEPUSH_DB)");
+
+	responder_signals();
+	responder_raise_nofile();
+	if (FCGX_Init() != 0) {
+		responder_log("cannot initialise libfcgi");
+		return 1;
+	}
+	if (listen_addr != NULL) {
+		listen_fd = listen_open(listen_addr, 1024, err, sizeof err);
+		if (listen_fd < 0) {
+			responder_log("%s", err);
+			return 1;
+		}
+		/* libfcgi's accept blocks: the acceptor threads wait in it. */
+		fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) & ~O_NONBLOCK);
+	} else
+		responder_cgi_mode = FCGX_IsCGI();
+
+	responder_loop = loop_create();
+	if (responder_loop == NULL) {
+		responder_log("cannot create the event loop: %s", strerror(errno));
+		return 1;
+	}
+	feed = feed_create(responder_loop, &feed_options, err, sizeof err);
+	if (feed == NULL) {
+		responder_log("%s", err);
+		return 1;
+	}
+	if (feed_store_error(feed) != NULL)
+		responder_log("%s (new streams get 503 until it opens)",
+		    feed_store_error(feed));
+	if (responder_cgi_mode)
+		config.max_streams = 1;
+	responder_server = stream_server_create(responder_loop, feed, &config,
+	    responder_empty, NULL);
+	if (responder_server == NULL) {
+		responder_log("out of memory");
+		return 1;
+	}
+	loop_async_init(responder_loop, &responder_shutdown_async,
+	    responder_shutdown, NULL);
+	if (responder_cgi_mode) {
+		status = responder_cgi();
+	} else {
+		loop_async_init(responder_loop, &responder_handoff_async,
+		    responder_take_handoffs, NULL);
+		responder_start_acceptors(&listen_fd);
+		loop_run(responder_loop);
+	}
+	stream_server_free(responder_server);
+	feed_free(feed);
+	options_free(args);
+	/* Acceptor threads may sit in accept(): end the process, not them. */
+	_exit(status);
+}

@@ -1,0 +1,602 @@
+/* stream.c: Server-Sent Events streams served by one event loop, each a cursor on the feed. */
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/random.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fcgi.h"
+#include "feed.h"
+#include "loop.h"
+#include "sse.h"
+#include "store.h"
+#include "stream.h"
+
+/* Data bytes one pull may take: one write's worth, one FastCGI record or a few. */
+#define STREAM_PULL_BYTES  (64 * 1024)
+/* Pulls one stream may do per wake-up before others get their turn. */
+#define STREAM_PULLS_PER_TURN 4
+/* How long a stream that was paused may take to drain before it is closed. */
+#define STREAM_LINGER_MS   5000
+
+struct stream {
+	struct stream_server *server;
+	struct loop_io        io;
+	int                   fd;
+	uint16_t              request_id; /* 0: plain CGI on blocking stdout */
+	struct feed_cursor   *cursor;     /* NULL once the stream is ending */
+	struct buf            out;        /* what the socket did not take yet */
+	struct fcgi_input     input;
+	uint64_t              last_write;
+	struct loop_timer     keepalive;  /* also the linger deadline at the end */
+	struct loop_timer     max_age;
+	TAILQ_ENTRY(stream)   entry;
+};
+TAILQ_HEAD(stream_list, stream);
+
+struct stream_server {
+	struct loop         *loop;
+	struct feed         *feed;
+	struct stream_config config;
+	stream_empty_fn      empty;
+	void                *arg;
+	struct stream_list   streams;
+	size_t               count;
+	int                  shutting_down;
+	struct buf           scratch; /* where each batch is encoded; shared */
+	uint64_t             random;
+};
+
+/* Returns the wall clock in unix ms. */
+static int64_t
+stream_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Returns a pseudo-random number in [0, bound) (xorshift64; jitter only). */
+static uint64_t
+stream_random(struct stream_server *server, uint64_t bound)
+{
+	uint64_t x = server->random;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	server->random = x;
+	return bound == 0 ? 0 : x % bound;
+}
+
+/* Creates the set of streams. */
+struct stream_server *
+stream_server_create(struct loop *loop, struct feed *feed,
+    const struct stream_config *config, stream_empty_fn empty, void *arg)
+{
+	struct stream_server *server = calloc(1, sizeof *server);
+
+	if (server == NULL)
+		return NULL;
+	server->loop = loop;
+	server->feed = feed;
+	server->config = *config;
+	server->empty = empty;
+	server->arg = arg;
+	TAILQ_INIT(&server->streams);
+	if (getrandom(&server->random, sizeof server->random, GRND_NONBLOCK) !=
+	    sizeof server->random)
+		server->random = (uint64_t)time(NULL) * 2654435761u;
+	server->random |= 1;
+	return server;
+}
+
+/* Appends a complete error response in CGI form, framed when FastCGI. */
+int
+stream_error_response(struct buf *out, uint16_t request_id, const char *status,
+    const char *extra_header, const char *reason)
+{
+	size_t mark = 0;
+
+	if (request_id != 0 && (mark = fcgi_stdout_begin(out)) == (size_t)-1)
+		return -1;
+	if (buf_printf(out,
+		"Status: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		"Cache-Control: no-cache\r\n%s%s\r\n%s\n",
+		status, extra_header ? extra_header : "",
+		extra_header ? "\r\n" : "", reason) != 0)
+		return -1;
+	if (request_id == 0)
+		return 0;
+	if (fcgi_stdout_end(out, mark, request_id) != 0)
+		return -1;
+	return fcgi_end_request(out, request_id, 0);
+}
+
+/* Closes the stream and frees it; tells the server when it was the last. */
+static void
+stream_close(struct stream *s)
+{
+	struct stream_server *server = s->server;
+
+	if (s->request_id != 0)
+		loop_io_stop(server->loop, &s->io);
+	loop_timer_stop(server->loop, &s->keepalive);
+	loop_timer_stop(server->loop, &s->max_age);
+	feed_cursor_free(s->cursor);
+	buf_free(&s->out);
+	close(s->fd);
+	TAILQ_REMOVE(&server->streams, s, entry);
+	server->count--;
+	free(s);
+	if (server->count == 0 && server->empty != NULL)
+		server->empty(server, server->arg);
+}
+
+/* Watches for writability only while output waits. */
+static void
+stream_want_write(struct stream *s, int want)
+{
+	uint32_t events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0);
+
+	if (s->request_id != 0 && s->io.events != events)
+		loop_io_modify(s->server->loop, &s->io, events);
+}
+
+/*
+ * Writes data to the connection; what the socket does not take is kept in
+ * s->out.  Returns 0, or -1 if the connection failed (the caller closes).
+ * Note that a CGI stream writes blocking: it is the only stream of its
+ * process, and a pipe to the web server has no EAGAIN worth waiting for.
+ */
+static int
+stream_send(struct stream *s, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(s->fd, data, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN && s->request_id != 0)
+				break;
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	s->last_write = loop_now(s->server->loop);
+	if (len > 0 && buf_append(&s->out, data, len) != 0)
+		return -1;
+	return 0;
+}
+
+/* Writes what s->out holds; returns 0, or -1 if the connection failed. */
+static int
+stream_flush(struct stream *s)
+{
+	while (buf_pending_len(&s->out) > 0) {
+		ssize_t n = write(s->fd, buf_pending(&s->out),
+		    buf_pending_len(&s->out));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN && s->request_id != 0)
+				return 0;
+			return -1;
+		}
+		buf_consume(&s->out, (size_t)n);
+		s->last_write = loop_now(s->server->loop);
+	}
+	buf_free(&s->out); /* an idle stream holds no output memory */
+	return 0;
+}
+
+/* Encodes one event into the server's scratch buffer (a pull callback). */
+static int
+stream_encode(const struct store_event *ev, void *arg)
+{
+	struct buf *scratch = arg;
+
+	return sse_encode_event(scratch, ev->id, ev->event, ev->data,
+	    ev->data_len);
+}
+
+/*
+ * Sends a framed piece of text built by fn into the scratch buffer.  Returns
+ * 0, or -1 if the connection failed.
+ */
+static int
+stream_send_scratch(struct stream *s)
+{
+	struct buf *scratch = &s->server->scratch;
+	int         rc;
+
+	rc = stream_send(s, buf_pending(scratch), buf_pending_len(scratch));
+	scratch->len = scratch->off = 0;
+	return rc;
+}
+
+/*
+ * Pulls ready events and writes them, all of a pull in one write, while the
+ * socket takes them; then waits for the feed (caught up) or for the socket
+ * (full).  After a few pulls it yields to the other streams and comes back
+ * through EPOLLOUT.  May close the stream.
+ */
+static void
+stream_pump(struct stream *s)
+{
+	struct stream_server *server = s->server;
+	struct buf           *scratch = &server->scratch;
+	int                   turns;
+
+	if (stream_flush(s) != 0) {
+		stream_close(s);
+		return;
+	}
+	for (turns = 0; buf_pending_len(&s->out) == 0; turns++) {
+		size_t mark = 0;
+		int    n;
+
+		if (s->cursor == NULL) {
+			stream_close(s); /* ended and everything written */
+			return;
+		}
+		if (turns == STREAM_PULLS_PER_TURN && s->request_id != 0) {
+			stream_want_write(s, 1);
+			return;
+		}
+		if (s->request_id != 0 &&
+		    (mark = fcgi_stdout_begin(scratch)) == (size_t)-1)
+			break;
+		n = feed_cursor_pull(s->cursor, STREAM_PULL_BYTES, stream_encode,
+		    scratch);
+		if (n <= 0) {
+			scratch->len = scratch->off = 0;
+			break; /* caught up (or the store failed): the feed calls back */
+		}
+		if (s->request_id != 0 &&
+		    fcgi_stdout_end(scratch, mark, s->request_id) != 0) {
+			stream_close(s);
+			return;
+		}
+		if (stream_send_scratch(s) != 0) {
+			stream_close(s);
+			return;
+		}
+	}
+	stream_want_write(s, buf_pending_len(&s->out) > 0);
+}
+
+/* The feed has events for a waiting stream. */
+static void
+stream_ready(struct feed_cursor *cursor, void *arg)
+{
+	(void)cursor;
+	stream_pump(arg);
+}
+
+/* Reads what the web server sends: only its end or an abort matter. */
+static void
+stream_io(struct loop_io *io, uint32_t events)
+{
+	struct stream *s = io->arg;
+
+	if (events & EPOLLIN) {
+		unsigned char data[512];
+		ssize_t       n;
+
+		while ((n = read(s->fd, data, sizeof data)) > 0) {
+			if (fcgi_input_scan(&s->input, data, (size_t)n)) {
+				stream_close(s);
+				return;
+			}
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			stream_close(s);
+			return;
+		}
+	}
+	if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+		stream_close(s);
+		return;
+	}
+	if (events & EPOLLOUT)
+		stream_pump(s);
+}
+
+/*
+ * Ends the stream with a pause event telling the client to come back at
+ * unix ms `at`, then the end of the response; the stream closes once that
+ * is written, or after STREAM_LINGER_MS if the client does not read it.
+ */
+static void
+stream_pause(struct stream *s, int64_t at)
+{
+	struct buf *scratch = &s->server->scratch;
+	size_t      mark = 0;
+
+	if (s->cursor == NULL)
+		return;
+	feed_cursor_free(s->cursor);
+	s->cursor = NULL;
+	loop_timer_stop(s->server->loop, &s->max_age);
+	loop_timer_start(s->server->loop, &s->keepalive, STREAM_LINGER_MS);
+	scratch->len = scratch->off = 0;
+	if (s->request_id != 0)
+		mark = fcgi_stdout_begin(scratch);
+	if (mark == (size_t)-1 || sse_encode_pause(scratch, at) != 0 ||
+	    (s->request_id != 0 &&
+		(fcgi_stdout_end(scratch, mark, s->request_id) != 0 ||
+		    fcgi_end_request(scratch, s->request_id, 0) != 0)) ||
+	    stream_send_scratch(s) != 0) {
+		scratch->len = scratch->off = 0;
+		stream_close(s);
+		return;
+	}
+	stream_pump(s);
+}
+
+/* Keepalive timer: a comment after keepalive_ms of silence. */
+static void
+stream_keepalive(struct loop_timer *timer)
+{
+	struct stream *s = timer->arg;
+	struct loop   *loop = s->server->loop;
+	uint64_t       idle = loop_now(loop) - s->last_write;
+	uint64_t       period = (uint64_t)s->server->config.keepalive_ms;
+	struct buf    *scratch = &s->server->scratch;
+	size_t         mark = 0;
+
+	if (s->cursor == NULL) {
+		stream_close(s); /* the pause was not read in time */
+		return;
+	}
+	if (idle < period || buf_pending_len(&s->out) > 0) {
+		loop_timer_start(loop, timer, idle < period ? period - idle : period);
+		return;
+	}
+	scratch->len = scratch->off = 0;
+	if (s->request_id != 0)
+		mark = fcgi_stdout_begin(scratch);
+	if (mark == (size_t)-1 || sse_encode_comment(scratch, "keepalive") != 0 ||
+	    (s->request_id != 0 &&
+		fcgi_stdout_end(scratch, mark, s->request_id) != 0) ||
+	    stream_send_scratch(s) != 0) {
+		scratch->len = scratch->off = 0;
+		stream_close(s);
+		return;
+	}
+	stream_want_write(s, buf_pending_len(&s->out) > 0);
+	loop_timer_start(loop, timer, period);
+}
+
+/* Max-age timer: the client is told to reconnect within one retry interval. */
+static void
+stream_max_age(struct loop_timer *timer)
+{
+	struct stream *s = timer->arg;
+
+	stream_pause(s, stream_unix_ms() +
+	        (int64_t)stream_random(s->server,
+	            (uint64_t)s->server->config.retry_ms + 1));
+}
+
+/* Sends a whole error response on fd and closes it (fd is ours). */
+static void
+stream_refuse(struct stream_server *server, int fd, uint16_t request_id,
+    const char *status, const char *extra_header, const char *reason)
+{
+	struct buf *scratch = &server->scratch;
+	size_t      off = 0;
+
+	scratch->len = scratch->off = 0;
+	if (stream_error_response(scratch, request_id, status, extra_header,
+		reason) == 0) {
+		/* Small, and the socket is fresh: it takes it at once. */
+		while (off < scratch->len) {
+			ssize_t n = write(fd, scratch->data + off, scratch->len - off);
+
+			if (n <= 0 && errno != EINTR)
+				break;
+			if (n > 0)
+				off += (size_t)n;
+		}
+	}
+	scratch->len = scratch->off = 0;
+	close(fd);
+}
+
+/* Returns the Retry-After header for a refusal, spread over a few retries. */
+static void
+stream_retry_after(struct stream_server *server, char *out, size_t len)
+{
+	int64_t base = (server->config.retry_ms + 999) / 1000;
+
+	if (base < 1)
+		base = 1;
+	snprintf(out, len, "Retry-After: %lld",
+	    (long long)(base + (int64_t)stream_random(server, (uint64_t)base * 2 + 1)));
+}
+
+/* Works out where a new stream starts: resume point, backlog or newest. */
+static int
+stream_start_after(struct stream_server *server, const struct query *query,
+    int64_t resume, int64_t *afterp)
+{
+	const char *names[QUERY_MAX_CHANNELS];
+	size_t      i;
+	int64_t     count;
+
+	if (resume >= 0) {
+		*afterp = resume;
+		return 0;
+	}
+	if (!query->has_backlog || query->backlog == 0) {
+		*afterp = feed_last_id(server->feed);
+		return 0;
+	}
+	count = query->backlog < server->config.backlog_max ?
+	    query->backlog :
+	    server->config.backlog_max;
+	for (i = 0; i < query->nchannels; i++)
+		names[i] = query->channels[i];
+	return store_backlog_start(feed_store(server->feed), names,
+	    query->nchannels, (size_t)count, afterp);
+}
+
+/* Starts a stream on fd for a validated request. */
+void
+stream_open(struct stream_server *server, int fd, uint16_t request_id,
+    const struct query *query, int64_t resume)
+{
+	const char    *names[QUERY_MAX_CHANNELS];
+	const char    *why;
+	char           retry_after[64];
+	struct stream *s;
+	struct buf    *scratch = &server->scratch;
+	int64_t        after, age;
+	size_t         i, mark = 0;
+
+	stream_retry_after(server, retry_after, sizeof retry_after);
+	if (server->shutting_down) {
+		stream_refuse(server, fd, request_id, "503 Service Unavailable",
+		    retry_after, "litepush-sse is shutting down");
+		return;
+	}
+	if ((int64_t)server->count >= server->config.max_streams) {
+		stream_refuse(server, fd, request_id, "503 Service Unavailable",
+		    retry_after, "too many streams: try again later");
+		return;
+	}
+	if (feed_store(server->feed) == NULL ||
+	    stream_start_after(server, query, resume, &after) != 0) {
+		char reason[600];
+
+		why = feed_store_error(server->feed);
+		snprintf(reason, sizeof reason, "event store unavailable: %s",
+		    why != NULL ? why : store_errmsg(feed_store(server->feed)));
+		stream_refuse(server, fd, request_id, "503 Service Unavailable",
+		    retry_after, reason);
+		return;
+	}
+
+	s = calloc(1, sizeof *s);
+	if (s == NULL) {
+		stream_refuse(server, fd, request_id, "503 Service Unavailable",
+		    retry_after, "out of memory");
+		return;
+	}
+	for (i = 0; i < query->nchannels; i++)
+		names[i] = query->channels[i];
+	s->server = server;
+	s->fd = fd;
+	s->request_id = request_id;
+	s->last_write = loop_now(server->loop);
+	loop_timer_init(&s->keepalive, stream_keepalive, s);
+	loop_timer_init(&s->max_age, stream_max_age, s);
+	s->cursor = feed_cursor_create(server->feed, names, query->nchannels,
+	    after, stream_ready, s);
+	if (s->cursor == NULL ||
+	    (request_id != 0 &&
+		loop_io_start(server->loop, &s->io, fd, EPOLLIN | EPOLLRDHUP,
+		    stream_io, s) != 0)) {
+		feed_cursor_free(s->cursor);
+		free(s);
+		stream_refuse(server, fd, request_id, "503 Service Unavailable",
+		    retry_after, "cannot start the stream");
+		return;
+	}
+	TAILQ_INSERT_TAIL(&server->streams, s, entry);
+	server->count++;
+
+	/*
+	 * Headers and the retry field go out together: Apache's mod_proxy_fcgi
+	 * holds headers back until body bytes arrive.
+	 */
+	scratch->len = scratch->off = 0;
+	if (request_id != 0)
+		mark = fcgi_stdout_begin(scratch);
+	if (mark == (size_t)-1 ||
+	    buf_append_str(scratch,
+		"Status: 200 OK\r\n"
+		"Content-Type: text/event-stream; charset=utf-8\r\n"
+		"Cache-Control: no-cache\r\n"
+		"X-Accel-Buffering: no\r\n\r\n") != 0 ||
+	    sse_encode_retry(scratch, (long)server->config.retry_ms) != 0 ||
+	    (request_id != 0 && fcgi_stdout_end(scratch, mark, request_id) != 0) ||
+	    stream_send_scratch(s) != 0) {
+		scratch->len = scratch->off = 0;
+		stream_close(s);
+		return;
+	}
+	age = server->config.max_age_ms;
+	if (age > 0) {
+		/* +-10% so that streams opened together do not end together. */
+		age = age - age / 10 +
+		    (int64_t)stream_random(server, (uint64_t)(age / 5) + 1);
+		loop_timer_start(server->loop, &s->max_age, (uint64_t)age);
+	}
+	loop_timer_start(server->loop, &s->keepalive,
+	    (uint64_t)server->config.keepalive_ms);
+	stream_pump(s);
+}
+
+/* Ends every stream with a pause and refuses new ones. */
+void
+stream_shutdown(struct stream_server *server)
+{
+	struct stream *s, *next;
+	int64_t        now = stream_unix_ms();
+	uint64_t       spread;
+	int            was_empty = server->count == 0;
+
+	server->shutting_down = 1;
+	/*
+	 * Clients come back after one retry interval, spread over at least
+	 * another one and over 1 ms per stream, so that 10,000 clients return
+	 * at no more than about 1,000 per second.
+	 */
+	spread = (uint64_t)server->config.retry_ms;
+	if (spread < server->count)
+		spread = server->count;
+	for (s = TAILQ_FIRST(&server->streams); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		stream_pause(s, now + server->config.retry_ms +
+		        (int64_t)stream_random(server, spread + 1));
+	}
+	if (was_empty && server->empty != NULL)
+		server->empty(server, server->arg);
+}
+
+/* Returns the number of open streams. */
+size_t
+stream_count(const struct stream_server *server)
+{
+	return server->count;
+}
+
+/* Frees the server and closes what is left. */
+void
+stream_server_free(struct stream_server *server)
+{
+	struct stream *s;
+
+	if (server == NULL)
+		return;
+	server->empty = NULL;
+	while ((s = TAILQ_FIRST(&server->streams)) != NULL)
+		stream_close(s);
+	buf_free(&server->scratch);
+	free(server);
+}
