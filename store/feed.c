@@ -739,6 +739,20 @@ feed_cursor_create(struct feed *feed, const char *const *channels,
 		return NULL;
 	cursor->feed = feed;
 	cursor->position = after < 0 ? 0 : after;
+	if (cursor->position > feed->last_id && feed->store != NULL) {
+		int64_t last;
+
+		/*
+		 * A resume point past the newest event: either an event the
+		 * feed has not read yet, or an id from before the log was
+		 * recreated.  Only SQLite can tell; in the second case the
+		 * cursor starts at the newest event, so that new events (with
+		 * their lower ids) are not withheld from it.
+		 */
+		if (store_last_id(feed->store, &last) == 0 &&
+		    cursor->position > last)
+			cursor->position = last;
+	}
 	cursor->generation = feed->generation;
 	cursor->ready = ready;
 	cursor->arg = arg;

@@ -84,7 +84,9 @@ typedef void (*feed_ready_fn)(struct feed_cursor *cursor, void *arg);
  * 1..32 of them).  It starts waiting: call feed_cursor_pull() to get what is
  * already there.  ready is called (never from inside feed_cursor_pull) each
  * time new events of its channels arrive while it waits.  Returns NULL when
- * memory ran out.
+ * memory ran out.  A position past the newest event in the store (an id from
+ * before the log was recreated) starts at the newest event instead, so that
+ * new events are never withheld.
  */
 struct feed_cursor *feed_cursor_create(struct feed *feed,
     const char *const *channels, size_t nchannels, int64_t after,

@@ -534,6 +534,47 @@ START_TEST(test_feed_recreated_store_restarts_cursors)
 }
 END_TEST
 
+START_TEST(test_feed_resume_past_newest_starts_at_newest)
+{
+	struct feed        *feed = make_feed(0, 0, 0);
+	struct received     r = { 0 };
+	const char         *channels[] = { "news" };
+	struct feed_cursor *cursor;
+
+	append_many("news", 5);
+	feed_check(feed);
+	/* A client that saw id 1000 of a log that has been recreated. */
+	cursor = feed_cursor_create(feed, channels, 1, 1000, on_ready, &r);
+	ck_assert_int_eq(feed_cursor_last_id(cursor), 5);
+	append_many("news", 2);
+	feed_check(feed);
+	pull_all(cursor, &r, 4096);
+	assert_sequence(&r, 6, 7);
+	feed_cursor_free(cursor);
+	feed_free(feed);
+}
+END_TEST
+
+START_TEST(test_feed_resume_at_unseen_id_is_kept)
+{
+	struct feed        *feed = make_feed(0, 0, 0);
+	struct received     r = { 0 };
+	const char         *channels[] = { "news" };
+	struct feed_cursor *cursor;
+
+	/* Committed but not yet read by the feed: the id is real. */
+	append_many("news", 5);
+	ck_assert_int_eq(feed_last_id(feed), 0);
+	cursor = feed_cursor_create(feed, channels, 1, 3, on_ready, &r);
+	ck_assert_int_eq(feed_cursor_last_id(cursor), 3);
+	feed_check(feed);
+	pull_all(cursor, &r, 4096);
+	assert_sequence(&r, 4, 5);
+	feed_cursor_free(cursor);
+	feed_free(feed);
+}
+END_TEST
+
 START_TEST(test_feed_rejects_bad_channels)
 {
 	struct feed     *feed = make_feed(0, 0, 0);
@@ -616,6 +657,8 @@ feed_suite(void)
 	tcase_add_test(tc, test_feed_store_missing_then_created);
 	tcase_add_test(tc, test_feed_recreated_store_restarts_cursors);
 	tcase_add_test(tc, test_feed_rejects_bad_channels);
+	tcase_add_test(tc, test_feed_resume_past_newest_starts_at_newest);
+	tcase_add_test(tc, test_feed_resume_at_unseen_id_is_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }
