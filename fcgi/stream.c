@@ -52,6 +52,7 @@ struct stream_server {
 	size_t               count;
 	int                  shutting_down;
 	struct buf           scratch; /* where each batch is encoded; shared */
+	size_t               scratch_mark;
 	uint64_t             random;
 };
 
@@ -213,16 +214,37 @@ stream_encode(const struct store_event *ev, void *arg)
 }
 
 /*
- * Sends a framed piece of text built by fn into the scratch buffer.  Returns
- * 0, or -1 if the connection failed.
+ * Starts a piece of output in the server's scratch buffer: a STDOUT record
+ * for FastCGI, nothing for CGI.  Append the content, then stream_frame_send().
  */
 static int
-stream_send_scratch(struct stream *s)
+stream_frame_begin(struct stream *s)
+{
+	struct stream_server *server = s->server;
+
+	server->scratch.len = server->scratch.off = 0;
+	server->scratch_mark = 0;
+	if (s->request_id == 0)
+		return 0;
+	server->scratch_mark = fcgi_stdout_begin(&server->scratch);
+	return server->scratch_mark == (size_t)-1 ? -1 : 0;
+}
+
+/*
+ * Finishes the record (and the response, when end is set) and sends the
+ * scratch buffer.  Returns 0, or -1 if memory or the connection failed.
+ */
+static int
+stream_frame_send(struct stream *s, int end)
 {
 	struct buf *scratch = &s->server->scratch;
-	int         rc;
+	int         rc = -1;
 
-	rc = stream_send(s, buf_pending(scratch), buf_pending_len(scratch));
+	if (s->request_id == 0 ||
+	    (fcgi_stdout_end(scratch, s->server->scratch_mark, s->request_id) ==
+		    0 &&
+		(!end || fcgi_end_request(scratch, s->request_id, 0) == 0)))
+		rc = stream_send(s, buf_pending(scratch), buf_pending_len(scratch));
 	scratch->len = scratch->off = 0;
 	return rc;
 }
@@ -245,8 +267,7 @@ stream_pump(struct stream *s)
 		return;
 	}
 	for (turns = 0; buf_pending_len(&s->out) == 0; turns++) {
-		size_t mark = 0;
-		int    n;
+		int n;
 
 		if (s->cursor == NULL) {
 			stream_close(s); /* ended and everything written */
@@ -256,8 +277,7 @@ stream_pump(struct stream *s)
 			stream_want_write(s, 1);
 			return;
 		}
-		if (s->request_id != 0 &&
-		    (mark = fcgi_stdout_begin(scratch)) == (size_t)-1)
+		if (stream_frame_begin(s) != 0)
 			break;
 		n = feed_cursor_pull(s->cursor, STREAM_PULL_BYTES, stream_encode,
 		    scratch);
@@ -265,12 +285,7 @@ stream_pump(struct stream *s)
 			scratch->len = scratch->off = 0;
 			break; /* caught up (or the store failed): the feed calls back */
 		}
-		if (s->request_id != 0 &&
-		    fcgi_stdout_end(scratch, mark, s->request_id) != 0) {
-			stream_close(s);
-			return;
-		}
-		if (stream_send_scratch(s) != 0) {
+		if (stream_frame_send(s, 0) != 0) {
 			stream_close(s);
 			return;
 		}
@@ -324,7 +339,6 @@ static void
 stream_pause(struct stream *s, int64_t at)
 {
 	struct buf *scratch = &s->server->scratch;
-	size_t      mark = 0;
 
 	if (s->cursor == NULL)
 		return;
@@ -332,14 +346,8 @@ stream_pause(struct stream *s, int64_t at)
 	s->cursor = NULL;
 	loop_timer_stop(s->server->loop, &s->max_age);
 	loop_timer_start(s->server->loop, &s->keepalive, STREAM_LINGER_MS);
-	scratch->len = scratch->off = 0;
-	if (s->request_id != 0)
-		mark = fcgi_stdout_begin(scratch);
-	if (mark == (size_t)-1 || sse_encode_pause(scratch, at) != 0 ||
-	    (s->request_id != 0 &&
-		(fcgi_stdout_end(scratch, mark, s->request_id) != 0 ||
-		    fcgi_end_request(scratch, s->request_id, 0) != 0)) ||
-	    stream_send_scratch(s) != 0) {
+	if (stream_frame_begin(s) != 0 || sse_encode_pause(scratch, at) != 0 ||
+	    stream_frame_send(s, 1) != 0) {
 		scratch->len = scratch->off = 0;
 		stream_close(s);
 		return;
@@ -356,7 +364,6 @@ stream_keepalive(struct loop_timer *timer)
 	uint64_t       idle = loop_now(loop) - s->last_write;
 	uint64_t       period = (uint64_t)s->server->config.keepalive_ms;
 	struct buf    *scratch = &s->server->scratch;
-	size_t         mark = 0;
 
 	if (s->cursor == NULL) {
 		stream_close(s); /* the pause was not read in time */
@@ -366,13 +373,9 @@ stream_keepalive(struct loop_timer *timer)
 		loop_timer_start(loop, timer, idle < period ? period - idle : period);
 		return;
 	}
-	scratch->len = scratch->off = 0;
-	if (s->request_id != 0)
-		mark = fcgi_stdout_begin(scratch);
-	if (mark == (size_t)-1 || sse_encode_comment(scratch, "keepalive") != 0 ||
-	    (s->request_id != 0 &&
-		fcgi_stdout_end(scratch, mark, s->request_id) != 0) ||
-	    stream_send_scratch(s) != 0) {
+	if (stream_frame_begin(s) != 0 ||
+	    sse_encode_comment(scratch, "keepalive") != 0 ||
+	    stream_frame_send(s, 0) != 0) {
 		scratch->len = scratch->off = 0;
 		stream_close(s);
 		return;
@@ -466,7 +469,7 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	struct stream *s;
 	struct buf    *scratch = &server->scratch;
 	int64_t        after, age;
-	size_t         i, mark = 0;
+	size_t         i;
 
 	stream_retry_after(server, retry_after, sizeof retry_after);
 	if (server->shutting_down) {
@@ -524,18 +527,14 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	 * Headers and the retry field go out together: Apache's mod_proxy_fcgi
 	 * holds headers back until body bytes arrive.
 	 */
-	scratch->len = scratch->off = 0;
-	if (request_id != 0)
-		mark = fcgi_stdout_begin(scratch);
-	if (mark == (size_t)-1 ||
+	if (stream_frame_begin(s) != 0 ||
 	    buf_append_str(scratch,
 		"Status: 200 OK\r\n"
 		"Content-Type: text/event-stream; charset=utf-8\r\n"
 		"Cache-Control: no-cache\r\n"
 		"X-Accel-Buffering: no\r\n\r\n") != 0 ||
 	    sse_encode_retry(scratch, (long)server->config.retry_ms) != 0 ||
-	    (request_id != 0 && fcgi_stdout_end(scratch, mark, request_id) != 0) ||
-	    stream_send_scratch(s) != 0) {
+	    stream_frame_send(s, 0) != 0) {
 		scratch->len = scratch->off = 0;
 		stream_close(s);
 		return;
