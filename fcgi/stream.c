@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,7 +511,13 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	loop_timer_init(&s->max_age, stream_max_age, s);
 	s->cursor = feed_cursor_create(server->feed, names, query->nchannels,
 	    after, stream_ready, s);
+	/*
+	 * Note that the connection libfcgi accepted is blocking (accept()
+	 * does not pass O_NONBLOCK on): one full socket would stall the loop.
+	 */
 	if (s->cursor == NULL ||
+	    (request_id != 0 &&
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) ||
 	    (request_id != 0 &&
 		loop_io_start(server->loop, &s->io, fd, EPOLLIN | EPOLLRDHUP,
 		    stream_io, s) != 0)) {
