@@ -1,0 +1,469 @@
+/* daemon.c: litepush-ws: options, listening, accepting, shutdown. */
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "feed.h"
+#include "listen.h"
+#include "loop.h"
+#include "options.h"
+#include "store.h"
+#include "wsconn.h"
+
+/*
+ * One thread, one epoll loop: the listening socket, every connection, the
+ * feed's watcher and the timers all run in it.  Signals only wake the loop
+ * (through an eventfd), which then closes every WebSocket with 1001 and
+ * exits once they are gone, or after DAEMON_EXIT_MS at the latest.
+ */
+
+/* How long the shutdown waits for clients to answer the close. */
+#define DAEMON_EXIT_MS 1500
+/* How long accepting pauses when the process is out of descriptors. */
+#define DAEMON_ACCEPT_PAUSE_MS 100
+/* The largest backlog=N honoured, as for litepush-sse. */
+#define DAEMON_BACKLOG_MAX 1000
+/* Most --origin and --publish values. */
+#define DAEMON_LIST_MAX 64
+
+static struct loop          *daemon_loop;
+static struct wsconn_server *daemon_server;
+static struct loop_io        daemon_listen_io;
+static struct loop_timer     daemon_accept_timer;
+static struct loop_timer     daemon_exit_timer;
+static struct loop_async     daemon_shutdown_async;
+static int                   daemon_listen_fd = -1;
+static int                   daemon_ending;
+static const char           *daemon_unix_path; /* removed at exit */
+
+static const struct option daemon_options[] = {
+    {"db", required_argument, NULL, 'd'},
+    {"listen", required_argument, NULL, 'l'},
+    {"origin", required_argument, NULL, 'o'},
+    {"publish", required_argument, NULL, 'P'},
+    {"max-conns", required_argument, NULL, 'm'},
+    {"max-message", required_argument, NULL, 'M'},
+    {"ping", required_argument, NULL, 'i'},
+    {"handshake-timeout", required_argument, NULL, 't'},
+    {"poll-ms", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+
+/* Prints the usage text. */
+static void
+daemon_usage(FILE *f)
+{
+	fputs("usage: litepush-ws --db PATH [--listen ADDR] [options]\n"
+	      "\n"
+	      "Serves the rows of an SQLite events table over WebSocket: each\n"
+	      "event is a text frame {\"id\":..,\"channel\":..,\"event\":..,"
+	      "\"data\":..}.\n"
+	      "Connect to /any/path?channel=a&channel=b[&lastEventId=N|"
+	      "&backlog=N].\n"
+	      "\n"
+	      "  --db PATH                 the event store (required)\n"
+	      "  --listen ADDR             HOST:PORT or unix:PATH "
+	      "(127.0.0.1:8131)\n"
+	      "  --origin URL              an allowed browser Origin; "
+	      "repeatable, or a\n"
+	      "                            list; \"*\" allows any (default: "
+	      "the Origin's\n"
+	      "                            host:port must be the Host "
+	      "header's)\n"
+	      "  --publish GLOB            channels clients may publish to "
+	      "(fnmatch);\n"
+	      "                            repeatable, or a list (default: "
+	      "none)\n"
+	      "  --max-conns N             open WebSockets at most (10000); "
+	      "then 503\n"
+	      "  --max-message BYTES       largest client message (65536); "
+	      "then close 1009\n"
+	      "  --ping SECONDS            ping interval (30); silent for two: "
+	      "closed;\n"
+	      "                            0 turns pings off\n"
+	      "  --handshake-timeout SECONDS  to send the request in (10)\n"
+	      "  --poll-ms MS              fallback poll of the store (1000)\n"
+	      "  --help, --version\n"
+	      "\n"
+	      "Every option also comes from LITEPUSH_<NAME> (LITEPUSH_DB,\n"
+	      "LITEPUSH_MAX_CONNS, ...); the command line wins.  A list is "
+	      "separated\n"
+	      "by commas or blanks, so one variable can hold several.\n",
+	    f);
+}
+
+/* Prints a message to standard error. */
+static void __attribute__((format(printf, 1, 2)))
+daemon_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("litepush-ws: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* Exits with a usage error. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+daemon_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("litepush-ws: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\nTry 'litepush-ws --help'.\n", stderr);
+	va_end(ap);
+	exit(2);
+}
+
+/*
+ * Adds the items of a comma- or blank-separated value to a list (the value
+ * is modified in place and must live on).
+ */
+static void
+daemon_add_list(
+    const char *option, char *value, const char **list, size_t *count)
+{
+	char *item, *save = NULL;
+
+	for (item = strtok_r(value, ", \t\n", &save); item != NULL;
+	     item = strtok_r(NULL, ", \t\n", &save)) {
+		if (*count == DAEMON_LIST_MAX)
+			daemon_usage_error("--%s: more than %d values", option,
+			    DAEMON_LIST_MAX);
+		list[(*count)++] = item;
+	}
+}
+
+/* Writes the peer's address of an accepted socket to out. */
+static void
+daemon_peer_name(
+    const struct sockaddr_storage *ss, socklen_t len, char *out, size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		snprintf(out, outlen, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 =
+		    (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		snprintf(out, outlen, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else
+		snprintf(out, outlen, "%s", len > 0 ? "unix" : "-");
+}
+
+/* Accepts every waiting connection. */
+static void
+daemon_accept(struct loop_io *io, uint32_t events)
+{
+	(void)events;
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t               len = sizeof ss;
+		char                    peer[80];
+		int                     fd;
+
+		fd = accept4(io->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Level-triggered: pause, or it would spin. */
+				daemon_log(
+				    "accept: %s (pausing)", strerror(errno));
+				loop_io_stop(daemon_loop, io);
+				loop_timer_start(daemon_loop,
+				    &daemon_accept_timer,
+				    DAEMON_ACCEPT_PAUSE_MS);
+			}
+			return; /* EAGAIN: all taken */
+		}
+		daemon_peer_name(&ss, len, peer, sizeof peer);
+		wsconn_accept(daemon_server, fd, peer);
+	}
+}
+
+/* Returns the address listened on, with the port a ":0" picked. */
+static const char *
+daemon_listen_name(const char *addr, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t               sslen = sizeof ss;
+
+	if (strncmp(addr, "unix:", 5) == 0 ||
+	    getsockname(daemon_listen_fd, (struct sockaddr *)&ss, &sslen) != 0)
+		return addr;
+	daemon_peer_name(&ss, sslen, out, len);
+	return out;
+}
+
+/* Resumes accepting after a pause for descriptors. */
+static void
+daemon_accept_resume(struct loop_timer *timer)
+{
+	(void)timer;
+	if (!daemon_ending && !daemon_listen_io.started)
+		loop_io_start(daemon_loop, &daemon_listen_io, daemon_listen_fd,
+		    EPOLLIN, daemon_accept, NULL);
+}
+
+/* The last connection has gone: at shutdown, that is the end. */
+static void
+daemon_empty(struct wsconn_server *server, void *arg)
+{
+	(void)server;
+	(void)arg;
+	if (daemon_ending)
+		loop_stop(daemon_loop);
+}
+
+/* Shutdown deadline: whoever has not answered the close by now is cut. */
+static void
+daemon_exit_deadline(struct loop_timer *timer)
+{
+	(void)timer;
+	loop_stop(daemon_loop);
+}
+
+/* On the loop, after SIGTERM or SIGINT: close everything with 1001, then exit.
+ */
+static void
+daemon_shutdown(struct loop_async *async)
+{
+	(void)async;
+	if (daemon_ending)
+		return;
+	daemon_ending = 1;
+	loop_io_stop(daemon_loop, &daemon_listen_io);
+	close(daemon_listen_fd);
+	daemon_listen_fd = -1;
+	loop_timer_start(daemon_loop, &daemon_exit_timer, DAEMON_EXIT_MS);
+	wsconn_shutdown(daemon_server);
+}
+
+/* Signal handler for SIGTERM and SIGINT. */
+static void
+daemon_signal(int sig)
+{
+	(void)sig;
+	loop_async_send(&daemon_shutdown_async);
+}
+
+/* Installs the signal handlers (after the loop exists: they wake it). */
+static void
+daemon_signals(void)
+{
+	struct sigaction sa;
+	sigset_t         set;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = daemon_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* Raises the soft limit of open files to the hard one: a connection is a file.
+ */
+static void
+daemon_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Parses a whole number option in [min, max] or exits. */
+static int64_t
+daemon_number(const char *name, const char *value, int64_t min, int64_t max)
+{
+	int64_t n;
+
+	if (options_number(value, min, max, &n) != 0)
+		daemon_usage_error("--%s: expected a whole number from %lld to "
+		                   "%lld, got \"%s\"",
+		    name, (long long)min, (long long)max, value);
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct wsconn_config config = {0};
+	struct feed_options  feed_options = {0};
+	struct feed         *feed;
+	const char          *listen_addr = "127.0.0.1:8131";
+	const char *origins[DAEMON_LIST_MAX], *publish[DAEMON_LIST_MAX];
+	char      **args, err[512];
+	int         nargs, c;
+
+	config.max_conns = 10000;
+	config.max_message = 65536;
+	config.ping_ms = 30000;
+	config.handshake_timeout_ms = 10000;
+	config.backlog_max = DAEMON_BACKLOG_MAX;
+	config.origins = origins;
+	config.publish = publish;
+	config.log = stderr;
+
+	args = options_with_env(argc, argv, daemon_options, &nargs);
+	if (args == NULL) {
+		daemon_log("out of memory");
+		return 1;
+	}
+	while (
+	    (c = getopt_long(nargs, args, "h", daemon_options, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			feed_options.db_path = optarg;
+			config.db_path = optarg;
+			break;
+		case 'l':
+			if (!listen_valid(optarg))
+				daemon_usage_error(
+				    "--listen: bad address \"%s\" "
+				    "(expected unix:PATH or HOST:PORT)",
+				    optarg);
+			listen_addr = optarg;
+			break;
+		case 'o':
+			daemon_add_list(
+			    "origin", optarg, origins, &config.norigins);
+			break;
+		case 'P':
+			daemon_add_list(
+			    "publish", optarg, publish, &config.npublish);
+			break;
+		case 'm':
+			config.max_conns =
+			    daemon_number("max-conns", optarg, 0, INT32_MAX);
+			break;
+		case 'M':
+			config.max_message = (uint64_t)daemon_number(
+			    "max-message", optarg, 1, INT32_MAX);
+			break;
+		case 'i':
+			config.ping_ms =
+			    daemon_number("ping", optarg, 0, 86400) * 1000;
+			break;
+		case 't':
+			config.handshake_timeout_ms =
+			    daemon_number(
+			        "handshake-timeout", optarg, 1, 86400) *
+			    1000;
+			break;
+		case 'p':
+			feed_options.poll_ms =
+			    (int)daemon_number("poll-ms", optarg, 1, 86400000);
+			break;
+		case 'h':
+			daemon_usage(stdout);
+			return 0;
+		case 'V':
+			puts("litepush-ws " PACKAGE_VERSION);
+			return 0;
+		default:
+			fputs("Try 'litepush-ws --help'.\n", stderr);
+			return 2;
+		}
+	}
+	if (optind < nargs)
+		daemon_usage_error("unexpected argument \"%s\"", args[optind]);
+	if (feed_options.db_path == NULL)
+		daemon_usage_error("--db PATH is required (or LITEPUSH_DB)");
+
+	daemon_raise_nofile();
+	daemon_loop = loop_create();
+	if (daemon_loop == NULL) {
+		daemon_log("cannot create the event loop: %s", strerror(errno));
+		return 1;
+	}
+	loop_async_init(
+	    daemon_loop, &daemon_shutdown_async, daemon_shutdown, NULL);
+	daemon_signals();
+	daemon_listen_fd = listen_open(listen_addr, 0, err, sizeof err);
+	if (daemon_listen_fd < 0) {
+		daemon_log("%s", err);
+		return 1;
+	}
+	if (strncmp(listen_addr, "unix:", 5) == 0) {
+		/* As reachable as a loopback port: the proxy may be another
+		 * user. */
+		daemon_unix_path = listen_addr + 5;
+		chmod(daemon_unix_path, 0666);
+	}
+	feed = feed_create(daemon_loop, &feed_options, err, sizeof err);
+	if (feed == NULL) {
+		daemon_log("%s", err);
+		return 1;
+	}
+	if (feed_store_error(feed) != NULL)
+		daemon_log("%s (new connections get 503 until it opens)",
+		    feed_store_error(feed));
+	daemon_server = wsconn_server_create(
+	    daemon_loop, feed, &config, daemon_empty, NULL);
+	if (daemon_server == NULL) {
+		daemon_log("out of memory");
+		return 1;
+	}
+	loop_timer_init(&daemon_accept_timer, daemon_accept_resume, NULL);
+	loop_timer_init(&daemon_exit_timer, daemon_exit_deadline, NULL);
+	if (loop_io_start(daemon_loop, &daemon_listen_io, daemon_listen_fd,
+	        EPOLLIN, daemon_accept, NULL) != 0) {
+		daemon_log(
+		    "cannot watch the listening socket: %s", strerror(errno));
+		return 1;
+	}
+	daemon_log("listening on %s",
+	    daemon_listen_name(listen_addr, err, sizeof err));
+	if (loop_run(daemon_loop) != 0)
+		daemon_log("event loop failed: %s", strerror(errno));
+
+	if (daemon_listen_fd >= 0) {
+		loop_io_stop(daemon_loop, &daemon_listen_io);
+		close(daemon_listen_fd);
+	}
+	if (daemon_unix_path != NULL)
+		unlink(daemon_unix_path);
+	loop_timer_stop(daemon_loop, &daemon_accept_timer);
+	loop_timer_stop(daemon_loop, &daemon_exit_timer);
+	wsconn_server_free(daemon_server);
+	feed_free(feed);
+	loop_free(daemon_loop);
+	options_free(args);
+	return 0;
+}

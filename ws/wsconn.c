@@ -1,0 +1,988 @@
+/* wsconn.c: WebSocket connections on one event loop, feed cursors. */
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <wslay/wslay.h>
+
+#include "buf.h"
+#include "envelope.h"
+#include "feed.h"
+#include "handshake.h"
+#include "loop.h"
+#include "query.h"
+#include "store.h"
+#include "wsconn.h"
+
+/*
+ * Memory and fairness.  wslay keeps its own queue of outgoing messages; a
+ * connection adds to it only when the queue is empty and the socket took
+ * everything before (one pull batch of events, or the replies to what one
+ * read brought), so a client that stops reading holds at most one batch,
+ * WSCONN_OUT_MAX bytes here and its socket buffers.  Frames leave wslay
+ * through a send callback that appends to the connection's out buffer, and
+ * the buffer goes to the socket in one write: a batch of small events costs
+ * one system call, not two per frame.  Reading stops too while output is
+ * waiting, since every ping or publish read would queue a reply; one wslay
+ * read takes at most 4 KiB, which bounds those replies.  A connection reads
+ * at most WSCONN_READ_BUDGET bytes and pulls WSCONN_PULLS_PER_TURN batches
+ * per wake-up before the others get their turn.
+ *
+ * Closing.  Once a close frame has been written, the write side is shut
+ * (FIN after the close frame) and input is read and dropped until the peer
+ * closes or WSCONN_LINGER_MS pass.  Closing at once would make the kernel
+ * answer unread input with a reset, and a reset can destroy the close frame
+ * (with its code) before the client has read it.
+ */
+
+/* Output held for the socket beyond what it took. */
+#define WSCONN_OUT_MAX (64 * 1024)
+/* Data bytes one pull may take. */
+#define WSCONN_PULL_BYTES (64 * 1024)
+/* Pulls per wake-up before other connections get their turn. */
+#define WSCONN_PULLS_PER_TURN 4
+/* Bytes read per wake-up. */
+#define WSCONN_READ_BUDGET (64 * 1024)
+/* How long a closing connection waits for its peer to close. */
+#define WSCONN_LINGER_MS 2000
+/* Handshakes in progress allowed beyond max_conns, at least. */
+#define WSCONN_HANDSHAKES_MIN 64
+/* Busy timeout of the publishing connection: the loop waits this long. */
+#define WSCONN_PUBLISH_BUSY_MS 200
+/* How much of a request target the log shows. */
+#define WSCONN_LOG_TARGET_MAX 200
+
+struct wsconn {
+	struct wsconn_server   *server;
+	int                     fd;
+	struct loop_io          io;
+	struct loop_timer       timer;  /* handshake deadline, pings, linger */
+	struct handshake       *hs;     /* while the request is read */
+	wslay_event_context_ptr ctx;    /* once upgraded */
+	struct feed_cursor     *cursor; /* NULL once closing */
+	struct buf              out;    /* bytes the socket has not taken */
+	struct buf              in;     /* frames that came with the request */
+	uint64_t                last_frame; /* when a frame last arrived */
+	size_t                  budget;     /* bytes still to read this turn */
+	int                     readable;   /* input may be waiting */
+	int                     more;       /* more to pull: come back */
+	int                     closing;    /* no more events; linger armed */
+	int                     shut;       /* write side shut: draining */
+	int                     failed;     /* the socket failed or hit EOF */
+	int                     bad_frame;  /* a violation wslay lets pass */
+	int                     queue_failed;
+	int                     server_first; /* the server began the close */
+	uint16_t                raw_close;    /* a close written past wslay */
+	char                    peer[64];
+	char                   *target; /* for the log */
+	TAILQ_ENTRY(wsconn) entry;
+};
+TAILQ_HEAD(wsconn_list, wsconn);
+
+struct wsconn_server {
+	struct loop            *loop;
+	struct feed            *feed;
+	struct wsconn_config    config;
+	struct handshake_policy policy;
+	wsconn_empty_fn         empty;
+	void                   *arg;
+	struct wsconn_list      conns;
+	size_t                  count;      /* all connections */
+	size_t                  handshakes; /* of which still handshaking */
+	size_t                  open;       /* of which upgraded */
+	int                     shutting_down;
+	struct buf              scratch;   /* where each message is encoded */
+	struct store           *publisher; /* our own connection for appends */
+	dev_t                   publisher_dev;
+	ino_t                   publisher_ino;
+	struct loop_timer publish_timer; /* tells the feed after appends */
+};
+
+/* Writes one line to the log, if there is one. */
+static void __attribute__((format(printf, 2, 3)))
+wsconn_log(struct wsconn_server *server, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (server->config.log == NULL)
+		return;
+	va_start(ap, fmt);
+	fputs("litepush-ws: ", server->config.log);
+	vfprintf(server->config.log, fmt, ap);
+	fputc('\n', server->config.log);
+	fflush(server->config.log);
+	va_end(ap);
+}
+
+/* The feed has been told of appends made through our own connection. */
+static void
+wsconn_publish_timer(struct loop_timer *timer)
+{
+	struct wsconn_server *server = timer->arg;
+
+	feed_check(server->feed);
+}
+
+/* Creates the set of connections. */
+struct wsconn_server *
+wsconn_server_create(struct loop *loop, struct feed *feed,
+    const struct wsconn_config *config, wsconn_empty_fn empty, void *arg)
+{
+	struct wsconn_server *server = calloc(1, sizeof *server);
+
+	if (server == NULL)
+		return NULL;
+	server->loop = loop;
+	server->feed = feed;
+	server->config = *config;
+	server->policy.origins = config->origins;
+	server->policy.norigins = config->norigins;
+	server->empty = empty;
+	server->arg = arg;
+	TAILQ_INIT(&server->conns);
+	loop_timer_init(&server->publish_timer, wsconn_publish_timer, server);
+	return server;
+}
+
+/* Returns the code a connection ended with and who ended it, for the log. */
+static const char *
+wsconn_close_summary(const struct wsconn *c, char *out, size_t len)
+{
+	if (c->ctx == NULL)
+		return "";
+	if (c->raw_close != 0)
+		snprintf(out, len, " %u by server", c->raw_close);
+	else if (wslay_event_get_close_received(c->ctx) && !c->server_first)
+		snprintf(out, len, " %u by client",
+		    wslay_event_get_status_code_received(c->ctx));
+	else if (wslay_event_get_close_sent(c->ctx))
+		snprintf(out, len, " %u by server",
+		    wslay_event_get_status_code_sent(c->ctx));
+	else
+		snprintf(out, len, " 1006 connection lost");
+	return out;
+}
+
+/* Closes the connection and frees it; tells the server when it was the last. */
+static void
+wsconn_free(struct wsconn *c)
+{
+	struct wsconn_server *server = c->server;
+	char                  summary[64];
+
+	if (c->ctx != NULL) {
+		wsconn_log(server, "close %s %s%s", c->peer,
+		    c->target != NULL ? c->target : "-",
+		    wsconn_close_summary(c, summary, sizeof summary));
+		server->open--;
+	}
+	if (c->hs != NULL) {
+		handshake_free(c->hs);
+		free(c->hs);
+		server->handshakes--;
+	}
+	loop_io_stop(server->loop, &c->io);
+	loop_timer_stop(server->loop, &c->timer);
+	feed_cursor_free(c->cursor);
+	wslay_event_context_free(c->ctx);
+	buf_free(&c->out);
+	buf_free(&c->in);
+	free(c->target);
+	close(c->fd);
+	TAILQ_REMOVE(&server->conns, c, entry);
+	server->count--;
+	free(c);
+	if (server->count == 0 && server->empty != NULL)
+		server->empty(server, server->arg);
+}
+
+/* Writes what c->out holds; returns 0, or -1 if the connection failed. */
+static int
+wsconn_flush(struct wsconn *c)
+{
+	while (buf_pending_len(&c->out) > 0) {
+		ssize_t n = send(c->fd, buf_pending(&c->out),
+		    buf_pending_len(&c->out), MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	buf_free(&c->out); /* an idle connection holds no output memory */
+	return 0;
+}
+
+/* Stops the events and arms the linger deadline; the close is under way. */
+static void
+wsconn_closing(struct wsconn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	feed_cursor_free(c->cursor);
+	c->cursor = NULL;
+	loop_timer_start(c->server->loop, &c->timer, WSCONN_LINGER_MS);
+}
+
+/*
+ * Writes a close frame with code past wslay.  Used where wslay would answer
+ * a protocol violation with an empty close frame (a bad control frame
+ * header, a one-byte close payload) and RFC 6455 wants 1002.  Note that it
+ * is only called right after a read, when wslay had nothing queued, so the
+ * out buffer ends at a frame boundary.
+ */
+static void
+wsconn_raw_close(struct wsconn *c, uint16_t code)
+{
+	unsigned char frame[4] = {
+	    0x88, 0x02, (unsigned char)(code >> 8), (unsigned char)code};
+
+	wsconn_closing(c);
+	if (c->raw_close != 0 || wslay_event_get_close_sent(c->ctx))
+		return;
+	c->raw_close = code;
+	c->server_first = 1;
+	if (buf_append(&c->out, frame, sizeof frame) != 0)
+		c->failed = 1;
+}
+
+/* Sets the events to watch from the connection's state. */
+static void
+wsconn_watch(struct wsconn *c)
+{
+	uint32_t events = 0;
+	int      waiting = buf_pending_len(&c->out) > 0 ||
+	              (c->ctx != NULL && c->raw_close == 0 &&
+	                  wslay_event_want_write(c->ctx));
+
+	if (c->hs != NULL || c->shut)
+		events = EPOLLIN | EPOLLRDHUP;
+	else {
+		if (waiting || c->more)
+			events |= EPOLLOUT;
+		if (c->ctx != NULL && !waiting && c->raw_close == 0 &&
+		    wslay_event_get_read_enabled(c->ctx))
+			events |= EPOLLIN | EPOLLRDHUP;
+	}
+	if (c->io.events != events)
+		loop_io_modify(c->server->loop, &c->io, events);
+}
+
+/* Reads what wslay wants from the socket (or from what came with the head). */
+static ssize_t
+wsconn_recv_callback(wslay_event_context_ptr ctx, uint8_t *data, size_t len,
+    int flags, void *arg)
+{
+	struct wsconn *c = arg;
+	ssize_t        n;
+
+	(void)flags;
+	if (buf_pending_len(&c->in) > 0) {
+		if (len > buf_pending_len(&c->in))
+			len = buf_pending_len(&c->in);
+		memcpy(data, buf_pending(&c->in), len);
+		buf_consume(&c->in, len);
+		if (buf_pending_len(&c->in) == 0)
+			buf_free(&c->in);
+		return (ssize_t)len;
+	}
+	/* Replies are waiting: read no more until they are written. */
+	if (wslay_event_want_write(ctx) || c->budget == 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	if (len > c->budget)
+		len = c->budget;
+	for (;;) {
+		n = read(c->fd, data, len);
+		if (n > 0) {
+			c->budget -= (size_t)n;
+			return n;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->readable = 0;
+			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+			return -1;
+		}
+		c->failed = 1; /* the peer has gone */
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+}
+
+/*
+ * Takes what wslay sends into c->out, at most WSCONN_OUT_MAX bytes held;
+ * when that is full it writes to the socket first.
+ */
+static ssize_t
+wsconn_send_callback(wslay_event_context_ptr ctx, const uint8_t *data,
+    size_t len, int flags, void *arg)
+{
+	struct wsconn *c = arg;
+	size_t         room;
+
+	(void)flags;
+	if (buf_pending_len(&c->out) >= WSCONN_OUT_MAX &&
+	    wsconn_flush(c) != 0) {
+		c->failed = 1;
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	if (buf_pending_len(&c->out) >= WSCONN_OUT_MAX) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	room = WSCONN_OUT_MAX - buf_pending_len(&c->out);
+	if (len > room)
+		len = room;
+	if (buf_append(&c->out, data, len) != 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+/* Any frame counts as a sign of life; a one-byte close payload is invalid. */
+static void
+wsconn_frame_start(wslay_event_context_ptr            ctx,
+    const struct wslay_event_on_frame_recv_start_arg *arg, void *user_data)
+{
+	struct wsconn *c = user_data;
+
+	(void)ctx;
+	c->last_frame = loop_now(c->server->loop);
+	if (arg->opcode == WSLAY_CONNECTION_CLOSE && arg->payload_length == 1)
+		c->bad_frame = 1;
+}
+
+/* Queues the text in the server's scratch buffer as one text message. */
+static int
+wsconn_queue_scratch(struct wsconn *c)
+{
+	struct buf            *scratch = &c->server->scratch;
+	struct wslay_event_msg msg;
+	int                    rc;
+
+	msg.opcode = WSLAY_TEXT_FRAME;
+	msg.msg = (const uint8_t *)buf_pending(scratch);
+	msg.msg_length = buf_pending_len(scratch);
+	rc = wslay_event_queue_msg(c->ctx, &msg);
+	scratch->len = scratch->off = 0;
+	if (rc == WSLAY_ERR_NOMEM)
+		c->queue_failed = 1;
+	return rc;
+}
+
+/* Queues {"error":REASON} for the client. */
+static void
+wsconn_reply_error(struct wsconn *c, const char *reason)
+{
+	struct buf *scratch = &c->server->scratch;
+
+	scratch->len = scratch->off = 0;
+	if (envelope_encode_error(scratch, reason) != 0)
+		c->queue_failed = 1;
+	wsconn_queue_scratch(c);
+}
+
+/* Returns non-zero if clients may publish to channel. */
+static int
+wsconn_may_publish(const struct wsconn_server *server, const char *channel)
+{
+	size_t i;
+
+	for (i = 0; i < server->config.npublish; i++)
+		if (fnmatch(server->config.publish[i], channel, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Returns the store connection that publishing appends through, opening it
+ * (again, if the file was replaced) as needed; NULL with a reason.  Note
+ * that it is not the feed's connection: SQLite's data_version, which the
+ * feed watches, does not change for a connection's own commits.
+ */
+static struct store *
+wsconn_publisher(struct wsconn_server *server, char *reason, size_t len)
+{
+	struct stat st;
+	char        err[512];
+
+	if (server->publisher != NULL &&
+	    (stat(server->config.db_path, &st) != 0 ||
+	        st.st_dev != server->publisher_dev ||
+	        st.st_ino != server->publisher_ino)) {
+		store_close(server->publisher);
+		server->publisher = NULL;
+	}
+	if (server->publisher != NULL)
+		return server->publisher;
+	if (store_open(server->config.db_path, 0, WSCONN_PUBLISH_BUSY_MS,
+	        &server->publisher, err, sizeof err) != 0) {
+		snprintf(reason, len, "event store unavailable: %s", err);
+		return NULL;
+	}
+	if (stat(server->config.db_path, &st) == 0) {
+		server->publisher_dev = st.st_dev;
+		server->publisher_ino = st.st_ino;
+	}
+	return server->publisher;
+}
+
+/* Appends a publish request to the store; returns 0 with the id, or -1. */
+static int
+wsconn_append(struct wsconn_server *server, const struct envelope_publish *pub,
+    int64_t *idp, char *reason, size_t len)
+{
+	struct store *store = wsconn_publisher(server, reason, len);
+	int           rc;
+
+	if (store == NULL)
+		return -1;
+	rc = store_append(
+	    store, pub->channel, pub->event, pub->data, pub->data_len, idp);
+	if (rc == 0) {
+		/* The feed checks once after this iteration's I/O. */
+		loop_timer_start(server->loop, &server->publish_timer, 0);
+		return 0;
+	}
+	if (rc == STORE_CONSTRAINT)
+		snprintf(reason, len, "event refused: %s", store_errmsg(store));
+	else if (rc == STORE_BUSY)
+		snprintf(reason, len, "event store busy: try again");
+	else {
+		snprintf(
+		    reason, len, "event store error: %s", store_errmsg(store));
+		store_close(server->publisher); /* reopened next time */
+		server->publisher = NULL;
+	}
+	return -1;
+}
+
+/* Handles a client's text message: a publish request. */
+static void
+wsconn_publish(struct wsconn *c, const char *msg, size_t len)
+{
+	struct wsconn_server   *server = c->server;
+	struct envelope_publish pub;
+	char                    reason[ENVELOPE_REASON_MAX + 512];
+	int64_t                 id;
+
+	if (envelope_parse_publish(msg, len, &pub, reason, sizeof reason) !=
+	    0) {
+		wsconn_reply_error(c, reason);
+		return;
+	}
+	if (server->config.npublish == 0)
+		snprintf(reason, sizeof reason,
+		    "publishing is disabled on this server");
+	else if (!wsconn_may_publish(server, pub.channel))
+		snprintf(reason, sizeof reason,
+		    "publishing to channel \"%s\" is not allowed", pub.channel);
+	else if (wsconn_append(server, &pub, &id, reason, sizeof reason) == 0) {
+		envelope_publish_free(&pub);
+		server->scratch.len = server->scratch.off = 0;
+		if (envelope_encode_ack(&server->scratch, id) != 0)
+			c->queue_failed = 1;
+		wsconn_queue_scratch(c);
+		return;
+	}
+	envelope_publish_free(&pub);
+	wsconn_reply_error(c, reason);
+}
+
+/* A whole message from the client (control frames are wslay's). */
+static void
+wsconn_message(wslay_event_context_ptr        ctx,
+    const struct wslay_event_on_msg_recv_arg *arg, void *user_data)
+{
+	struct wsconn *c = user_data;
+
+	(void)ctx;
+	if (c->closing)
+		return; /* a reply could not be sent after our close anyway */
+	if (arg->opcode == WSLAY_TEXT_FRAME)
+		wsconn_publish(c, (const char *)arg->msg, arg->msg_length);
+	else if (arg->opcode == WSLAY_BINARY_FRAME)
+		wsconn_reply_error(
+		    c, "binary messages are not accepted: send JSON as text");
+}
+
+static const struct wslay_event_callbacks wsconn_callbacks = {
+    wsconn_recv_callback,
+    wsconn_send_callback,
+    NULL, /* no masks: a server does not mask */
+    wsconn_frame_start,
+    NULL,
+    NULL,
+    wsconn_message,
+};
+
+/*
+ * Reads frames once (at most the turn's budget).  Returns 0, or -1 if the
+ * connection was freed (the peer has gone).
+ */
+static int
+wsconn_receive(struct wsconn *c)
+{
+	int rc;
+
+	rc = wslay_event_recv(c->ctx);
+	if (c->failed) {
+		wsconn_free(c);
+		return -1;
+	}
+	/*
+	 * wslay answers a bad control frame header with an empty close (and
+	 * an error here) and lets a one-byte close payload pass: both are
+	 * protocol errors, 1002.
+	 */
+	if (rc != 0 || c->bad_frame)
+		wsconn_raw_close(c, rc == WSLAY_ERR_NOMEM ? 1011 : 1002);
+	else if (!wslay_event_get_read_enabled(c->ctx))
+		wsconn_closing(
+		    c); /* wslay queued a close: a reply or 1002...1009 */
+	return 0;
+}
+
+/* Encodes one event and queues it as a text message (a pull callback). */
+static int
+wsconn_queue_event(const struct store_event *ev, void *arg)
+{
+	struct wsconn *c = arg;
+	struct buf    *scratch = &c->server->scratch;
+
+	scratch->len = scratch->off = 0;
+	if (envelope_encode_event(scratch, ev) != 0) {
+		c->queue_failed = 1;
+		return 1;
+	}
+	return wsconn_queue_scratch(c) != 0;
+}
+
+/* Shuts the write side once the close (or refusal) is out. */
+static void
+wsconn_shut_when_written(struct wsconn *c)
+{
+	if (c->shut || c->hs != NULL || buf_pending_len(&c->out) > 0)
+		return;
+	if (c->ctx != NULL && c->raw_close == 0 &&
+	    !wslay_event_get_close_sent(c->ctx))
+		return;
+	shutdown(c->fd, SHUT_WR);
+	c->shut = 1;
+	wsconn_closing(c);
+}
+
+/*
+ * Moves data: writes what is waiting, lets wslay send its queue, reads the
+ * client's frames when nothing is waiting, and pulls events when the socket
+ * took everything.  Ends by choosing what to wait for.  May free c.
+ */
+static void
+wsconn_pump(struct wsconn *c)
+{
+	int turns = 0, n;
+
+	c->more = 0;
+	for (;;) {
+		if (c->failed || wsconn_flush(c) != 0) {
+			wsconn_free(c);
+			return;
+		}
+		if (buf_pending_len(&c->out) > 0 || c->ctx == NULL ||
+		    c->raw_close != 0 || c->shut)
+			break;
+		if (wslay_event_want_write(c->ctx)) {
+			if (wslay_event_send(c->ctx) != 0) {
+				wsconn_free(c);
+				return;
+			}
+			continue;
+		}
+		if (c->readable && c->budget > 0 &&
+		    wslay_event_get_read_enabled(c->ctx)) {
+			if (wsconn_receive(c) != 0)
+				return;
+			continue;
+		}
+		if (c->queue_failed) {
+			c->queue_failed = 0;
+			c->server_first = 1;
+			wslay_event_queue_close(c->ctx, 1011, NULL, 0);
+			wsconn_closing(c);
+			continue;
+		}
+		if (c->cursor == NULL)
+			break;
+		if (turns++ == WSCONN_PULLS_PER_TURN) {
+			c->more = 1;
+			break;
+		}
+		n = feed_cursor_pull(
+		    c->cursor, WSCONN_PULL_BYTES, wsconn_queue_event, c);
+		/* Caught up, or the store failed: the feed calls back. */
+		if (n <= 0 && !c->queue_failed)
+			break;
+	}
+	wsconn_shut_when_written(c);
+	wsconn_watch(c);
+}
+
+/* Starts closing with code (the server's side); may free c. */
+static void
+wsconn_begin_close(struct wsconn *c, uint16_t code, const char *reason)
+{
+	if (c->closing)
+		return;
+	c->server_first = 1;
+	wslay_event_queue_close(
+	    c->ctx, code, (const uint8_t *)reason, strlen(reason));
+	wsconn_closing(c);
+	wsconn_pump(c);
+}
+
+/* The feed has events for a waiting connection. */
+static void
+wsconn_ready(struct feed_cursor *cursor, void *arg)
+{
+	(void)cursor;
+	wsconn_pump(arg);
+}
+
+/* Answers the handshake with a refusal, then closes; may free c. */
+static void
+wsconn_refuse(
+    struct wsconn *c, int status, const char *extra_header, const char *reason)
+{
+	struct wsconn_server *server = c->server;
+	const char           *target = c->hs != NULL ? c->hs->target : NULL;
+
+	wsconn_log(server, "refuse %s %.*s %d %s", c->peer,
+	    WSCONN_LOG_TARGET_MAX, target != NULL ? target : "-", status,
+	    reason);
+	buf_free(&c->out);
+	if (handshake_error_response(&c->out, status, extra_header, reason) !=
+	    0)
+		c->failed = 1;
+	handshake_free(c->hs);
+	free(c->hs);
+	c->hs = NULL;
+	server->handshakes--;
+	buf_free(&c->in);
+	wsconn_closing(c);
+	wsconn_pump(c);
+}
+
+/* Works out where a new connection starts: resume point, backlog or newest. */
+static int
+wsconn_start_after(
+    struct wsconn_server *server, const struct query *query, int64_t *afterp)
+{
+	const char *names[QUERY_MAX_CHANNELS];
+	size_t      i;
+	int64_t     count;
+
+	if (query->has_last_id) {
+		*afterp = query->last_id;
+		return 0;
+	}
+	if (!query->has_backlog || query->backlog == 0) {
+		*afterp = feed_last_id(server->feed);
+		return 0;
+	}
+	count = query->backlog < server->config.backlog_max
+	            ? query->backlog
+	            : server->config.backlog_max;
+	for (i = 0; i < query->nchannels; i++)
+		names[i] = query->channels[i];
+	return store_backlog_start(feed_store(server->feed), names,
+	    query->nchannels, (size_t)count, afterp);
+}
+
+/* The request is a valid handshake: upgrade, or refuse with 503; may free c. */
+static void
+wsconn_upgrade(struct wsconn *c)
+{
+	struct wsconn_server *server = c->server;
+	struct handshake     *hs = c->hs;
+	const char           *names[QUERY_MAX_CHANNELS];
+	char                  reason[600];
+	int64_t               after;
+	size_t                i;
+
+	if (hs->forwarded_for != NULL)
+		snprintf(c->peer, sizeof c->peer, "%s", hs->forwarded_for);
+	if ((int64_t)server->open >= server->config.max_conns) {
+		wsconn_refuse(c, 503, "Retry-After: 5",
+		    "too many connections: try again later");
+		return;
+	}
+	if (feed_store(server->feed) == NULL ||
+	    wsconn_start_after(server, &hs->query, &after) != 0) {
+		const char *why = feed_store_error(server->feed);
+
+		snprintf(reason, sizeof reason, "event store unavailable: %s",
+		    why != NULL ? why : store_errmsg(feed_store(server->feed)));
+		wsconn_refuse(c, 503, "Retry-After: 5", reason);
+		return;
+	}
+	for (i = 0; i < hs->query.nchannels; i++)
+		names[i] = hs->query.channels[i];
+	c->target = strndup(hs->target, WSCONN_LOG_TARGET_MAX);
+	if (c->target == NULL ||
+	    wslay_event_context_server_init(&c->ctx, &wsconn_callbacks, c) !=
+	        0 ||
+	    (c->cursor = feed_cursor_create(server->feed, names,
+	         hs->query.nchannels, after, wsconn_ready, c)) == NULL ||
+	    handshake_accept_response(&c->out, hs->accept) != 0) {
+		wslay_event_context_free(c->ctx);
+		c->ctx = NULL;
+		feed_cursor_free(c->cursor);
+		c->cursor = NULL;
+		wsconn_refuse(c, 503, "Retry-After: 5", "out of memory");
+		return;
+	}
+	wslay_event_config_set_max_recv_msg_length(
+	    c->ctx, server->config.max_message);
+	handshake_free(hs);
+	free(hs);
+	c->hs = NULL;
+	server->handshakes--;
+	server->open++;
+	wsconn_log(server, "open %s %s", c->peer, c->target);
+	c->last_frame = loop_now(server->loop);
+	c->readable = buf_pending_len(&c->in) > 0;
+	loop_timer_stop(server->loop, &c->timer);
+	if (server->config.ping_ms > 0)
+		loop_timer_start(
+		    server->loop, &c->timer, (uint64_t)server->config.ping_ms);
+	wsconn_pump(c);
+}
+
+/* Reads the request head; may free c. */
+static void
+wsconn_read_head(struct wsconn *c)
+{
+	char   data[4096];
+	size_t used;
+	int    rc;
+
+	for (;;) {
+		ssize_t n = read(c->fd, data, sizeof data);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			wsconn_free(c); /* gone before asking anything */
+			return;
+		}
+		rc = handshake_feed(
+		    c->hs, data, (size_t)n, &c->server->policy, &used);
+		if (rc == 0)
+			continue;
+		if (rc < 0) {
+			wsconn_refuse(c,
+			    c->hs->status != 0 ? c->hs->status : 503, NULL,
+			    c->hs->reason);
+			return;
+		}
+		if (buf_append(&c->in, data + used, (size_t)n - used) != 0) {
+			wsconn_refuse(c, 503, NULL, "out of memory");
+			return;
+		}
+		wsconn_upgrade(c);
+		return;
+	}
+}
+
+/* Reads and drops what a closing peer still sends, until it closes; may free c.
+ */
+static void
+wsconn_drain(struct wsconn *c)
+{
+	char junk[4096];
+	int  i;
+
+	if (c->ctx != NULL && c->raw_close == 0 &&
+	    wslay_event_get_read_enabled(c->ctx)) {
+		/* Through wslay, to learn the code of the client's close. */
+		wslay_event_recv(c->ctx);
+		if (c->failed)
+			wsconn_free(c);
+		return;
+	}
+	for (i = 0; i < 16; i++) {
+		ssize_t n = read(c->fd, junk, sizeof junk);
+
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		wsconn_free(c);
+		return;
+	}
+}
+
+/* Socket events. */
+static void
+wsconn_io(struct loop_io *io, uint32_t events)
+{
+	struct wsconn *c = io->arg;
+
+	c->budget = WSCONN_READ_BUDGET;
+	if (c->hs != NULL) {
+		wsconn_read_head(c);
+		return;
+	}
+	if (c->shut) {
+		wsconn_drain(c);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = 1;
+	wsconn_pump(c);
+}
+
+/* The connection's timer: handshake deadline, ping, or end of the linger. */
+static void
+wsconn_timer(struct loop_timer *timer)
+{
+	struct wsconn        *c = timer->arg;
+	struct wsconn_server *server = c->server;
+	uint64_t              idle, period = (uint64_t)server->config.ping_ms;
+
+	if (c->hs != NULL) {
+		wsconn_refuse(c, 408, NULL, "the request took too long");
+		return;
+	}
+	if (c->closing) {
+		wsconn_free(c);
+		return;
+	}
+	idle = loop_now(server->loop) - c->last_frame;
+	if (idle >= 2 * period) {
+		wsconn_begin_close(c, 1011, "no reply to ping");
+		return;
+	}
+	if (c->raw_close == 0) {
+		struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
+
+		wslay_event_queue_msg(c->ctx, &ping);
+	}
+	loop_timer_start(server->loop, &c->timer, period);
+	wsconn_pump(c);
+}
+
+/* Starts serving an accepted socket. */
+void
+wsconn_accept(struct wsconn_server *server, int fd, const char *peer)
+{
+	struct wsconn *c;
+	size_t         limit = (size_t)server->config.max_conns;
+	int            one = 1;
+
+	if (limit < WSCONN_HANDSHAKES_MIN)
+		limit = WSCONN_HANDSHAKES_MIN;
+	if (server->shutting_down || server->handshakes >= limit ||
+	    (c = calloc(1, sizeof *c)) == NULL) {
+		close(fd);
+		return;
+	}
+	/* Small frames must not wait for the acknowledgement of earlier ones.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->server = server;
+	c->fd = fd;
+	snprintf(c->peer, sizeof c->peer, "%s", peer != NULL ? peer : "-");
+	c->hs = calloc(1, sizeof *c->hs);
+	loop_timer_init(&c->timer, wsconn_timer, c);
+	if (c->hs == NULL || loop_io_start(server->loop, &c->io, fd,
+	                         EPOLLIN | EPOLLRDHUP, wsconn_io, c) != 0) {
+		free(c->hs);
+		free(c);
+		close(fd);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&server->conns, c, entry);
+	server->count++;
+	server->handshakes++;
+	loop_timer_start(server->loop, &c->timer,
+	    (uint64_t)server->config.handshake_timeout_ms);
+}
+
+/* Closes every connection with 1001 and refuses new ones. */
+void
+wsconn_shutdown(struct wsconn_server *server)
+{
+	struct wsconn *c, *next;
+
+	server->shutting_down = 1;
+	if (server->count == 0) {
+		if (server->empty != NULL)
+			server->empty(server, server->arg);
+		return;
+	}
+	for (c = TAILQ_FIRST(&server->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->hs != NULL)
+			wsconn_free(c);
+		else if (c->ctx != NULL && !c->closing)
+			wsconn_begin_close(c, 1001, "server shutting down");
+	}
+}
+
+/* Returns the number of connections. */
+size_t
+wsconn_count(const struct wsconn_server *server)
+{
+	return server->count;
+}
+
+/* Returns the number of open WebSockets. */
+size_t
+wsconn_open_count(const struct wsconn_server *server)
+{
+	return server->open;
+}
+
+/* Frees the server and drops what is left. */
+void
+wsconn_server_free(struct wsconn_server *server)
+{
+	struct wsconn *c;
+
+	if (server == NULL)
+		return;
+	server->empty = NULL;
+	while ((c = TAILQ_FIRST(&server->conns)) != NULL)
+		wsconn_free(c);
+	loop_timer_stop(server->loop, &server->publish_timer);
+	store_close(server->publisher);
+	buf_free(&server->scratch);
+	free(server);
+}
