@@ -14,8 +14,13 @@
 #   expect_not_contains DESC NEEDLE HAYSTACK
 #   run COMMAND...              sets $run_status, $run_out, $run_err
 #   wait_for DESC TIMEOUT_SECONDS COMMAND...
+#   poll_until TIMEOUT_SECONDS COMMAND...  the same, silent: only the status
 #   free_port                   prints a free TCP port on 127.0.0.1
 #   require_command NAME...     skips the script (exit 77) without them
+#   pid_gone PID                succeeds once PID has exited (zombie or reaped)
+#   stop_pid PID                SIGTERM, then SIGKILL after 10 s; reaps it
+#   descendant_pids PID         prints the PIDs of every process below PID
+#   render TEMPLATE OUTPUT NAME=VALUE...  copies TEMPLATE, @NAME@ -> VALUE
 #   finish                      prints the counts, exits 1 on any failure
 #
 # Note that Python, where a test needs it, is /usr/bin/python3: the python3
@@ -136,25 +141,36 @@ run()
 	run_err=$(cat "$test_tmpdir/.run.err")
 }
 
-# Polls COMMAND every 0.05 s until it succeeds (ok) or TIMEOUT_SECONDS, a
-# whole number, pass (fail).  Returns the command's last status.
-wait_for()
+# Polls COMMAND every 0.05 s until it succeeds or TIMEOUT_SECONDS, a whole
+# number, pass; returns the command's last status and prints nothing.
+poll_until()
 {
-	lib_desc=$1
-	lib_tries=$(($2 * 20))
-	shift 2
+	lib_tries=$(($1 * 20))
+	shift
 	while :; do
 		if "$@" >/dev/null 2>&1; then
-			ok "$lib_desc"
 			return 0
 		fi
 		lib_tries=$((lib_tries - 1))
 		if [ "$lib_tries" -le 0 ]; then
-			fail "$lib_desc" "success of: $*" "still failing"
 			return 1
 		fi
 		sleep 0.05
 	done
+}
+
+# Polls COMMAND like poll_until, reporting success (ok) or the timeout (fail).
+wait_for()
+{
+	lib_desc=$1
+	shift
+	if poll_until "$@"; then
+		ok "$lib_desc"
+		return 0
+	fi
+	shift
+	fail "$lib_desc" "success of: $*" "still failing"
+	return 1
 }
 
 # Prints a TCP port that is free on 127.0.0.1 now.
@@ -176,6 +192,67 @@ require_command()
 			exit 77
 		fi
 	done
+}
+
+# Succeeds once process PID has exited; a zombie not yet reaped counts.
+pid_gone()
+{
+	kill -0 "$1" 2>/dev/null || return 0
+	case $(ps -o stat= -p "$1" 2>/dev/null) in
+	Z*)
+		return 0
+		;;
+	esac
+	return 1
+}
+
+# Stops process PID with SIGTERM (SIGKILL if it is still there after 10 s),
+# reaps it if it is a child of this shell and forgets it.  Returns 1 if it
+# needed SIGKILL.
+stop_pid()
+{
+	lib_status=0
+	kill -TERM "$1" 2>/dev/null
+	if ! poll_until 10 pid_gone "$1"; then
+		kill -KILL "$1" 2>/dev/null
+		lib_status=1
+	fi
+	wait "$1" 2>/dev/null
+	untrack_pid "$1"
+	return $lib_status
+}
+
+# Prints the PIDs of the children of PID, their children, and so on.
+descendant_pids()
+{
+	ps -e -o pid= -o ppid= | awk -v root="$1" '
+		{ parent[$1] = $2 }
+		END {
+			found[root] = 1
+			do {
+				more = 0
+				for (pid in parent)
+					if (!(pid in found) && (parent[pid] in found)) {
+						found[pid] = 1
+						print pid
+						more = 1
+					}
+			} while (more)
+		}'
+}
+
+# Writes TEMPLATE to OUTPUT with each @NAME@ replaced by VALUE.
+render()
+{
+	lib_template=$1
+	lib_output=$2
+	shift 2
+	lib_script=
+	for lib_pair in "$@"; do
+		lib_value=$(printf '%s\n' "${lib_pair#*=}" | sed 's/[\\|&]/\\&/g')
+		lib_script="$lib_script s|@${lib_pair%%=*}@|$lib_value|g;"
+	done
+	sed -e "$lib_script" "$lib_template" >"$lib_output"
 }
 
 # Prints the counts of this script and exits 1 if anything failed.
