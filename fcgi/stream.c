@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/queue.h>
 #include <sys/random.h>
 
@@ -39,6 +40,8 @@ struct stream {
 	uint64_t              last_write;
 	struct loop_timer     keepalive;  /* also the linger deadline at the end */
 	struct loop_timer     max_age;
+	int                   counted;  /* a stream, not a refusal */
+	int                   draining; /* response complete, waiting for EOF */
 	TAILQ_ENTRY(stream)   entry;
 };
 TAILQ_HEAD(stream_list, stream);
@@ -124,11 +127,12 @@ stream_error_response(struct buf *out, uint16_t request_id, const char *status,
 	return fcgi_end_request(out, request_id, 0);
 }
 
-/* Closes the stream and frees it; tells the server when it was the last. */
+/* Closes the connection and frees the stream; tells the server when it was the last. */
 static void
-stream_close(struct stream *s)
+stream_destroy(struct stream *s)
 {
 	struct stream_server *server = s->server;
+	int                   counted = s->counted;
 
 	if (s->request_id != 0)
 		loop_io_stop(server->loop, &s->io);
@@ -138,10 +142,32 @@ stream_close(struct stream *s)
 	buf_free(&s->out);
 	close(s->fd);
 	TAILQ_REMOVE(&server->streams, s, entry);
-	server->count--;
 	free(s);
-	if (server->count == 0 && server->empty != NULL)
+	if (counted && --server->count == 0 && server->empty != NULL)
 		server->empty(server, server->arg);
+}
+
+/*
+ * The whole response has been written.  Note that a FastCGI connection is
+ * not closed at once: the web server may still be sending the request's
+ * (empty) stdin, and closing under it makes Apache answer 503 itself
+ * ("Broken pipe ... sending empty stdin").  The write side is shut, and the
+ * stream goes when the web server closes its side, or after
+ * STREAM_LINGER_MS.
+ */
+static void
+stream_end(struct stream *s)
+{
+	if (s->request_id == 0 || s->draining ||
+	    shutdown(s->fd, SHUT_WR) != 0) {
+		stream_destroy(s);
+		return;
+	}
+	s->draining = 1;
+	loop_timer_stop(s->server->loop, &s->max_age);
+	loop_timer_start(s->server->loop, &s->keepalive, STREAM_LINGER_MS);
+	if (s->io.events != (EPOLLIN | EPOLLRDHUP))
+		loop_io_modify(s->server->loop, &s->io, EPOLLIN | EPOLLRDHUP);
 }
 
 /* Watches for writability only while output waits. */
@@ -264,14 +290,14 @@ stream_pump(struct stream *s)
 	int                   turns;
 
 	if (stream_flush(s) != 0) {
-		stream_close(s);
+		stream_destroy(s);
 		return;
 	}
 	for (turns = 0; buf_pending_len(&s->out) == 0; turns++) {
 		int n;
 
 		if (s->cursor == NULL) {
-			stream_close(s); /* ended and everything written */
+			stream_end(s); /* ended and everything written */
 			return;
 		}
 		if (turns == STREAM_PULLS_PER_TURN && s->request_id != 0) {
@@ -287,7 +313,7 @@ stream_pump(struct stream *s)
 			break; /* caught up (or the store failed): the feed calls back */
 		}
 		if (stream_frame_send(s, 0) != 0) {
-			stream_close(s);
+			stream_destroy(s);
 			return;
 		}
 	}
@@ -314,17 +340,17 @@ stream_io(struct loop_io *io, uint32_t events)
 
 		while ((n = read(s->fd, data, sizeof data)) > 0) {
 			if (fcgi_input_scan(&s->input, data, (size_t)n)) {
-				stream_close(s);
+				stream_destroy(s);
 				return;
 			}
 		}
 		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-			stream_close(s);
+			stream_destroy(s);
 			return;
 		}
 	}
 	if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
-		stream_close(s);
+		stream_destroy(s);
 		return;
 	}
 	if (events & EPOLLOUT)
@@ -350,7 +376,7 @@ stream_pause(struct stream *s, int64_t at)
 	if (stream_frame_begin(s) != 0 || sse_encode_pause(scratch, at) != 0 ||
 	    stream_frame_send(s, 1) != 0) {
 		scratch->len = scratch->off = 0;
-		stream_close(s);
+		stream_destroy(s);
 		return;
 	}
 	stream_pump(s);
@@ -367,7 +393,7 @@ stream_keepalive(struct loop_timer *timer)
 	struct buf    *scratch = &s->server->scratch;
 
 	if (s->cursor == NULL) {
-		stream_close(s); /* the pause was not read in time */
+		stream_destroy(s); /* the end was not read, or not closed, in time */
 		return;
 	}
 	if (idle < period || buf_pending_len(&s->out) > 0) {
@@ -378,7 +404,7 @@ stream_keepalive(struct loop_timer *timer)
 	    sse_encode_comment(scratch, "keepalive") != 0 ||
 	    stream_frame_send(s, 0) != 0) {
 		scratch->len = scratch->off = 0;
-		stream_close(s);
+		stream_destroy(s);
 		return;
 	}
 	stream_want_write(s, buf_pending_len(&s->out) > 0);
@@ -396,29 +422,70 @@ stream_max_age(struct loop_timer *timer)
 	            (uint64_t)s->server->config.retry_ms + 1));
 }
 
-/* Sends a whole error response on fd and closes it (fd is ours). */
+/*
+ * Makes a stream for the connection fd: non-blocking and watched for a
+ * FastCGI one (note that the connection libfcgi accepted is blocking, as
+ * accept() does not pass O_NONBLOCK on, and one full socket would stall the
+ * loop).  Returns NULL, with fd still open, on failure.
+ */
+static struct stream *
+stream_new(struct stream_server *server, int fd, uint16_t request_id)
+{
+	struct stream *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return NULL;
+	s->server = server;
+	s->fd = fd;
+	s->request_id = request_id;
+	s->last_write = loop_now(server->loop);
+	loop_timer_init(&s->keepalive, stream_keepalive, s);
+	loop_timer_init(&s->max_age, stream_max_age, s);
+	if (request_id != 0 &&
+	    (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+		loop_io_start(server->loop, &s->io, fd, EPOLLIN | EPOLLRDHUP,
+		    stream_io, s) != 0)) {
+		free(s);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&server->streams, s, entry);
+	return s;
+}
+
+/*
+ * Answers with a whole error response instead of events.  The connection
+ * then ends like a stream's, and does not count as one.
+ */
+static void
+stream_fail(struct stream *s, const char *status, const char *extra_header,
+    const char *reason)
+{
+	struct buf *scratch = &s->server->scratch;
+
+	loop_timer_start(s->server->loop, &s->keepalive, STREAM_LINGER_MS);
+	scratch->len = scratch->off = 0;
+	if (stream_error_response(scratch, s->request_id, status, extra_header,
+		reason) != 0 ||
+	    stream_send(s, buf_pending(scratch), buf_pending_len(scratch)) != 0) {
+		scratch->len = scratch->off = 0;
+		stream_destroy(s);
+		return;
+	}
+	scratch->len = scratch->off = 0;
+	stream_pump(s);
+}
+
+/* Answers the connection fd with an error response (fd is ours). */
 static void
 stream_refuse(struct stream_server *server, int fd, uint16_t request_id,
     const char *status, const char *extra_header, const char *reason)
 {
-	struct buf *scratch = &server->scratch;
-	size_t      off = 0;
+	struct stream *s = stream_new(server, fd, request_id);
 
-	scratch->len = scratch->off = 0;
-	if (stream_error_response(scratch, request_id, status, extra_header,
-		reason) == 0) {
-		/* Small, and the socket is fresh: it takes it at once. */
-		while (off < scratch->len) {
-			ssize_t n = write(fd, scratch->data + off, scratch->len - off);
-
-			if (n <= 0 && errno != EINTR)
-				break;
-			if (n > 0)
-				off += (size_t)n;
-		}
-	}
-	scratch->len = scratch->off = 0;
-	close(fd);
+	if (s == NULL)
+		close(fd);
+	else
+		stream_fail(s, status, extra_header, reason);
 }
 
 /* Returns the Retry-After header for a refusal, spread over a few retries. */
@@ -466,10 +533,10 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 {
 	const char    *names[QUERY_MAX_CHANNELS];
 	const char    *why;
-	char           retry_after[64];
-	struct stream *s;
-	struct buf    *scratch = &server->scratch;
-	int64_t        after, age;
+	char                retry_after[64];
+	struct stream      *s;
+	struct buf         *scratch = &server->scratch;
+	int64_t             after, age;
 	size_t         i;
 
 	stream_retry_after(server, retry_after, sizeof retry_after);
@@ -495,39 +562,20 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 		return;
 	}
 
-	s = calloc(1, sizeof *s);
-	if (s == NULL) {
-		stream_refuse(server, fd, request_id, "503 Service Unavailable",
-		    retry_after, "out of memory");
-		return;
-	}
 	for (i = 0; i < query->nchannels; i++)
 		names[i] = query->channels[i];
-	s->server = server;
-	s->fd = fd;
-	s->request_id = request_id;
-	s->last_write = loop_now(server->loop);
-	loop_timer_init(&s->keepalive, stream_keepalive, s);
-	loop_timer_init(&s->max_age, stream_max_age, s);
-	s->cursor = feed_cursor_create(server->feed, names, query->nchannels,
-	    after, stream_ready, s);
-	/*
-	 * Note that the connection libfcgi accepted is blocking (accept()
-	 * does not pass O_NONBLOCK on): one full socket would stall the loop.
-	 */
-	if (s->cursor == NULL ||
-	    (request_id != 0 &&
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) ||
-	    (request_id != 0 &&
-		loop_io_start(server->loop, &s->io, fd, EPOLLIN | EPOLLRDHUP,
-		    stream_io, s) != 0)) {
-		feed_cursor_free(s->cursor);
-		free(s);
-		stream_refuse(server, fd, request_id, "503 Service Unavailable",
-		    retry_after, "cannot start the stream");
+	if ((s = stream_new(server, fd, request_id)) == NULL) {
+		close(fd);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&server->streams, s, entry);
+	s->cursor = feed_cursor_create(server->feed, names, query->nchannels,
+	    after, stream_ready, s);
+	if (s->cursor == NULL) {
+		stream_fail(s, "503 Service Unavailable", retry_after,
+		    "cannot start the stream: out of memory");
+		return;
+	}
+	s->counted = 1;
 	server->count++;
 
 	/*
@@ -543,7 +591,7 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	    sse_encode_retry(scratch, (long)server->config.retry_ms) != 0 ||
 	    stream_frame_send(s, 0) != 0) {
 		scratch->len = scratch->off = 0;
-		stream_close(s);
+		stream_destroy(s);
 		return;
 	}
 	age = server->config.max_age_ms;
@@ -602,7 +650,7 @@ stream_server_free(struct stream_server *server)
 		return;
 	server->empty = NULL;
 	while ((s = TAILQ_FIRST(&server->streams)) != NULL)
-		stream_close(s);
+		stream_destroy(s);
 	buf_free(&server->scratch);
 	free(server);
 }
