@@ -1,0 +1,39 @@
+#!/bin/sh
+# sse-apache-cgi.sh: litepush-sse as a plain CGI program under Apache
+# (mod_cgid, mpm_event), one process per stream, settings from SetEnv,
+# through the scenarios of sse_scenarios.sh.
+
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+require_command /usr/sbin/apache2
+
+deploy_streams=200
+deploy_per_request=yes
+
+deploy_start()
+{
+	port=$(free_port)
+	url=http://127.0.0.1:$port/stream
+	render "$top_srcdir/tests/conf/apache-cgi.conf.in" "$tmp/apache.conf" \
+	    TMP="$tmp" PORT="$port" SSE="$sse" DB="$db" \
+	    KEEPALIVE="$keepalive" MAX_AGE="$max_age" MAX_STREAMS="$max_streams"
+	/usr/sbin/apache2 -f "$tmp/apache.conf" -DFOREGROUND \
+	    >>"$tmp/apache.log" 2>&1 &
+	server_pid=$!
+	track_pid "$server_pid"
+	wait_for "Apache (max-age $max_age) runs litepush-sse as CGI" \
+	    10 daemon_answers
+}
+
+deploy_stop()
+{
+	stop_pid "$server_pid"
+}
+
+deploy_sse_pids()
+{
+	sse_pids_below "$server_pid"
+}
+
+# shellcheck source=tests/sse_scenarios.sh
+. "$top_srcdir/tests/sse_scenarios.sh"

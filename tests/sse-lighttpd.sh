@@ -1,0 +1,40 @@
+#!/bin/sh
+# sse-lighttpd.sh: litepush-sse spawned by lighttpd's mod_fastcgi
+# ("bin-path", the listening socket on fd 0, settings from
+# "bin-environment"), through the scenarios of sse_scenarios.sh.
+
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+require_command /usr/sbin/lighttpd
+
+deploy_streams=200
+deploy_per_request=no
+
+deploy_start()
+{
+	port=$(free_port)
+	url=http://127.0.0.1:$port/stream
+	render "$top_srcdir/tests/conf/lighttpd-sse.conf.in" \
+	    "$tmp/lighttpd.conf" TMP="$tmp" PORT="$port" SSE="$sse" DB="$db" \
+	    KEEPALIVE="$keepalive" MAX_AGE="$max_age" MAX_STREAMS="$max_streams"
+	# Note that lighttpd takes SIGINT as "finish the open responses first",
+	# which for streams is never: it is stopped with SIGTERM.
+	/usr/sbin/lighttpd -D -f "$tmp/lighttpd.conf" >>"$tmp/lighttpd.log" 2>&1 &
+	server_pid=$!
+	track_pid "$server_pid"
+	wait_for "lighttpd (max-age $max_age, max-streams $max_streams) and litepush-sse answer" \
+	    10 daemon_answers
+}
+
+deploy_stop()
+{
+	stop_pid "$server_pid"
+}
+
+deploy_sse_pids()
+{
+	sse_pids_below "$server_pid"
+}
+
+# shellcheck source=tests/sse_scenarios.sh
+. "$top_srcdir/tests/sse_scenarios.sh"
