@@ -7,6 +7,14 @@
 . "$(dirname "$0")/lib.sh"
 require_command /usr/sbin/apache2
 
+# Apache runs the CGI as www-data, which may not reach the build tree (a
+# clone under a private directory): it runs a copy in the test directory.
+: "${sse:=$top_builddir/fcgi/litepush-sse}"
+if [ -x "$sse" ]; then
+	cp "$sse" "$test_tmpdir/litepush-sse" && chmod 755 "$test_tmpdir/litepush-sse"
+	sse=$test_tmpdir/litepush-sse
+fi
+
 deploy_streams=200
 deploy_per_request=yes
 
