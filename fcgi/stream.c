@@ -500,32 +500,6 @@ stream_retry_after(struct stream_server *server, char *out, size_t len)
 	    (long long)(base + (int64_t)stream_random(server, (uint64_t)base * 2 + 1)));
 }
 
-/* Works out where a new stream starts: resume point, backlog or newest. */
-static int
-stream_start_after(struct stream_server *server, const struct query *query,
-    int64_t resume, int64_t *afterp)
-{
-	const char *names[QUERY_MAX_CHANNELS];
-	size_t      i;
-	int64_t     count;
-
-	if (resume >= 0) {
-		*afterp = resume;
-		return 0;
-	}
-	if (!query->has_backlog || query->backlog == 0) {
-		*afterp = feed_last_id(server->feed);
-		return 0;
-	}
-	count = query->backlog < server->config.backlog_max ?
-	    query->backlog :
-	    server->config.backlog_max;
-	for (i = 0; i < query->nchannels; i++)
-		names[i] = query->channels[i];
-	return store_backlog_start(feed_store(server->feed), names,
-	    query->nchannels, (size_t)count, afterp);
-}
-
 /* Starts a stream on fd for a validated request. */
 void
 stream_open(struct stream_server *server, int fd, uint16_t request_id,
@@ -536,7 +510,7 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	char                retry_after[64];
 	struct stream      *s;
 	struct buf         *scratch = &server->scratch;
-	int64_t             after, age;
+	int64_t             after, age, backlog;
 	size_t         i;
 
 	stream_retry_after(server, retry_after, sizeof retry_after);
@@ -550,8 +524,15 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 		    retry_after, "too many streams: try again later");
 		return;
 	}
+	for (i = 0; i < query->nchannels; i++)
+		names[i] = query->channels[i];
+	backlog = !query->has_backlog ? 0 :
+	    query->backlog < server->config.backlog_max ?
+					query->backlog :
+					server->config.backlog_max;
 	if (feed_store(server->feed) == NULL ||
-	    stream_start_after(server, query, resume, &after) != 0) {
+	    feed_start_after(server->feed, names, query->nchannels, resume,
+		backlog, &after) != 0) {
 		char reason[600];
 
 		why = feed_store_error(server->feed);
@@ -562,8 +543,6 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 		return;
 	}
 
-	for (i = 0; i < query->nchannels; i++)
-		names[i] = query->channels[i];
 	if ((s = stream_new(server, fd, request_id)) == NULL) {
 		close(fd);
 		return;

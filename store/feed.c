@@ -706,6 +706,27 @@ feed_store(struct feed *feed)
 	return feed->store;
 }
 
+/* Works out where a new subscriber starts. */
+int
+feed_start_after(struct feed *feed, const char *const *channels,
+    size_t nchannels, int64_t resume, int64_t backlog, int64_t *afterp)
+{
+	struct store *store;
+
+	if (resume >= 0) {
+		*afterp = resume;
+		return 0;
+	}
+	if (backlog <= 0) {
+		*afterp = feed->last_id;
+		return 0;
+	}
+	if ((store = feed_store(feed)) == NULL)
+		return STORE_ERROR;
+	return store_backlog_start(store, channels, nchannels, (size_t)backlog,
+	    afterp);
+}
+
 /* Fills *stats. */
 void
 feed_get_stats(const struct feed *feed, struct feed_stats *stats)

@@ -696,32 +696,6 @@ wsconn_refuse(
 	wsconn_pump(c);
 }
 
-/* Works out where a new connection starts: resume point, backlog or newest. */
-static int
-wsconn_start_after(
-    struct wsconn_server *server, const struct query *query, int64_t *afterp)
-{
-	const char *names[QUERY_MAX_CHANNELS];
-	size_t      i;
-	int64_t     count;
-
-	if (query->has_last_id) {
-		*afterp = query->last_id;
-		return 0;
-	}
-	if (!query->has_backlog || query->backlog == 0) {
-		*afterp = feed_last_id(server->feed);
-		return 0;
-	}
-	count = query->backlog < server->config.backlog_max
-	            ? query->backlog
-	            : server->config.backlog_max;
-	for (i = 0; i < query->nchannels; i++)
-		names[i] = query->channels[i];
-	return store_backlog_start(feed_store(server->feed), names,
-	    query->nchannels, (size_t)count, afterp);
-}
-
 /* The request is a valid handshake: upgrade, or refuse with 503; may free c. */
 static void
 wsconn_upgrade(struct wsconn *c)
@@ -740,8 +714,16 @@ wsconn_upgrade(struct wsconn *c)
 		    "too many connections: try again later");
 		return;
 	}
+	for (i = 0; i < hs->query.nchannels; i++)
+		names[i] = hs->query.channels[i];
 	if (feed_store(server->feed) == NULL ||
-	    wsconn_start_after(server, &hs->query, &after) != 0) {
+	    feed_start_after(server->feed, names, hs->query.nchannels,
+		hs->query.has_last_id ? hs->query.last_id : -1,
+		!hs->query.has_backlog ? 0 :
+		hs->query.backlog < server->config.backlog_max ?
+					 hs->query.backlog :
+					 server->config.backlog_max,
+		&after) != 0) {
 		const char *why = feed_store_error(server->feed);
 
 		snprintf(reason, sizeof reason, "event store unavailable: %s",
@@ -749,8 +731,6 @@ wsconn_upgrade(struct wsconn *c)
 		wsconn_refuse(c, 503, "Retry-After: 5", reason);
 		return;
 	}
-	for (i = 0; i < hs->query.nchannels; i++)
-		names[i] = hs->query.channels[i];
 	c->target = strndup(hs->target, WSCONN_LOG_TARGET_MAX);
 	if (c->target == NULL ||
 	    wslay_event_context_server_init(&c->ctx, &wsconn_callbacks, c) !=
