@@ -46,6 +46,9 @@ static struct loop          *responder_loop;
 static struct stream_server *responder_server;
 static struct loop_async     responder_handoff_async;
 static struct loop_async     responder_shutdown_async;
+static struct loop_async     responder_stats_async;
+static struct feed          *responder_feed;
+static volatile sig_atomic_t responder_stats_ready; /* the async exists */
 static struct loop_timer     responder_exit_timer;
 static pthread_mutex_t       responder_accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t       responder_queue_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -288,19 +291,35 @@ responder_shutdown(struct loop_async *async)
 	stream_shutdown(responder_server);
 }
 
-/* Signal handler for SIGTERM and SIGINT. */
+/* On the loop, after SIGUSR1: the feed's counters, one JSON line on stderr. */
+static void
+responder_print_stats(struct loop_async *async)
+{
+	char line[512];
+
+	(void)async;
+	feed_format_stats(responder_feed, line, sizeof line);
+	fprintf(stderr, "litepush-sse: %s\n", line);
+}
+
+/* Signal handler for SIGTERM and SIGINT; SIGUSR1 asks for the counters. */
 static void
 responder_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGUSR1) {
+		if (responder_stats_ready)
+			loop_async_send(&responder_stats_async);
+		return;
+	}
 	loop_async_send(&responder_shutdown_async);
 }
 
 /*
  * Installs the signal handlers.  Note that this runs before FCGX_Init():
  * libfcgi installs its own handlers only where the disposition is still the
- * default.  Apache's threaded MPMs start CGI children with SIGTERM blocked,
- * so it is unblocked here.
+ * default (its SIGUSR1 handler would stop the acceptors: ours prints the
+ * feed's counters instead).  Apache's threaded MPMs start CGI children with
+ * SIGTERM blocked, so it is unblocked here.
  */
 static void
 responder_signals(void)
@@ -314,11 +333,13 @@ responder_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
@@ -500,6 +521,10 @@ main(int argc, char **argv)
 	}
 	loop_async_init(responder_loop, &responder_shutdown_async,
 	    responder_shutdown, NULL);
+	responder_feed = feed;
+	loop_async_init(responder_loop, &responder_stats_async,
+	    responder_print_stats, NULL);
+	responder_stats_ready = 1;
 	if (responder_cgi_mode) {
 		status = responder_cgi();
 	} else {

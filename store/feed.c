@@ -737,6 +737,22 @@ feed_get_stats(const struct feed *feed, struct feed_stats *stats)
 	stats->statements = feed->store ? store_statements(feed->store) : 0;
 }
 
+/* Writes the counters as one JSON object. */
+void
+feed_format_stats(const struct feed *feed, char *out, size_t len)
+{
+	struct feed_stats st;
+
+	feed_get_stats(feed, &st);
+	snprintf(out, len,
+	    "{\"feed_stats\":1,\"polls\":%llu,\"feed_queries\":%llu,"
+	    "\"catchup_queries\":%llu,\"events\":%llu,\"statements\":%llu,"
+	    "\"ring_count\":%zu,\"cursors\":%zu}",
+	    (unsigned long long)st.polls, (unsigned long long)st.feed_queries,
+	    (unsigned long long)st.catchup_queries, (unsigned long long)st.events,
+	    (unsigned long long)st.statements, st.ring_count, st.cursors);
+}
+
 /* Creates a cursor after id `after` on the given channels. */
 struct feed_cursor *
 feed_cursor_create(struct feed *feed, const char *const *channels,

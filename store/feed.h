@@ -85,6 +85,12 @@ int feed_start_after(struct feed *feed, const char *const *channels,
 /* Fills *stats. */
 void feed_get_stats(const struct feed *feed, struct feed_stats *stats);
 
+/*
+ * Writes the counters as one JSON object ({"feed_stats":1,"polls":...}) to
+ * out, NUL-terminated and cut to len; for the daemons' SIGUSR1 and bench/.
+ */
+void feed_format_stats(const struct feed *feed, char *out, size_t len);
+
 /* Called on the loop thread when a waiting cursor has events to pull. */
 typedef void (*feed_ready_fn)(struct feed_cursor *cursor, void *arg);
 

@@ -47,6 +47,8 @@ static struct loop_io        daemon_listen_io;
 static struct loop_timer     daemon_accept_timer;
 static struct loop_timer     daemon_exit_timer;
 static struct loop_async     daemon_shutdown_async;
+static struct loop_async     daemon_stats_async;
+static struct feed          *daemon_feed;
 static int                   daemon_listen_fd = -1;
 static int                   daemon_ending;
 static const char           *daemon_unix_path; /* removed at exit */
@@ -265,12 +267,25 @@ daemon_shutdown(struct loop_async *async)
 	wsconn_shutdown(daemon_server);
 }
 
-/* Signal handler for SIGTERM and SIGINT. */
+/* On the loop, after SIGUSR1: the feed's counters, one JSON line on stderr. */
+static void
+daemon_print_stats(struct loop_async *async)
+{
+	char line[512];
+
+	(void)async;
+	if (daemon_feed == NULL)
+		return;
+	feed_format_stats(daemon_feed, line, sizeof line);
+	fprintf(stderr, "litepush-ws: %s\n", line);
+}
+
+/* Signal handler for SIGTERM and SIGINT; SIGUSR1 asks for the counters. */
 static void
 daemon_signal(int sig)
 {
-	(void)sig;
-	loop_async_send(&daemon_shutdown_async);
+	loop_async_send(
+	    sig == SIGUSR1 ? &daemon_stats_async : &daemon_shutdown_async);
 }
 
 /* Installs the signal handlers (after the loop exists: they wake it). */
@@ -286,11 +301,13 @@ daemon_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
@@ -414,6 +431,8 @@ main(int argc, char **argv)
 	}
 	loop_async_init(
 	    daemon_loop, &daemon_shutdown_async, daemon_shutdown, NULL);
+	loop_async_init(
+	    daemon_loop, &daemon_stats_async, daemon_print_stats, NULL);
 	daemon_signals();
 	daemon_listen_fd = listen_open(listen_addr, 0, err, sizeof err);
 	if (daemon_listen_fd < 0) {
@@ -431,6 +450,7 @@ main(int argc, char **argv)
 		daemon_log("%s", err);
 		return 1;
 	}
+	daemon_feed = feed;
 	if (feed_store_error(feed) != NULL)
 		daemon_log("%s (new connections get 503 until it opens)",
 		    feed_store_error(feed));
@@ -462,6 +482,7 @@ main(int argc, char **argv)
 	loop_timer_stop(daemon_loop, &daemon_accept_timer);
 	loop_timer_stop(daemon_loop, &daemon_exit_timer);
 	wsconn_server_free(daemon_server);
+	daemon_feed = NULL;
 	feed_free(feed);
 	loop_free(daemon_loop);
 	options_free(args);
