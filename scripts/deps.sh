@@ -1,19 +1,30 @@
 #!/bin/sh
 # deps.sh: installs the Debian packages litepush needs to build, test and run.
 #
-# Usage: scripts/deps.sh [build|test]   (default: test, which is everything)
+# Usage: scripts/deps.sh [build|demo|demo-apache|test]
+#   (default: test, which is everything; demo adds lighttpd to build,
+#   demo-apache adds Apache)
 # As root (or with sudo) it runs apt-get; otherwise it names what is missing.
 set -eu
 
 build="autoconf automake make gcc pkg-config libfcgi-dev libsqlite3-dev
 sqlite3 check libwslay-dev libjansson-dev"
 test="$build lighttpd apache2 curl python3 python3-websockets clang
-libclang-rt-14-dev"
+libclang-rt-14-dev chromium"
 
 case "${1:-test}" in
 build) wanted=$build ;;
-test) wanted=$test ;;
-*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+demo) wanted="$build lighttpd curl" ;;
+demo-apache) wanted="$build apache2 curl" ;;
+test)
+	wanted=$test
+	# The browser tests run Node.js and npm (tests/browser/): Debian's
+	# unless the machine has them already, from elsewhere.
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		wanted="$wanted nodejs npm"
+	fi
+	;;
+*) echo "usage: $0 [build|demo|demo-apache|test]" >&2; exit 2 ;;
 esac
 
 missing=

@@ -1,0 +1,404 @@
+// pages.mjs: litepush's pages (www/) in headless Chromium, driven by
+// playwright-core.  tests/browser.sh starts the stack and passes it here:
+//
+//   LITEPUSH_URL          the site, http://127.0.0.1:PORT
+//   LITEPUSH_DB           the store, written with the sqlite3 shell
+//   LITEPUSH_CONTROL      tests/browser/control.sh, which stops and starts
+//                         the daemons
+//   LITEPUSH_SCREENSHOTS  where the screenshots go
+//   LITEPUSH_SERVER       lighttpd or apache (names the screenshots)
+//   LITEPUSH_PROFILE      a fresh Chromium profile directory
+//
+// Prints one "ok - ..." or "not ok - ..." line per check (with Expected /
+// But got lines after a failure) and "# done" at the end.  Note that no
+// check waits for a time: each waits for something to appear on a page,
+// with a timeout only to give up.
+
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = process.env;
+const TIMEOUT_MS = 60000;
+
+// Chromium as Debian ships it; never a downloaded one.  Without the
+// background-networking flags it keeps trying to reach Google's servers.
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--disable-quic',
+];
+
+// --- reporting ------------------------------------------------------------
+
+class Mismatch extends Error {
+  constructor(expected, got) {
+    super(`Expected: ${expected}\nBut got: ${got}`);
+  }
+}
+
+// Throws a Mismatch unless got and expected are the same (as JSON).
+function expectEqual(expected, got) {
+  const e = JSON.stringify(expected);
+  const g = JSON.stringify(got);
+  if (e !== g) throw new Mismatch(e, g);
+}
+
+// Runs one check and prints its line.
+async function check(description, body) {
+  try {
+    await body();
+    console.log(`ok - ${description}`);
+  } catch (error) {
+    console.log(`not ok - ${description}`);
+    const lines = String(error instanceof Mismatch ? error.message
+                                                   : error.stack || error);
+    for (const line of lines.split('\n').slice(0, 12)) {
+      console.log(error instanceof Mismatch ? line : `# ${line}`);
+    }
+  }
+}
+
+// --- the store and the daemons ----------------------------------------------
+
+// Runs SQL in the sqlite3 shell, as a publisher would; returns its output.
+function sql(statement) {
+  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', env.LITEPUSH_DB,
+                                  statement], {encoding: 'utf8'}).trim();
+}
+
+const quote = (text) => `'${String(text).replaceAll("'", "''")}'`;
+
+// INSERTs rows [{event, data}] into channel, each committed on its own;
+// returns their ids.
+function insert(channel, rows) {
+  const statements = rows.map((row) =>
+    `INSERT INTO events(channel, event, data) VALUES(${quote(channel)}, ` +
+    `${row.event ? quote(row.event) : 'NULL'}, ${quote(row.data)}) ` +
+    'RETURNING id;');
+  return sql(statements.join('\n')).split('\n');
+}
+
+// Returns the ids of channel, in order.
+function idsOf(channel) {
+  const out = sql(`SELECT id FROM events WHERE channel = ${quote(channel)} ORDER BY id`);
+  return out === '' ? [] : out.split('\n');
+}
+
+// Runs control.sh ACTION (start-sse, kill-sse, start-ws, stop-ws).
+function control(action) {
+  execFileSync('sh', [env.LITEPUSH_CONTROL, action],
+               {stdio: ['ignore', 'ignore', 'pipe']});
+}
+
+// --- the pages ------------------------------------------------------------
+
+const pageErrors = [];
+let context;
+
+// Opens a page of the site in a new tab.
+async function openPage(path) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT_MS);
+  page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));
+  page.streamRequests = [];
+  page.on('request', (request) => {
+    if (/\/stream\?/.test(request.url())) page.streamRequests.push(request.url());
+  });
+  page.on('websocket', (socket) => page.streamRequests.push(socket.url()));
+  await page.goto(`${env.LITEPUSH_URL}/${path}`);
+  return page;
+}
+
+// Waits until the state badge (#state or another) shows state.
+function waitState(page, state, selector = '#state') {
+  return page.waitForSelector(`${selector}[data-state="${state}"]`);
+}
+
+// Returns the rows of the log of index.html or ws.html, oldest first.
+function logRows(page) {
+  return page.$$eval('#log tbody tr', (rows) => rows.reverse().map((row) => ({
+    id: row.dataset.id,
+    event: row.querySelector('.event').textContent,
+    data: row.querySelector('.data').textContent,
+  })));
+}
+
+async function logIds(page) {
+  return (await logRows(page)).map((row) => row.id);
+}
+
+// Waits until every id of ids is on the page (elements matching selector
+// with data-id).
+function waitIds(page, ids, selector = '#log tbody tr') {
+  return page.waitForFunction(([sel, wanted]) => {
+    const seen = new Set([...document.querySelectorAll(sel)]
+      .map((element) => element.dataset.id));
+    return wanted.every((id) => seen.has(id));
+  }, [selector, ids], {polling: 100});
+}
+
+// Returns the messages of chat.html, oldest first.
+function chatMessages(page) {
+  return page.$$eval('#messages li', (items) => items.map((item) => ({
+    id: item.dataset.id,
+    name: item.querySelector('.name').textContent,
+    text: item.querySelector('.text').textContent,
+  })));
+}
+
+// Sends text from a chat page; returns the id it was stored as.
+async function chatSay(page, text) {
+  await page.$eval('#reply', (reply) => { reply.textContent = ''; });
+  await page.fill('#text', text);
+  await page.click('#say button[type="submit"]');
+  const reply = await page.waitForFunction(() => {
+    const match = /^sent as #(\d+)$/.exec(document.getElementById('reply').textContent);
+    return match && match[1];
+  }, undefined, {polling: 100});
+  return reply.jsonValue();
+}
+
+// Publishes from ws.html's form; returns the reply shown.
+async function wsPublish(page, channel, event, data) {
+  await page.$eval('#reply', (reply) => { reply.textContent = ''; });
+  await page.fill('#publish-channel', channel);
+  await page.fill('#publish-event', event);
+  await page.fill('#publish-data', data);
+  await page.click('#publish button[type="submit"]');
+  const reply = await page.waitForFunction(() => {
+    const text = document.getElementById('reply').textContent;
+    return /^(ack|error):/.test(text) && text;
+  }, undefined, {polling: 100});
+  return reply.jsonValue();
+}
+
+async function screenshot(page, name) {
+  await page.screenshot({
+    path: join(env.LITEPUSH_SCREENSHOTS, `${env.LITEPUSH_SERVER}-${name}.png`),
+    fullPage: true,
+  });
+}
+
+// --- the checks -------------------------------------------------------------
+
+async function sseRows() {
+  const page = await openPage('index.html?channel=t_rows');
+  await check('index.html: the EventSource opens (state "open")',
+              () => waitState(page, 'open'));
+  let ids;
+  await check('index.html: rows INSERTed with the sqlite3 shell appear, named (add) and plain (message)',
+              async () => {
+                ids = insert('t_rows', [
+                  {event: 'add', data: 'added by the sqlite3 shell'},
+                  {data: 'a plain message\nof two lines'},
+                ]);
+                insert('t_other', [{data: 'another channel'}]);
+                await waitIds(page, ids);
+                expectEqual([
+                  {id: ids[0], event: 'add', data: 'added by the sqlite3 shell'},
+                  {id: ids[1], event: 'message', data: 'a plain message\nof two lines'},
+                ], await logRows(page));
+              });
+  await page.close();
+}
+
+async function ssePause() {
+  const page = await openPage('index.html?channel=t_pause');
+  let pausedText = '';
+  let duringPause = false;
+  await check('index.html: at litepush-sse\'s --max-age the page is "paused until HH:MM:SS"',
+              async () => {
+                await waitState(page, 'open');
+                insert('t_pause', [{data: 'before the pause'}]);
+                const state = await waitState(page, 'paused');
+                pausedText = await state.textContent();
+                if (!/^paused until \d\d:\d\d:\d\d$/.test(pausedText)) {
+                  throw new Mismatch('paused until HH:MM:SS', pausedText);
+                }
+              });
+  await check('index.html: events published during the pause appear after it, each once, in order',
+              async () => {
+                // The pause lasts a random part of a second or more: if the
+                // page came back before the rows were committed, try with
+                // the next pause.
+                for (let attempt = 1; attempt <= 5 && !duringPause; attempt++) {
+                  await waitState(page, 'paused');
+                  const ids = insert('t_pause', [1, 2, 3].map((n) => ({
+                    event: 'add', data: `during pause ${attempt}.${n}`})));
+                  duringPause = await page.$eval('#state',
+                                                 (s) => s.dataset.state === 'paused');
+                  await waitIds(page, ids);
+                }
+                if (!duringPause) throw new Mismatch('rows committed while paused', 'never');
+                await waitState(page, 'open');
+                expectEqual(idsOf('t_pause'), await logIds(page));
+              });
+  await check('index.html: after the pause the new EventSource resumes with lastEventId=',
+              () => {
+                const resumed = page.streamRequests.filter((url) =>
+                  new URL(url).searchParams.has('lastEventId'));
+                if (resumed.length === 0) {
+                  throw new Mismatch('a /stream request with lastEventId=',
+                                     page.streamRequests.join(' '));
+                }
+              });
+  await page.close();
+}
+
+async function sseRestart() {
+  const page = await openPage('index.html?channel=t_kill');
+  await check('index.html: litepush-sse killed (SIGKILL) and started again: the page comes back by itself with every event published meanwhile, each once, in order',
+              async () => {
+                await waitState(page, 'open');
+                await waitIds(page, insert('t_kill', [{data: 'before'}, {data: 'the kill'}]));
+                control('kill-sse');
+                const meanwhile = insert('t_kill', [1, 2, 3, 4, 5].map((n) => ({
+                  event: 'add', data: `while litepush-sse is down ${n}`})));
+                control('start-sse');
+                await waitIds(page, meanwhile);
+                expectEqual(idsOf('t_kill'), await logIds(page));
+              });
+  await page.close();
+}
+
+async function wsRestart() {
+  const page = await openPage('ws.html?channel=t_ws');
+  await check('ws.html: litepush-ws stopped and started again: the page reconnects and resumes, each event once, in order',
+              async () => {
+                await waitState(page, 'open');
+                await waitIds(page, insert('t_ws', [{data: 'before the restart'}]));
+                control('stop-ws');
+                await waitState(page, 'closed');
+                const meanwhile = insert('t_ws', [1, 2, 3].map((n) => ({
+                  event: 'add', data: `while litepush-ws is down ${n}`})));
+                control('start-ws');
+                await waitIds(page, meanwhile);
+                await waitState(page, 'open');
+                expectEqual(idsOf('t_ws'), await logIds(page));
+                const resumed = page.streamRequests.filter((url) =>
+                  new URL(url).searchParams.has('lastEventId'));
+                if (resumed.length === 0) {
+                  throw new Mismatch('a /ws request with lastEventId=',
+                                     page.streamRequests.join(' '));
+                }
+              });
+  await page.close();
+}
+
+async function wsPublishing() {
+  const sender = await openPage('ws.html?channel=demo');
+  const wsReader = await openPage('ws.html?channel=demo');
+  const sseReader = await openPage('index.html?channel=demo');
+  await check('ws.html (twice) and index.html open',
+              () => Promise.all([waitState(sender, 'open'), waitState(wsReader, 'open'),
+                                 waitState(sseReader, 'open')]));
+  let id;
+  await check('ws.html: a message sent is acknowledged with its id',
+              async () => {
+                const reply = await wsPublish(sender, 'demo', 'add', 'hello from ws.html');
+                const stored = sql("SELECT id FROM events WHERE data = 'hello from ws.html'");
+                expectEqual(`ack: stored as id ${stored}`, reply);
+                id = stored;
+              });
+  await check('ws.html: it appears on another ws.html (WebSocket) and on index.html (SSE) with that id',
+              async () => {
+                await Promise.all([waitIds(wsReader, [id]), waitIds(sseReader, [id])]);
+                const row = {id, event: 'add', data: 'hello from ws.html'};
+                expectEqual([row], (await logRows(wsReader)).filter((r) => r.id === id));
+                expectEqual([row], (await logRows(sseReader)).filter((r) => r.id === id));
+              });
+  await check('ws.html: a channel litepush-ws does not let browsers publish to shows the error',
+              async () => {
+                const reply = await wsPublish(sender, 'clock', '', 'no');
+                if (!reply.startsWith('error: ')) throw new Mismatch('error: ...', reply);
+              });
+  await wsPublish(sender, 'demo', '', 'the WebSocket page of litepush');
+  await screenshot(sender, 'ws');
+  await Promise.all([sender.close(), wsReader.close(), sseReader.close()]);
+}
+
+async function chat() {
+  const ann = await openPage('chat.html?transport=ws');
+  const bob = await openPage('chat.html?transport=sse');
+  const cat = await openPage('chat.html');
+  const pages = [ann, bob, cat];
+  await ann.fill('#name', 'ann');
+  await bob.fill('#name', 'bob');
+  await cat.fill('#name', 'cat');
+  await check('chat.html: three pages listen, over WebSocket, SSE and WebSocket',
+              () => Promise.all([waitState(ann, 'open'), waitState(bob, 'open'),
+                                 waitState(cat, 'open'),
+                                 waitState(bob, 'open', '#send-state')]));
+
+  // Checks that every page shows the message id with name and text, and
+  // that each page shows the chat channel's messages, each once, in order.
+  const everywhere = async (id, name, text) => {
+    await Promise.all(pages.map((page) => waitIds(page, [id], '#messages li')));
+    for (const page of pages) {
+      const messages = await chatMessages(page);
+      expectEqual([{id, name, text}], messages.filter((m) => m.id === id));
+      expectEqual(idsOf('chat'), messages.map((m) => m.id));
+    }
+  };
+  await check('chat.html: a message sent over WebSocket appears on the pages listening over SSE and over WebSocket',
+              async () => everywhere(await chatSay(ann, 'hello from ann'), 'ann',
+                                     'hello from ann'));
+  await check('chat.html: a message sent by the page listening over SSE appears on all three',
+              async () => everywhere(await chatSay(bob, 'hi ann, bob here (over SSE)'),
+                                     'bob', 'hi ann, bob here (over SSE)'));
+  await check('chat.html: after switching transports (bob to WebSocket, cat to SSE) a message appears once on each',
+              async () => {
+                await bob.check('input[value="ws"]');
+                await cat.check('input[value="sse"]');
+                await Promise.all([waitState(bob, 'open'), waitState(cat, 'open')]);
+                await everywhere(await chatSay(cat, 'cat: both transports, one store'),
+                                 'cat', 'cat: both transports, one store');
+              });
+  await check('chat.html: a row INSERTed by hand shows as text',
+              async () => {
+                const [id] = insert('chat', [{event: 'msg', data: 'plain text from sqlite3'}]);
+                await everywhere(id, 'someone', 'plain text from sqlite3');
+              });
+  await screenshot(bob, 'chat');
+  await Promise.all(pages.map((page) => page.close()));
+}
+
+async function indexScreenshot() {
+  insert('demo', [{event: 'add', data: 'hello from the sqlite3 shell'},
+                  {data: 'a plain message: no event name'}]);
+  const page = await openPage('index.html');
+  await check('index.html: the demo channels (demo, clock) open, the clock ticks',
+              async () => {
+                await waitState(page, 'open');
+                insert('clock', [{event: 'tick', data: '12:34:56'}]);
+                await page.waitForFunction(() =>
+                  document.getElementById('ticker').textContent === '12:34:56',
+                undefined, {polling: 100});
+              });
+  await screenshot(page, 'index');
+  await page.close();
+}
+
+// --- main -------------------------------------------------------------------
+
+context = await chromium.launchPersistentContext(env.LITEPUSH_PROFILE, {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: CHROMIUM_ARGS,
+  viewport: {width: 1000, height: 720},
+});
+try {
+  await sseRows();
+  await ssePause();
+  await sseRestart();
+  await wsRestart();
+  await wsPublishing();
+  await chat();
+  await indexScreenshot();
+  await check('no page had a JavaScript error', () => expectEqual([], pageErrors));
+} finally {
+  await context.close();
+}
+console.log('# done');

@@ -1,0 +1,300 @@
+/*
+ * litepush.js: the browser side of litepush, two small classes to copy.
+ *
+ * LitepushStream follows channels over Server-Sent Events (litepush-sse):
+ *
+ *   const stream = new LitepushStream('/stream', ['news'], {events: ['add']});
+ *   stream.onevent = (event) => show(event.id, event.event, event.data);
+ *   stream.onstate = (state) => status.textContent = litepushStateText(state);
+ *   stream.open();
+ *
+ * LitepushSocket does the same over WebSocket (litepush-ws), and publishes:
+ *
+ *   const socket = new LitepushSocket('/ws', ['chat']);
+ *   socket.onevent = (event) => show(event.id, event.channel, event.data);
+ *   socket.open();
+ *   socket.publish('chat', 'msg', 'hello').then((id) => ..., (error) => ...);
+ *
+ * Both resume from the last id they received each time they connect again,
+ * so nothing is lost or repeated across a reconnection.  The ids are the
+ * store's, the same on both transports: an id seen on one resumes the other.
+ *
+ * The states passed to onstate are
+ *   {name: 'connecting'}
+ *   {name: 'open'}
+ *   {name: 'paused', until: MS}  the server asked to come back at MS (unix ms)
+ *   {name: 'closed', until: MS}  the connection failed; retrying at MS
+ *   {name: 'closed'}             close() was called
+ *
+ * Plain JavaScript (ES2017), nothing to build, nothing loaded from elsewhere.
+ */
+'use strict';
+
+/* Waiting between failed connections: 1 s, 2 s, 4 s... up to 30 s, each
+ * shortened by up to half at random so that clients spread out. */
+const LITEPUSH_RETRY_MIN_MS = 1000;
+const LITEPUSH_RETRY_MAX_MS = 30000;
+/* The longest pause obeyed: the time comes from the server's clock, and a
+ * page whose clock is far behind would otherwise wait for hours. */
+const LITEPUSH_PAUSE_MAX_MS = 300000;
+
+/* Returns the delay before the attempt that follows `failures` failures. */
+function litepushBackoff(failures) {
+  const ceiling = Math.min(LITEPUSH_RETRY_MAX_MS,
+                           LITEPUSH_RETRY_MIN_MS * 2 ** Math.min(failures, 15));
+  return ceiling / 2 + Math.random() * ceiling / 2;
+}
+
+/* Returns the query string for channels and a resume point. */
+function litepushQuery(channels, lastEventId, backlog) {
+  const query = new URLSearchParams();
+  for (const channel of channels) query.append('channel', channel);
+  if (lastEventId !== null && lastEventId !== '') {
+    query.set('lastEventId', lastEventId);
+  } else if (backlog > 0) {
+    query.set('backlog', backlog);
+  }
+  return query.toString();
+}
+
+/* Formats unix ms as HH:MM:SS, local time. */
+function litepushClock(ms) {
+  const t = new Date(ms);
+  return [t.getHours(), t.getMinutes(), t.getSeconds()]
+    .map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+/* Describes a state for people: "open", "paused until 12:00:03"... */
+function litepushStateText(state) {
+  switch (state.name) {
+    case 'paused':
+      return 'paused until ' + litepushClock(state.until);
+    case 'closed':
+      return state.until ? 'closed, retrying at ' + litepushClock(state.until)
+                         : 'closed';
+    default:
+      return state.name;
+  }
+}
+
+/*
+ * Server-Sent Events with litepush's pause.  The browser's EventSource
+ * already reconnects after a dropped connection, sending the last id in a
+ * Last-Event-ID header; this adds the two cases it leaves to the page:
+ *
+ * - `event: pause`, `data: MS`: the server ends the stream on purpose (its
+ *   --max-age, a restart, overload) and asks to come back at MS.  The
+ *   EventSource is closed at once (it would reconnect by itself after
+ *   `retry:` ms) and a new one opens at MS.  An EventSource cannot be given
+ *   a Last-Event-ID header, so the new one carries `lastEventId=` in its URL.
+ * - an error status (502 or 503 while litepush-sse restarts): EventSource
+ *   gives up for good; a new one is tried later and later (backoff).
+ *
+ * options: events, the event names to listen for besides `message` (an
+ * EventSource only delivers the names it listens for); backlog, how many
+ * past events the first connection asks for; lastEventId, where to start.
+ */
+class LitepushStream {
+  constructor(url, channels, options = {}) {
+    this.url = url;
+    this.channels = channels;
+    this.events = ['message'].concat(options.events || []);
+    this.backlog = options.backlog || 0;
+    this.lastEventId = options.lastEventId ?? null;
+    this.onevent = null; /* ({id, event, data}) */
+    this.onstate = null; /* (state), see above */
+    this.source = null;
+    this.timer = null;
+    this.failures = 0;
+  }
+
+  /* Connects, resuming after lastEventId when there is one. */
+  open() {
+    this.stop();
+    const query = litepushQuery(this.channels, this.lastEventId, this.backlog);
+    const source = new EventSource(this.url + '?' + query);
+    this.source = source;
+    this.setState({name: 'connecting'});
+
+    source.onopen = () => {
+      this.failures = 0;
+      this.setState({name: 'open'});
+    };
+    const deliver = (message) => {
+      this.lastEventId = message.lastEventId;
+      if (this.onevent) {
+        this.onevent({id: message.lastEventId, event: message.type,
+                      data: message.data});
+      }
+    };
+    for (const name of this.events) source.addEventListener(name, deliver);
+    source.addEventListener('pause', (message) => {
+      const now = Date.now();
+      let until = Number(message.data);
+      if (!Number.isFinite(until)) until = now + 3000;
+      this.wait('paused', Math.min(until, now + LITEPUSH_PAUSE_MAX_MS));
+    });
+    source.onerror = () => {
+      if (source !== this.source) return;
+      if (source.readyState === EventSource.CONNECTING) {
+        /* Dropped: the browser reconnects by itself, with Last-Event-ID. */
+        this.setState({name: 'connecting'});
+      } else {
+        /* Refused (an HTTP error, or not text/event-stream). */
+        this.failures++;
+        this.wait('closed', Date.now() + litepushBackoff(this.failures));
+      }
+    };
+  }
+
+  /* Closes the connection for good (until open() is called again). */
+  close() {
+    this.stop();
+    this.setState({name: 'closed'});
+  }
+
+  /* Closes the current EventSource and opens a new one at `until`. */
+  wait(name, until) {
+    this.stop();
+    this.setState({name, until});
+    this.timer = setTimeout(() => this.open(), Math.max(0, until - Date.now()));
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.source) {
+      this.source.close();
+      this.source = null;
+    }
+  }
+
+  setState(state) {
+    this.state = state;
+    if (this.onstate) this.onstate(state);
+  }
+}
+
+/*
+ * WebSocket to litepush-ws: each event arrives as one JSON text
+ * {"id":42,"channel":"news","event":"add","data":"..."} (event is null for
+ * a plain message).  A closed connection (the daemon restarting sends
+ * close 1001) is opened again after a backoff, resuming from the last id.
+ *
+ * publish() sends {"channel":..,"event":..,"data":..}; litepush-ws answers
+ * each message, in order, with {"ack":ID} or {"error":"why"} (publishing is
+ * allowed per channel by its --publish option).
+ */
+class LitepushSocket {
+  constructor(url, channels, options = {}) {
+    this.url = url;
+    this.channels = channels;
+    this.backlog = options.backlog || 0;
+    this.lastEventId = options.lastEventId ?? null;
+    this.onevent = null; /* ({id, channel, event, data}) */
+    this.onstate = null;
+    this.socket = null;
+    this.timer = null;
+    this.failures = 0;
+    this.pending = []; /* publish() calls waiting for their reply, in order */
+  }
+
+  /* Connects, resuming after lastEventId when there is one. */
+  open() {
+    this.stop();
+    const url = new URL(this.url, location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.search = litepushQuery(this.channels, this.lastEventId, this.backlog);
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    this.setState({name: 'connecting'});
+
+    socket.onopen = () => {
+      this.failures = 0;
+      this.setState({name: 'open'});
+    };
+    socket.onmessage = (message) => {
+      let frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch (error) {
+        return;
+      }
+      if ('ack' in frame) {
+        this.settle((request) => request.resolve(frame.ack));
+      } else if ('error' in frame) {
+        this.settle((request) => request.reject(new Error(frame.error)));
+      } else {
+        this.lastEventId = frame.id;
+        if (this.onevent) this.onevent(frame);
+      }
+    };
+    socket.onclose = (close) => {
+      if (socket !== this.socket) return;
+      this.socket = null;
+      this.failPending('the connection closed before the reply');
+      /* A connection that never opened counts as a failure; one that
+       * closed after working (1001: the daemon restarts) is retried soon. */
+      if (close.code === 1006 || close.code === 1015 || this.state.name !== 'open') {
+        this.failures++;
+      }
+      this.wait(Date.now() + litepushBackoff(this.failures));
+    };
+  }
+
+  /*
+   * Publishes one event; resolves with its id, or rejects with the reason
+   * (not connected, not allowed, closed before the reply).  Note that a
+   * message whose connection closed before the reply may or may not have
+   * been stored: it is not sent again, to never store it twice.
+   */
+  publish(channel, event, data) {
+    return new Promise((resolve, reject) => {
+      if (!this.socket || this.socket.readyState !== WebSocket.OPEN) {
+        reject(new Error('not connected'));
+        return;
+      }
+      const message = {channel, data};
+      if (event) message.event = event;
+      this.socket.send(JSON.stringify(message));
+      this.pending.push({resolve, reject});
+    });
+  }
+
+  /* Closes the connection for good (until open() is called again). */
+  close() {
+    this.stop();
+    this.setState({name: 'closed'});
+  }
+
+  wait(until) {
+    this.stop();
+    this.setState({name: 'closed', until});
+    this.timer = setTimeout(() => this.open(), Math.max(0, until - Date.now()));
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.socket) {
+      const socket = this.socket;
+      this.socket = null;
+      socket.close(1000);
+      this.failPending('the connection was closed');
+    }
+  }
+
+  settle(how) {
+    const request = this.pending.shift();
+    if (request) how(request);
+  }
+
+  failPending(reason) {
+    for (const request of this.pending.splice(0)) request.reject(new Error(reason));
+  }
+
+  setState(state) {
+    this.state = state;
+    if (this.onstate) this.onstate(state);
+  }
+}
