@@ -1,0 +1,1559 @@
+/* loadgen.c: litepush-bench, the load generator: N SSE or WebSocket streams, a paced publisher, latency and loss. */
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+/*
+ * One thread runs every subscriber on one epoll loop; a second thread
+ * publishes, so that its pacing does not depend on how busy the receiving
+ * side is.  Each event's data starts "s=<seq> t=<publish CLOCK_REALTIME ns> "
+ * and is padded with 'x' to the requested size; a subscriber finds "s=" in
+ * whatever it received (an SSE data field, litepush-ws's JSON envelope or
+ * nchan's raw message), so one parser serves every server.
+ *
+ * A run: ramp the connections up (a bounded number of handshakes in flight,
+ * so that no listen backlog overflows), settle, sample the servers' CPU and
+ * the feed counters, publish for --duration seconds, drain until every
+ * stream has everything or --drain seconds pass, sample again, report.
+ *
+ * Note that the receiving side is single-threaded on purpose: on a 2-core
+ * machine a second receiving thread would only steal the server's core.
+ * Very high delivery rates are then bounded by this process; the JSON says
+ * how much CPU it used (bench_cpu_s) so that this shows.
+ */
+
+#define BENCH_MAX_EVENTS   256
+#define BENCH_INBUF        65536
+#define BENCH_HIST_SUB     64 /* sub-buckets per power of two: ~1.6% precision */
+#define BENCH_HIST_BUCKETS (48 * BENCH_HIST_SUB)
+#define BENCH_MAX_GROUPS   8
+#define BENCH_MAX_PIDS     256
+
+enum bench_proto { BENCH_SSE, BENCH_WS };
+
+enum conn_state {
+	CONN_IDLE,       /* not started */
+	CONN_CONNECTING, /* connect() in progress */
+	CONN_HEADERS,    /* request sent, reading the response head */
+	CONN_STREAMING,  /* 200 / 101 received */
+	CONN_FAILED,     /* never streamed */
+	CONN_CLOSED,     /* streamed, then closed by the server */
+};
+
+/* One subscriber stream. */
+struct conn {
+	int             fd;
+	enum conn_state state;
+	int             index;
+	/* Input not yet parsed. */
+	char           *in;
+	size_t          inlen;
+	/* HTTP chunked body: bytes left in the chunk; -1 reading a size line. */
+	int             chunked;
+	int64_t         chunk_left;
+	int             chunk_crlf; /* CRLF after the chunk data still to skip */
+	/* SSE: the current line, and the data of the event being built. */
+	char           *line;
+	size_t          linelen, linecap;
+	int             line_cr;    /* the last byte seen was CR */
+	char           *data;
+	size_t          datalen, datacap;
+	int             has_data;
+	/* WebSocket: a fragmented message being assembled. */
+	char           *msg;
+	size_t          msglen, msgcap;
+	/* Sequence bookkeeping. */
+	uint8_t        *seen;       /* bitmap of received sequence numbers */
+	size_t          seencap;    /* in bits */
+	uint64_t        received, distinct, repeated, out_of_order, max_seq;
+	char           *fail_reason;
+};
+
+struct group {
+	char  name[64];
+	int   roots[BENCH_MAX_PIDS];
+	int   tree[BENCH_MAX_PIDS];   /* the root's descendants count too */
+	int   nroots;
+	/* Sampled at the start of the window. */
+	int   pids[BENCH_MAX_PIDS];
+	double cpu_start[BENCH_MAX_PIDS];
+	int   npids;
+	double cpu_s;
+	long  peak_rss_kb, rss_kb;
+	long  rss_before_kb;          /* before the first connection */
+	int   nprocs;
+};
+
+struct feed_sample {
+	int    ok;
+	char   line[1024];
+};
+
+static struct {
+	const char        *url;
+	enum bench_proto   proto;
+	char               host[64];
+	int                port;
+	char               path[1024];
+	int                conns;
+	int                inflight;
+	double             ramp_rate;   /* connections per second, 0 = as fast as inflight allows */
+	double             duration;
+	double             rate;        /* events per second; <0 = as fast as possible; 0 = none */
+	int                size;
+	double             drain;
+	double             settle;
+	double             connect_timeout;
+	const char        *db;
+	const char        *publish_url;
+	const char        *channel;
+	const char        *label;
+	const char        *json_path;
+	int                busy_ms;
+	const char        *feed_pid_log[4];
+	int                nfeed;
+	struct group       groups[BENCH_MAX_GROUPS];
+	int                ngroups;
+	int                quiet;
+} opt = {
+	.proto = BENCH_SSE, .conns = 100, .inflight = 64, .ramp_rate = 0,
+	.duration = 10, .rate = 100, .size = 100, .drain = 3, .settle = 0.5,
+	.connect_timeout = 10, .channel = "bench", .label = "run", .busy_ms = 5000,
+};
+
+static struct conn     *conns;
+static int              epfd;
+static uint64_t         hist[BENCH_HIST_BUCKETS];
+static uint64_t         lat_min = UINT64_MAX, lat_max, lat_count;
+static int              n_streaming, n_failed, n_closed, n_done_connecting;
+static uint64_t         total_received;
+static volatile int     publisher_done;
+static volatile uint64_t published, publish_errors;
+static char             publish_error_text[256];
+static double           publish_start, publish_end, last_receipt;
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("litepush-bench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+static void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (p == NULL)
+		die("out of memory");
+	return p;
+}
+
+static double
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t
+now_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --- latency histogram (log-linear, in microseconds) ------------------------ */
+
+static int
+hist_index(uint64_t v)
+{
+	int msb, shift, idx;
+
+	if (v < 2 * BENCH_HIST_SUB)
+		return (int)v;
+	msb = 63 - __builtin_clzll(v);
+	shift = msb - 6;
+	idx = (shift + 1) * BENCH_HIST_SUB + (int)((v >> shift) - BENCH_HIST_SUB);
+	return idx < BENCH_HIST_BUCKETS ? idx : BENCH_HIST_BUCKETS - 1;
+}
+
+/* The middle of bucket idx. */
+static uint64_t
+hist_value(int idx)
+{
+	int shift;
+
+	if (idx < 2 * BENCH_HIST_SUB)
+		return (uint64_t)idx;
+	shift = idx / BENCH_HIST_SUB - 1;
+	return ((uint64_t)(idx % BENCH_HIST_SUB + BENCH_HIST_SUB) << shift) +
+	    ((1ull << shift) >> 1);
+}
+
+static void
+hist_add(uint64_t us)
+{
+	hist[hist_index(us)]++;
+	lat_count++;
+	if (us < lat_min)
+		lat_min = us;
+	if (us > lat_max)
+		lat_max = us;
+}
+
+static uint64_t
+hist_percentile(double p)
+{
+	uint64_t want, sum = 0;
+	int      i;
+
+	if (lat_count == 0)
+		return 0;
+	want = (uint64_t)(p / 100.0 * lat_count + 0.5);
+	if (want == 0)
+		want = 1;
+	for (i = 0; i < BENCH_HIST_BUCKETS; i++) {
+		sum += hist[i];
+		if (sum >= want) {
+			uint64_t v = hist_value(i);
+
+			return v < lat_min ? lat_min : v > lat_max ? lat_max : v;
+		}
+	}
+	return lat_max;
+}
+
+/* --- receiving an event -------------------------------------------------------- */
+
+/* Takes one message (SSE data, a WebSocket text) and books its sequence number. */
+static void
+conn_message(struct conn *c, const char *p, size_t n)
+{
+	const char *s = memmem(p, n, "s=", 2), *end = p + n;
+	uint64_t    seq = 0, t = 0, now;
+	size_t      byte;
+
+	if (s == NULL)
+		return; /* not one of ours */
+	for (s += 2; s < end && isdigit((unsigned char)*s); s++)
+		seq = seq * 10 + (uint64_t)(*s - '0');
+	if (end - s < 3 || s[0] != ' ' || s[1] != 't' || s[2] != '=')
+		return;
+	for (s += 3; s < end && isdigit((unsigned char)*s); s++)
+		t = t * 10 + (uint64_t)(*s - '0');
+	now = now_real_ns();
+	hist_add(now > t ? (now - t) / 1000 : 0);
+	last_receipt = now_mono();
+	c->received++;
+	total_received++;
+	if (seq >= c->seencap) {
+		size_t cap = c->seencap ? c->seencap : 4096;
+
+		while (cap <= seq)
+			cap *= 2;
+		c->seen = xrealloc(c->seen, cap / 8);
+		memset(c->seen + c->seencap / 8, 0, (cap - c->seencap) / 8);
+		c->seencap = cap;
+	}
+	byte = seq / 8;
+	if (c->seen[byte] & (1u << (seq % 8))) {
+		c->repeated++;
+		return;
+	}
+	c->seen[byte] |= (uint8_t)(1u << (seq % 8));
+	c->distinct++;
+	if (seq < c->max_seq)
+		c->out_of_order++;
+	else
+		c->max_seq = seq;
+}
+
+/* --- SSE, by the WHATWG event-stream rules --------------------------------------- */
+
+static void
+sse_line(struct conn *c, const char *line, size_t n)
+{
+	const char *colon, *value;
+	size_t      flen, vlen;
+
+	if (n == 0) { /* dispatch */
+		if (c->has_data) {
+			/* The data buffer ends with the LF of its last line. */
+			conn_message(c, c->data, c->datalen ? c->datalen - 1 : 0);
+		}
+		c->datalen = 0;
+		c->has_data = 0;
+		return;
+	}
+	if (line[0] == ':')
+		return; /* comment, e.g. keepalive */
+	colon = memchr(line, ':', n);
+	if (colon != NULL) {
+		flen = (size_t)(colon - line);
+		value = colon + 1;
+		vlen = n - flen - 1;
+		if (vlen > 0 && *value == ' ') {
+			value++;
+			vlen--;
+		}
+	} else {
+		flen = n;
+		value = "";
+		vlen = 0;
+	}
+	if (flen == 4 && memcmp(line, "data", 4) == 0) {
+		if (c->datalen + vlen + 1 > c->datacap) {
+			c->datacap = (c->datalen + vlen + 1) * 2;
+			c->data = xrealloc(c->data, c->datacap);
+		}
+		memcpy(c->data + c->datalen, value, vlen);
+		c->datalen += vlen;
+		c->data[c->datalen++] = '\n';
+		c->has_data = 1;
+	}
+	/* id, event, retry: not needed for the measurement. */
+}
+
+/* Feeds body bytes to the SSE line splitter (CRLF, LF or CR end a line). */
+static void
+sse_body(struct conn *c, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char ch = p[i];
+
+		if (c->line_cr) {
+			c->line_cr = 0;
+			if (ch == '\n')
+				continue;
+		}
+		if (ch == '\r' || ch == '\n') {
+			c->line_cr = ch == '\r';
+			sse_line(c, c->line, c->linelen);
+			c->linelen = 0;
+			continue;
+		}
+		if (c->linelen == c->linecap) {
+			c->linecap = c->linecap ? c->linecap * 2 : 256;
+			c->line = xrealloc(c->line, c->linecap);
+		}
+		c->line[c->linelen++] = ch;
+	}
+}
+
+/* --- WebSocket frames (RFC 6455; the server's are unmasked) ---------------------- */
+
+static int
+ws_send(struct conn *c, int opcode, const char *payload, size_t n)
+{
+	unsigned char frame[2 + 4 + 125];
+	uint32_t      mask = (uint32_t)rand();
+	size_t        i;
+
+	if (n > 125)
+		n = 125;
+	frame[0] = (unsigned char)(0x80 | opcode);
+	frame[1] = (unsigned char)(0x80 | n);
+	memcpy(frame + 2, &mask, 4);
+	for (i = 0; i < n; i++)
+		frame[6 + i] = (unsigned char)(payload[i] ^ frame[2 + i % 4]);
+	return send(c->fd, frame, 6 + n, MSG_NOSIGNAL) == (ssize_t)(6 + n) ? 0 : -1;
+}
+
+/* Parses the frames in c->in; returns -1 when the connection should close. */
+static int
+ws_frames(struct conn *c)
+{
+	size_t off = 0;
+
+	for (;;) {
+		const unsigned char *p = (const unsigned char *)c->in + off;
+		size_t               avail = c->inlen - off, head = 2;
+		uint64_t             len;
+		int                  fin, opcode;
+
+		if (avail < 2)
+			break;
+		fin = p[0] & 0x80;
+		opcode = p[0] & 0x0f;
+		len = p[1] & 0x7f;
+		if (p[1] & 0x80)
+			return -1; /* a server must not mask */
+		if (len == 126) {
+			if (avail < 4)
+				break;
+			len = (uint64_t)p[2] << 8 | p[3];
+			head = 4;
+		} else if (len == 127) {
+			int i;
+
+			if (avail < 10)
+				break;
+			for (len = 0, i = 2; i < 10; i++)
+				len = len << 8 | p[i];
+			head = 10;
+		}
+		/* Note that a frame must fit the input buffer: events are small. */
+		if (head + len > BENCH_INBUF)
+			return -1;
+		if (head + len > avail)
+			break;
+		p += head;
+		switch (opcode) {
+		case 0x0: case 0x1: case 0x2:
+			if (opcode != 0 || !fin) {
+				if (opcode != 0)
+					c->msglen = 0;
+				if (c->msglen + len > c->msgcap) {
+					c->msgcap = (c->msglen + len) * 2;
+					c->msg = xrealloc(c->msg, c->msgcap);
+				}
+				memcpy(c->msg + c->msglen, p, len);
+				c->msglen += len;
+				if (fin)
+					conn_message(c, c->msg, c->msglen);
+			} else
+				conn_message(c, (const char *)p, len);
+			break;
+		case 0x8:
+			ws_send(c, 0x8, (const char *)p, len >= 2 ? 2 : 0);
+			return -1;
+		case 0x9:
+			ws_send(c, 0xA, (const char *)p, len);
+			break;
+		default:
+			break;
+		}
+		off += head + len;
+	}
+	memmove(c->in, c->in + off, c->inlen - off);
+	c->inlen -= off;
+	return 0;
+}
+
+/* --- HTTP ------------------------------------------------------------------------- */
+
+/* Decodes chunked framing of c->in into the SSE parser; -1 on bad framing or the last chunk. */
+static int
+http_chunks(struct conn *c)
+{
+	size_t off = 0;
+
+	while (off < c->inlen) {
+		if (c->chunk_crlf) {
+			char ch = c->in[off];
+
+			if (ch == '\r' || ch == '\n') {
+				off++;
+				if (ch == '\n')
+					c->chunk_crlf = 0;
+				continue;
+			}
+			c->chunk_crlf = 0;
+		}
+		if (c->chunk_left < 0) {
+			char    *nl = memchr(c->in + off, '\n', c->inlen - off);
+			int64_t  size = 0;
+			char    *q;
+
+			if (nl == NULL)
+				break;
+			for (q = c->in + off; isxdigit((unsigned char)*q); q++)
+				size = size * 16 + (isdigit((unsigned char)*q) ?
+				    *q - '0' : (tolower((unsigned char)*q) - 'a' + 10));
+			if (q == c->in + off)
+				return -1;
+			off = (size_t)(nl + 1 - c->in);
+			if (size == 0)
+				return -1; /* end of body */
+			c->chunk_left = size;
+			continue;
+		}
+		{
+			size_t take = c->inlen - off;
+
+			if ((int64_t)take > c->chunk_left)
+				take = (size_t)c->chunk_left;
+			sse_body(c, c->in + off, take);
+			off += take;
+			c->chunk_left -= (int64_t)take;
+			if (c->chunk_left == 0) {
+				c->chunk_left = -1;
+				c->chunk_crlf = 1;
+			}
+		}
+	}
+	memmove(c->in, c->in + off, c->inlen - off);
+	c->inlen -= off;
+	return 0;
+}
+
+static void conn_close(struct conn *c, enum conn_state state, const char *why);
+
+/* Parses the response head; on success moves to streaming and leaves the rest in c->in. */
+static void
+http_head(struct conn *c)
+{
+	char  *end = memmem(c->in, c->inlen, "\r\n\r\n", 4), *q;
+	size_t headlen;
+	int    status;
+
+	if (end == NULL) {
+		if (c->inlen >= BENCH_INBUF)
+			conn_close(c, CONN_FAILED, "response head too large");
+		return;
+	}
+	*end = '\0';
+	headlen = (size_t)(end + 4 - c->in);
+	if (sscanf(c->in, "HTTP/1.%*d %d", &status) != 1) {
+		conn_close(c, CONN_FAILED, "not an HTTP response");
+		return;
+	}
+	if ((opt.proto == BENCH_SSE && status != 200) ||
+	    (opt.proto == BENCH_WS && status != 101)) {
+		char why[64];
+
+		snprintf(why, sizeof why, "HTTP status %d", status);
+		conn_close(c, CONN_FAILED, why);
+		return;
+	}
+	for (q = c->in; *q; q++)
+		*q = (char)tolower((unsigned char)*q);
+	c->chunked = strstr(c->in, "\ntransfer-encoding: chunked") != NULL;
+	memmove(c->in, c->in + headlen, c->inlen - headlen);
+	c->inlen -= headlen;
+	c->state = CONN_STREAMING;
+	n_streaming++;
+	n_done_connecting++;
+}
+
+/* Reads what there is and parses it. */
+static void
+conn_readable(struct conn *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in + c->inlen, BENCH_INBUF - c->inlen, 0);
+
+		if (n == 0) {
+			conn_close(c, c->state == CONN_STREAMING ? CONN_CLOSED :
+			    CONN_FAILED, "closed by the server");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			conn_close(c, c->state == CONN_STREAMING ? CONN_CLOSED :
+			    CONN_FAILED, strerror(errno));
+			return;
+		}
+		c->inlen += (size_t)n;
+		if (c->state == CONN_HEADERS) {
+			http_head(c);
+			if (c->state == CONN_HEADERS)
+				continue;
+			if (c->state != CONN_STREAMING)
+				return;
+		}
+		if (opt.proto == BENCH_WS) {
+			if (ws_frames(c) < 0) {
+				conn_close(c, CONN_CLOSED, "WebSocket closed");
+				return;
+			}
+		} else if (c->chunked) {
+			if (http_chunks(c) < 0) {
+				conn_close(c, CONN_CLOSED, "end of chunked body");
+				return;
+			}
+		} else {
+			sse_body(c, c->in, c->inlen);
+			c->inlen = 0;
+		}
+		if (c->inlen >= BENCH_INBUF)
+			die("internal: input buffer full");
+	}
+}
+
+/* --- connections ---------------------------------------------------------------------- */
+
+static void
+conn_close(struct conn *c, enum conn_state state, const char *why)
+{
+	if (c->fd >= 0) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->state == CONN_STREAMING)
+		n_streaming--;
+	else if (c->state == CONN_CONNECTING || c->state == CONN_HEADERS)
+		n_done_connecting++;
+	if (state == CONN_FAILED)
+		n_failed++;
+	else
+		n_closed++;
+	c->state = state;
+	if (c->fail_reason == NULL)
+		c->fail_reason = strdup(why);
+}
+
+static void
+conn_send_request(struct conn *c)
+{
+	char req[2048];
+	int  n;
+
+	if (opt.proto == BENCH_WS)
+		n = snprintf(req, sizeof req,
+		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+		    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		    "Sec-WebSocket-Version: 13\r\n\r\n", opt.path, opt.host, opt.port);
+	else
+		n = snprintf(req, sizeof req,
+		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: text/event-stream\r\n"
+		    "Cache-Control: no-cache\r\n\r\n", opt.path, opt.host, opt.port);
+	if (send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		conn_close(c, CONN_FAILED, "cannot send the request");
+		return;
+	}
+	c->state = CONN_HEADERS;
+}
+
+/* Starts connection i; sources spread over 127.0.0.2.. past 10,000 connections. */
+static void
+conn_start(struct conn *c)
+{
+	struct sockaddr_in sa;
+	struct epoll_event ev;
+	int                one = 1;
+
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		c->state = CONN_CONNECTING;
+		conn_close(c, CONN_FAILED, strerror(errno));
+		return;
+	}
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (opt.conns > 10000) {
+		memset(&sa, 0, sizeof sa);
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(c->index % 32));
+#ifdef IP_BIND_ADDRESS_NO_PORT
+		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+		bind(c->fd, (struct sockaddr *)&sa, sizeof sa);
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)opt.port);
+	inet_pton(AF_INET, opt.host, &sa.sin_addr);
+	c->state = CONN_CONNECTING;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+	ev.data.ptr = c;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0 &&
+	    errno != EINPROGRESS)
+		conn_close(c, CONN_FAILED, strerror(errno));
+}
+
+static void
+conn_event(struct conn *c, uint32_t events)
+{
+	if (c->state == CONN_CONNECTING) {
+		int       err = 0;
+		socklen_t len = sizeof err;
+		struct epoll_event ev;
+
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err != 0) {
+			conn_close(c, CONN_FAILED, strerror(err));
+			return;
+		}
+		memset(&ev, 0, sizeof ev);
+		ev.events = EPOLLIN | EPOLLRDHUP;
+		ev.data.ptr = c;
+		epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		conn_send_request(c);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		conn_readable(c);
+}
+
+/* Runs the loop for up to `seconds`, or until done() says so. */
+static void
+loop_run_for(double seconds, int (*done)(void))
+{
+	struct epoll_event events[BENCH_MAX_EVENTS];
+	double             end = now_mono() + seconds;
+
+	while (!(done != NULL && done())) {
+		double left = end - now_mono();
+		int    n, i;
+
+		if (left <= 0)
+			break;
+		n = epoll_wait(epfd, events, BENCH_MAX_EVENTS,
+		    left > 0.05 ? 50 : (int)(left * 1000) + 1);
+		for (i = 0; i < n; i++)
+			conn_event(events[i].data.ptr, events[i].events);
+	}
+}
+
+/* Opens every connection, at most opt.inflight handshakes at a time. */
+static double
+ramp_up(void)
+{
+	struct epoll_event events[BENCH_MAX_EVENTS];
+	double             start = now_mono(), deadline;
+	int                next = 0;
+
+	while (n_done_connecting < opt.conns) {
+		int n, i;
+
+		while (next < opt.conns &&
+		    next - n_done_connecting < opt.inflight &&
+		    (opt.ramp_rate <= 0 ||
+		     next < (now_mono() - start) * opt.ramp_rate + 1)) {
+			conn_start(&conns[next]);
+			next++;
+		}
+		n = epoll_wait(epfd, events, BENCH_MAX_EVENTS, 10);
+		for (i = 0; i < n; i++)
+			conn_event(events[i].data.ptr, events[i].events);
+		if (next == opt.conns) {
+			break;
+		}
+	}
+	/* The last handshakes. */
+	deadline = now_mono() + opt.connect_timeout;
+	while (n_done_connecting < opt.conns && now_mono() < deadline) {
+		int n = epoll_wait(epfd, events, BENCH_MAX_EVENTS, 10), i;
+
+		for (i = 0; i < n; i++)
+			conn_event(events[i].data.ptr, events[i].events);
+	}
+	for (int i = 0; i < opt.conns; i++)
+		if (conns[i].state == CONN_CONNECTING || conns[i].state == CONN_HEADERS)
+			conn_close(&conns[i], CONN_FAILED, "handshake timed out");
+	return now_mono() - start;
+}
+
+/* --- the publisher -------------------------------------------------------------------- */
+
+/* Writes event seq's data into buf (size opt.size, at least the header). */
+static size_t
+event_data(char *buf, size_t cap, uint64_t seq)
+{
+	int n = snprintf(buf, cap, "s=%" PRIu64 " t=%" PRIu64 " ", seq, now_real_ns());
+
+	if ((size_t)n < (size_t)opt.size && (size_t)opt.size < cap) {
+		memset(buf + n, 'x', (size_t)opt.size - (size_t)n);
+		n = opt.size;
+	}
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+static void
+publish_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	publish_errors++;
+	va_start(ap, fmt);
+	vsnprintf(publish_error_text, sizeof publish_error_text, fmt, ap);
+	va_end(ap);
+}
+
+/* Sleeps until event seq is due (absolute schedule, so delays do not add up). */
+static void
+publish_pace(double start, uint64_t seq)
+{
+	double          due = start + (double)(seq - 1) / opt.rate;
+	struct timespec ts;
+
+	if (opt.rate <= 0)
+		return;
+	ts.tv_sec = (time_t)due;
+	ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* Publishes through the store: one INSERT per transaction, as a real publisher. */
+static void
+publish_sqlite(void)
+{
+	sqlite3      *db;
+	sqlite3_stmt *st;
+	char         *buf = xrealloc(NULL, (size_t)opt.size + 64);
+	double        start, end;
+	uint64_t      seq;
+
+	if (sqlite3_open_v2(opt.db, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		die("cannot open %s: %s", opt.db, sqlite3_errmsg(db));
+	sqlite3_busy_timeout(db, opt.busy_ms);
+	if (sqlite3_prepare_v2(db,
+	    "INSERT INTO events(channel, data) VALUES(?, ?)", -1, &st, NULL) != SQLITE_OK)
+		die("%s: %s", opt.db, sqlite3_errmsg(db));
+	start = now_mono();
+	publish_start = start;
+	end = start + opt.duration;
+	for (seq = 1;; seq++) {
+		size_t n;
+
+		publish_pace(start, seq);
+		if (now_mono() >= end)
+			break;
+		n = event_data(buf, (size_t)opt.size + 64, seq);
+		sqlite3_bind_text(st, 1, opt.channel, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, buf, (int)n, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			publish_error("INSERT: %s", sqlite3_errmsg(db));
+			seq--; /* numbers stay dense: a failed one is not lost */
+		} else
+			published = seq;
+		sqlite3_reset(st);
+	}
+	publish_end = now_mono();
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(buf);
+}
+
+/* Connects to host:port (blocking), or returns -1. */
+static int
+publish_connect(const char *host, int port)
+{
+	struct sockaddr_in sa;
+	int                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, host, &sa.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+}
+
+/* Reads one HTTP response (head and Content-Length body); returns its status or -1. */
+static int
+publish_response(int fd)
+{
+	char    head[8192];
+	size_t  len = 0;
+	char   *end, *cl;
+	long    body;
+	int     status;
+
+	for (;;) {
+		ssize_t n = recv(fd, head + len, sizeof head - 1 - len, 0);
+
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+		head[len] = '\0';
+		if ((end = strstr(head, "\r\n\r\n")) != NULL)
+			break;
+		if (len == sizeof head - 1)
+			return -1;
+	}
+	if (sscanf(head, "HTTP/1.%*d %d", &status) != 1)
+		return -1;
+	for (char *q = head; q < end; q++)
+		*q = (char)tolower((unsigned char)*q);
+	cl = strstr(head, "\ncontent-length:");
+	body = cl != NULL && cl < end ? strtol(cl + 16, NULL, 10) : 0;
+	body -= (long)(len - (size_t)(end + 4 - head));
+	while (body > 0) {
+		ssize_t n = recv(fd, head, sizeof head < (size_t)body ? sizeof head : (size_t)body, 0);
+
+		if (n <= 0)
+			return -1;
+		body -= n;
+	}
+	return status;
+}
+
+/* Publishes through an HTTP endpoint (nchan's publisher): POST, keep-alive. */
+static void
+publish_http(void)
+{
+	char     host[64], path[1024], *req, *body;
+	int      port, fd = -1;
+	double   start, end;
+	uint64_t seq;
+
+	if (sscanf(opt.publish_url, "http://%63[^:/]:%d%1023s", host, &port, path) != 3)
+		die("--publish-url must be http://HOST:PORT/PATH");
+	req = xrealloc(NULL, (size_t)opt.size + 2048);
+	body = xrealloc(NULL, (size_t)opt.size + 64);
+	start = now_mono();
+	publish_start = start;
+	end = start + opt.duration;
+	for (seq = 1;; seq++) {
+		size_t blen;
+		int    n, status;
+
+		publish_pace(start, seq);
+		if (now_mono() >= end)
+			break;
+		if (fd < 0 && (fd = publish_connect(host, port)) < 0) {
+			publish_error("cannot connect to %s:%d", host, port);
+			seq--;
+			usleep(10000);
+			continue;
+		}
+		blen = event_data(body, (size_t)opt.size + 64, seq);
+		n = snprintf(req, (size_t)opt.size + 2048,
+		    "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: text/plain\r\n"
+		    "Content-Length: %zu\r\n\r\n%s", path, host, port, blen, body);
+		if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n ||
+		    (status = publish_response(fd)) < 0) {
+			close(fd);
+			fd = -1;
+			publish_error("publisher connection lost");
+			seq--;
+			continue;
+		}
+		if (status < 200 || status > 299) {
+			publish_error("publisher answered %d", status);
+			seq--;
+			continue;
+		}
+		published = seq;
+	}
+	publish_end = now_mono();
+	if (fd >= 0)
+		close(fd);
+	free(req);
+	free(body);
+}
+
+static void *
+publisher(void *arg)
+{
+	(void)arg;
+	if (opt.db != NULL)
+		publish_sqlite();
+	else if (opt.publish_url != NULL)
+		publish_http();
+	publisher_done = 1;
+	return NULL;
+}
+
+/* --- server processes from /proc ------------------------------------------------------ */
+
+static double
+proc_cpu(int pid)
+{
+	char   path[64], buf[1024], *p;
+	FILE  *f;
+	unsigned long utime, stime;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof buf, f) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &utime, &stime) != 2)
+		return -1;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static long
+proc_status_kb(int pid, const char *field)
+{
+	char  path[64], line[256];
+	FILE *f;
+	long  kb = -1;
+	size_t flen = strlen(field);
+
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+			kb = strtol(line + flen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb;
+}
+
+static int
+proc_ppid(int pid)
+{
+	char  path[64], buf[1024], *p;
+	FILE *f;
+	int   ppid = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof buf, f) != NULL && (p = strrchr(buf, ')')) != NULL)
+		sscanf(p + 2, "%*c %d", &ppid);
+	fclose(f);
+	return ppid;
+}
+
+/* Lists a group's live roots, and the descendants of its PID+ roots, into pids. */
+static int
+group_pids(const struct group *g, int *pids)
+{
+	static int     all[8192][2];
+	DIR           *d = opendir("/proc");
+	struct dirent *e;
+	int            expand[BENCH_MAX_PIDS], nall = 0, n = 0, grew = 1;
+
+	for (int i = 0; i < g->nroots; i++)
+		if (proc_cpu(g->roots[i]) >= 0) {
+			expand[n] = g->tree[i];
+			pids[n++] = g->roots[i];
+		}
+	if (d == NULL)
+		return n;
+	while ((e = readdir(d)) != NULL && nall < 8192)
+		if (isdigit((unsigned char)e->d_name[0])) {
+			all[nall][0] = atoi(e->d_name);
+			all[nall][1] = proc_ppid(all[nall][0]);
+			nall++;
+		}
+	closedir(d);
+	while (grew) {
+		grew = 0;
+		for (int i = 0; i < nall && n < BENCH_MAX_PIDS; i++) {
+			int in = 0, parent = 0;
+
+			for (int j = 0; j < n; j++) {
+				if (pids[j] == all[i][0])
+					in = 1;
+				if (pids[j] == all[i][1] && expand[j])
+					parent = 1;
+			}
+			if (!in && parent) {
+				expand[n] = 1;
+				pids[n++] = all[i][0];
+				grew = 1;
+			}
+		}
+	}
+	return n;
+}
+
+/* Samples the servers' resident memory before any connection is opened. */
+static void
+groups_baseline(void)
+{
+	for (int i = 0; i < opt.ngroups; i++) {
+		struct group *g = &opt.groups[i];
+		int           pids[BENCH_MAX_PIDS], n = group_pids(g, pids);
+
+		g->rss_before_kb = 0;
+		for (int j = 0; j < n; j++)
+			g->rss_before_kb += proc_status_kb(pids[j], "VmRSS");
+	}
+}
+
+static void
+groups_start(void)
+{
+	for (int i = 0; i < opt.ngroups; i++) {
+		struct group *g = &opt.groups[i];
+
+		g->npids = group_pids(g, g->pids);
+		for (int j = 0; j < g->npids; j++)
+			g->cpu_start[j] = proc_cpu(g->pids[j]);
+	}
+}
+
+static void
+groups_end(void)
+{
+	for (int i = 0; i < opt.ngroups; i++) {
+		struct group *g = &opt.groups[i];
+		int           pids[BENCH_MAX_PIDS], n = group_pids(g, pids);
+
+		g->cpu_s = 0;
+		g->peak_rss_kb = g->rss_kb = 0;
+		g->nprocs = n;
+		for (int j = 0; j < n; j++) {
+			double cpu = proc_cpu(pids[j]), before = 0;
+
+			for (int k = 0; k < g->npids; k++)
+				if (g->pids[k] == pids[j])
+					before = g->cpu_start[k];
+			if (cpu >= 0)
+				g->cpu_s += cpu - before;
+			g->peak_rss_kb += proc_status_kb(pids[j], "VmHWM");
+			g->rss_kb += proc_status_kb(pids[j], "VmRSS");
+		}
+	}
+}
+
+/*
+ * Asks a litepush daemon for its feed counters (SIGUSR1) and reads the
+ * "feed_stats" JSON line it writes to its log.
+ */
+static void
+feed_sample(const char *spec, struct feed_sample *out)
+{
+	char  log[1024], line[1024];
+	int   pid;
+	FILE *f;
+
+	out->ok = 0;
+	if (sscanf(spec, "%d:%1023s", &pid, log) != 2 || kill(pid, SIGUSR1) != 0)
+		return;
+	usleep(300000);
+	if ((f = fopen(log, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strstr(line, "\"feed_stats\"") != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out->line, sizeof out->line, "%s", strchr(line, '{'));
+			out->ok = 1;
+		}
+	fclose(f);
+}
+
+/* Returns counter `name` of a feed_stats line, or -1. */
+static long long
+feed_counter(const struct feed_sample *s, const char *name)
+{
+	char        key[64];
+	const char *p;
+
+	if (!s->ok)
+		return -1;
+	snprintf(key, sizeof key, "\"%s\":", name);
+	p = strstr(s->line, key);
+	return p != NULL ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* --- main ------------------------------------------------------------------------------ */
+
+static int
+all_delivered(void)
+{
+	if (!publisher_done)
+		return 0;
+	for (int i = 0; i < opt.conns; i++)
+		if (conns[i].state == CONN_STREAMING && conns[i].distinct < published)
+			return 0;
+	return 1;
+}
+
+static int
+publisher_finished(void)
+{
+	return publisher_done;
+}
+
+static void
+usage(FILE *f)
+{
+	fputs(
+"Usage: litepush-bench --url URL [options]\n"
+"  --url URL            http://127.0.0.1:PORT/PATH (SSE) or ws://127.0.0.1:PORT/PATH\n"
+"  --conns N            subscribers (100)\n"
+"  --inflight N         handshakes in flight at once while ramping (64)\n"
+"  --ramp N             connections opened per second at most (no limit)\n"
+"  --rate N|max         events per second (100); 0 publishes nothing (idle run);\n"
+"                       max is -1 in the JSON\n"
+"  --size BYTES         event data size (100)\n"
+"  --duration SECONDS   publishing time, or idle time with --rate 0 (10)\n"
+"  --drain SECONDS      wait at most this long for the last deliveries (3)\n"
+"  --db PATH            publish with INSERTs into this litepush store\n"
+"  --publish-url URL    or POST to this HTTP publisher (nchan)\n"
+"  --channel NAME       the channel (bench); put it in --url's query too\n"
+"  --busy-timeout MS    SQLite busy timeout of the publisher (5000)\n"
+"  --pid NAME=PID[,PID] server processes to measure, summed under NAME;\n"
+"                       PID+ counts its descendants too; repeatable\n"
+"  --feed-stats PID:LOG send SIGUSR1 to a litepush daemon, read its feed_stats\n"
+"                       line from LOG; repeatable\n"
+"  --label TEXT         names the run in the report\n"
+"  --json FILE          also append the JSON line to FILE\n"
+"  --quiet              no table, only the JSON line\n"
+"Prints a table on stderr and one JSON line on stdout.  Exit status 0 when\n"
+"every connection streamed and nothing was lost, 1 otherwise, 2 on usage.\n",
+	    f);
+}
+
+static void
+parse_url(void)
+{
+	const char *rest;
+
+	if (strncmp(opt.url, "http://", 7) == 0) {
+		opt.proto = BENCH_SSE;
+		rest = opt.url + 7;
+	} else if (strncmp(opt.url, "ws://", 5) == 0) {
+		opt.proto = BENCH_WS;
+		rest = opt.url + 5;
+	} else
+		die("--url must start with http:// or ws://");
+	if (sscanf(rest, "%63[^:/]:%d", opt.host, &opt.port) != 2)
+		die("--url needs HOST:PORT");
+	rest = strchr(rest, '/');
+	snprintf(opt.path, sizeof opt.path, "%s", rest != NULL ? rest : "/");
+	{
+		struct in_addr a;
+
+		if (inet_pton(AF_INET, opt.host, &a) != 1)
+			die("--url's host must be an IPv4 address (127.0.0.1)");
+	}
+}
+
+static void
+parse_group(const char *arg)
+{
+	const char   *eq = strchr(arg, '=');
+	struct group *g;
+	char         *p;
+
+	if (eq == NULL || opt.ngroups == BENCH_MAX_GROUPS)
+		die("--pid NAME=PID[,PID...] (at most %d)", BENCH_MAX_GROUPS);
+	g = &opt.groups[opt.ngroups++];
+	snprintf(g->name, sizeof g->name, "%.*s", (int)(eq - arg), arg);
+	for (p = (char *)eq + 1; *p && g->nroots < BENCH_MAX_PIDS;) {
+		g->roots[g->nroots] = (int)strtol(p, &p, 10);
+		g->tree[g->nroots++] = *p == '+';
+		if (*p == '+')
+			p++;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			die("bad --pid %s", arg);
+	}
+}
+
+static void
+raise_nofile(int want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max < (rlim_t)want) {
+		struct rlimit up = { (rlim_t)want, (rlim_t)want };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return;
+	}
+	rl.rlim_cur = rl.rlim_max < (rlim_t)want ? rl.rlim_max : (rlim_t)want;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < (rlim_t)want)
+		fprintf(stderr, "litepush-bench: only %lu descriptors allowed\n",
+		    (unsigned long)rl.rlim_cur);
+}
+
+static void
+json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "conns", required_argument, NULL, 'c' },
+		{ "inflight", required_argument, NULL, 'i' },
+		{ "ramp", required_argument, NULL, 'R' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 's' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "drain", required_argument, NULL, 'D' },
+		{ "db", required_argument, NULL, 'b' },
+		{ "publish-url", required_argument, NULL, 'P' },
+		{ "channel", required_argument, NULL, 'C' },
+		{ "busy-timeout", required_argument, NULL, 'B' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "feed-stats", required_argument, NULL, 'F' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct feed_sample feed_before[4], feed_after[4];
+	struct rusage      self_before, self_after;
+	pthread_t          thread;
+	double             connect_s, window_start, window_s, active_s, bench_cpu;
+	uint64_t           lost = 0, repeated = 0, out_of_order = 0, expected = 0;
+	int                c, failed_conns, streamed;
+	char               json[8192];
+	size_t             jl = 0;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'u': opt.url = optarg; break;
+		case 'c': opt.conns = atoi(optarg); break;
+		case 'i': opt.inflight = atoi(optarg); break;
+		case 'R': opt.ramp_rate = atof(optarg); break;
+		case 'r': opt.rate = strcmp(optarg, "max") == 0 ? -1 : atof(optarg); break;
+		case 's': opt.size = atoi(optarg); break;
+		case 'd': opt.duration = atof(optarg); break;
+		case 'D': opt.drain = atof(optarg); break;
+		case 'b': opt.db = optarg; break;
+		case 'P': opt.publish_url = optarg; break;
+		case 'C': opt.channel = optarg; break;
+		case 'B': opt.busy_ms = atoi(optarg); break;
+		case 'p': parse_group(optarg); break;
+		case 'F':
+			if (opt.nfeed == 4)
+				die("at most 4 --feed-stats");
+			opt.feed_pid_log[opt.nfeed++] = optarg;
+			break;
+		case 'l': opt.label = optarg; break;
+		case 'j': opt.json_path = optarg; break;
+		case 'q': opt.quiet = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (opt.url == NULL || optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (opt.conns < 1 || opt.conns > 100000 || opt.inflight < 1 || opt.size < 0 ||
+	    opt.size > 1 << 20 || opt.duration <= 0)
+		die("bad --conns, --inflight, --size or --duration");
+	if (opt.rate != 0 && opt.db == NULL && opt.publish_url == NULL)
+		die("publishing needs --db PATH or --publish-url URL (or --rate 0)");
+	parse_url();
+	raise_nofile(opt.conns + 64 > 20000 ? opt.conns + 64 : 20000);
+	signal(SIGPIPE, SIG_IGN);
+	srand((unsigned)getpid());
+
+	conns = calloc((size_t)opt.conns, sizeof *conns);
+	if (conns == NULL)
+		die("out of memory");
+	for (int i = 0; i < opt.conns; i++) {
+		conns[i].fd = -1;
+		conns[i].index = i;
+		conns[i].chunk_left = -1;
+		conns[i].in = xrealloc(NULL, BENCH_INBUF);
+	}
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		die("epoll: %s", strerror(errno));
+
+	groups_baseline();
+	connect_s = ramp_up();
+	loop_run_for(opt.settle, NULL);
+	streamed = n_streaming;
+
+	groups_start();
+	for (int i = 0; i < opt.nfeed; i++)
+		feed_sample(opt.feed_pid_log[i], &feed_before[i]);
+	getrusage(RUSAGE_SELF, &self_before);
+	window_start = now_mono();
+	if (opt.rate != 0) {
+		if (pthread_create(&thread, NULL, publisher, NULL) != 0)
+			die("cannot start the publisher");
+		loop_run_for(opt.duration + 60, publisher_finished);
+		pthread_join(thread, NULL);
+		loop_run_for(opt.drain, all_delivered);
+	} else {
+		publisher_done = 1;
+		loop_run_for(opt.duration, NULL);
+	}
+	window_s = now_mono() - window_start;
+	getrusage(RUSAGE_SELF, &self_after);
+	groups_end();
+	for (int i = 0; i < opt.nfeed; i++)
+		feed_sample(opt.feed_pid_log[i], &feed_after[i]);
+	bench_cpu = (self_after.ru_utime.tv_sec - self_before.ru_utime.tv_sec) +
+	    (self_after.ru_stime.tv_sec - self_before.ru_stime.tv_sec) +
+	    (self_after.ru_utime.tv_usec - self_before.ru_utime.tv_usec) / 1e6 +
+	    (self_after.ru_stime.tv_usec - self_before.ru_stime.tv_usec) / 1e6;
+
+	/* Every connection that streamed owes every published event. */
+	for (int i = 0; i < opt.conns; i++) {
+		struct conn *k = &conns[i];
+
+		if (k->state != CONN_STREAMING && k->state != CONN_CLOSED)
+			continue;
+		expected += published;
+		lost += published > k->distinct ? published - k->distinct : 0;
+		repeated += k->repeated;
+		out_of_order += k->out_of_order;
+	}
+	failed_conns = opt.conns - streamed;
+	active_s = last_receipt > publish_start ? last_receipt - publish_start : 0;
+
+	jl += (size_t)snprintf(json + jl, sizeof json - jl,
+	    "{\"label\":");
+	{
+		char  *buf;
+		size_t blen;
+		FILE  *mf = open_memstream(&buf, &blen);
+
+		json_string(mf, opt.label);
+		fputs(",\"url\":", mf);
+		json_string(mf, opt.url);
+		fclose(mf);
+		jl += (size_t)snprintf(json + jl, sizeof json - jl, "%s", buf);
+		free(buf);
+	}
+	jl += (size_t)snprintf(json + jl, sizeof json - jl,
+	    ",\"proto\":\"%s\",\"conns\":%d,\"conns_ok\":%d,\"conns_failed\":%d,"
+	    "\"conns_closed\":%d,\"connect_s\":%.3f,\"rate\":%.0f,\"size\":%d,"
+	    "\"published\":%" PRIu64 ",\"publish_errors\":%" PRIu64 ","
+	    "\"publish_s\":%.3f,\"received\":%" PRIu64 ",\"expected\":%" PRIu64 ","
+	    "\"lost\":%" PRIu64 ",\"repeated\":%" PRIu64 ",\"out_of_order\":%" PRIu64 ","
+	    "\"latency_us\":{\"min\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p90\":%" PRIu64
+	    ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "},"
+	    "\"deliveries_per_s\":%.0f,\"window_s\":%.3f,\"bench_cpu_s\":%.3f,\"servers\":[",
+	    opt.proto == BENCH_WS ? "ws" : "sse", opt.conns, streamed, failed_conns,
+	    n_closed, connect_s, opt.rate, opt.size, (uint64_t)published,
+	    (uint64_t)publish_errors, publish_end > publish_start ? publish_end - publish_start : 0,
+	    total_received, expected, lost, repeated, out_of_order,
+	    lat_count ? lat_min : 0, hist_percentile(50), hist_percentile(90),
+	    hist_percentile(99), lat_max,
+	    active_s > 0 ? total_received / active_s : 0, window_s, bench_cpu);
+	for (int i = 0; i < opt.ngroups; i++) {
+		struct group *g = &opt.groups[i];
+
+		jl += (size_t)snprintf(json + jl, sizeof json - jl,
+		    "%s{\"name\":\"%s\",\"procs\":%d,\"cpu_s\":%.2f,\"peak_rss_kb\":%ld,"
+		    "\"rss_kb\":%ld,\"rss_before_kb\":%ld}", i ? "," : "", g->name,
+		    g->nprocs, g->cpu_s, g->peak_rss_kb, g->rss_kb, g->rss_before_kb);
+	}
+	jl += (size_t)snprintf(json + jl, sizeof json - jl, "]");
+	if (opt.nfeed > 0) {
+		static const char *names[] = { "statements", "polls", "feed_queries",
+		    "catchup_queries", "events" };
+
+		jl += (size_t)snprintf(json + jl, sizeof json - jl, ",\"feed\":{");
+		for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+			long long sum = 0;
+
+			for (int i = 0; i < opt.nfeed; i++) {
+				long long a = feed_counter(&feed_after[i], names[k]),
+				    b = feed_counter(&feed_before[i], names[k]);
+
+				if (a < 0 || b < 0) {
+					sum = -1;
+					break;
+				}
+				sum += a - b;
+			}
+			jl += (size_t)snprintf(json + jl, sizeof json - jl, "%s\"%s\":%lld",
+			    k ? "," : "", names[k], sum);
+		}
+		jl += (size_t)snprintf(json + jl, sizeof json - jl, "}");
+	}
+	if (publish_errors)
+		jl += (size_t)snprintf(json + jl, sizeof json - jl,
+		    ",\"publish_error\":\"%s\"", publish_error_text);
+	for (int i = 0; i < opt.conns; i++)
+		if (conns[i].fail_reason != NULL) {
+			char *buf;
+			size_t blen;
+			FILE *mf = open_memstream(&buf, &blen);
+
+			json_string(mf, conns[i].fail_reason);
+			fclose(mf);
+			jl += (size_t)snprintf(json + jl, sizeof json - jl,
+			    ",\"first_error\":%s", buf);
+			free(buf);
+			break;
+		}
+	snprintf(json + jl, sizeof json - jl, "}");
+
+	if (!opt.quiet) {
+		fprintf(stderr,
+		    "%-28s %s\n"
+		    "  connections   %d ok, %d failed, %d closed early (ramp %.2f s)\n"
+		    "  published     %" PRIu64 " events of %d bytes in %.2f s (%" PRIu64 " errors)\n"
+		    "  received      %" PRIu64 " of %" PRIu64 ": lost %" PRIu64
+		    ", repeated %" PRIu64 ", out of order %" PRIu64 "\n"
+		    "  latency (ms)  min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n"
+		    "  deliveries/s  %.0f\n",
+		    opt.label, opt.url, streamed, failed_conns, n_closed, connect_s,
+		    (uint64_t)published, opt.size,
+		    publish_end > publish_start ? publish_end - publish_start : 0,
+		    (uint64_t)publish_errors, total_received, expected, lost, repeated,
+		    out_of_order, (lat_count ? lat_min : 0) / 1e3,
+		    hist_percentile(50) / 1e3, hist_percentile(90) / 1e3,
+		    hist_percentile(99) / 1e3, lat_max / 1e3,
+		    active_s > 0 ? total_received / active_s : 0);
+		for (int i = 0; i < opt.ngroups; i++)
+			fprintf(stderr, "  %-13s %d procs, cpu %.2f s, peak rss %ld KiB, "
+			    "rss %ld KiB (%ld before)\n",
+			    opt.groups[i].name, opt.groups[i].nprocs, opt.groups[i].cpu_s,
+			    opt.groups[i].peak_rss_kb, opt.groups[i].rss_kb,
+			    opt.groups[i].rss_before_kb);
+		fprintf(stderr, "  %-13s cpu %.2f s\n", "generator", bench_cpu);
+	}
+	puts(json);
+	fflush(stdout);
+	if (opt.json_path != NULL) {
+		FILE *f = fopen(opt.json_path, "a");
+
+		if (f == NULL || fprintf(f, "%s\n", json) < 0 || fclose(f) != 0)
+			die("cannot write %s", opt.json_path);
+	}
+	return failed_conns == 0 && lost == 0 && n_closed == 0 ? 0 : 1;
+}
