@@ -3,7 +3,8 @@
 #
 # Two builds side by side: build/ with warnings as errors runs the whole
 # suite (unit and integration tests with the real servers), build-asan/ runs
-# the unit tests again under AddressSanitizer and UBSan.  The last lines are
+# the unit tests again under AddressSanitizer and UBSan; then each fuzz
+# target runs for a short while.  The last lines are
 # each Check suite's summary and one "N passed, N failed" for the whole run.
 set -u
 cd "$(dirname "$0")"
@@ -30,6 +31,8 @@ run_build() {
 
 run_build build check --enable-werror || status=1
 run_build build-asan check-unit --enable-werror --enable-sanitizers || status=1
+# Each libFuzzer target for 15 s from its committed corpus (`make fuzz` runs longer).
+LITEPUSH_BUILD_DIR=$(pwd)/build tests/fuzz/run.sh 15 || status=1
 echo
 tests/summary.sh build build-asan || status=1
 exit $status
