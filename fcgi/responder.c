@@ -1,7 +1,6 @@
 /* responder.c: litepush-sse, the FastCGI (and plain CGI) Server-Sent Events responder. */
 #include "config.h"
 
-#include <sys/resource.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +19,7 @@
 #include "listen.h"
 #include "loop.h"
 #include "options.h"
+#include "proc.h"
 #include "query.h"
 #include "stream.h"
 
@@ -324,35 +324,7 @@ responder_signal(int sig)
 static void
 responder_signals(void)
 {
-	struct sigaction sa;
-	sigset_t         set;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = responder_signal;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-}
-
-/* Raises the soft limit of open files to the hard one: a stream is a file. */
-static void
-responder_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	proc_signals(responder_signal);
 }
 
 /* Starts the acceptor threads on listen_fd, with the signals left to the loop. */
@@ -482,7 +454,7 @@ main(int argc, char **argv)
 		responder_usage_error("--db PATH is required (or LITEPUSH_DB)");
 
 	responder_signals();
-	responder_raise_nofile();
+	proc_raise_nofile();
 	if (FCGX_Init() != 0) {
 		responder_log("cannot initialise libfcgi");
 		return 1;

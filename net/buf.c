@@ -149,9 +149,10 @@ buf_is_ascii8(const unsigned char *p)
  * out overlongs, surrogates and values above U+10FFFF); the first byte out
  * of range ends the subpart and is looked at again as a lead byte.
  */
-static size_t
-buf_utf8_valid(const unsigned char *p, size_t len, size_t *bad)
+size_t
+buf_utf8_valid(const char *data, size_t len, size_t *bad)
 {
+	const unsigned char *p = (const unsigned char *)data;
 	size_t        i = 0, needed, seen;
 	unsigned char c, lower, upper;
 
@@ -208,7 +209,7 @@ buf_append_utf8(struct buf *buf, const char *data, size_t len)
 	size_t               pending = buf->len - buf->off;
 	size_t               valid, bad;
 
-	valid = buf_utf8_valid(p, len, &bad);
+	valid = buf_utf8_valid((const char *)p, len, &bad);
 	if (bad == 0)
 		return buf_append(buf, p, len);
 
@@ -221,7 +222,7 @@ buf_append_utf8(struct buf *buf, const char *data, size_t len)
 			goto fail;
 		p += valid + bad;
 		len -= valid + bad;
-		valid = buf_utf8_valid(p, len, &bad);
+		valid = buf_utf8_valid((const char *)p, len, &bad);
 	} while (bad != 0);
 	if (buf_append(buf, p, valid) != 0)
 		goto fail;

@@ -38,6 +38,13 @@ int buf_printf(struct buf *buf, const char *fmt, ...)
  */
 int buf_append_utf8(struct buf *buf, const char *data, size_t len);
 
+/*
+ * Returns how many bytes at the front of data are well-formed UTF-8; when
+ * that is less than len, *bad is the length (1 to 3) of the maximal
+ * ill-formed subpart that follows, as the WHATWG decoder counts it.
+ */
+size_t buf_utf8_valid(const char *data, size_t len, size_t *bad);
+
 /* Returns the bytes not yet consumed and their count. */
 static inline const char *buf_pending(const struct buf *buf) {
 	return buf->data + buf->off;

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,6 +21,7 @@
 #include "listen.h"
 #include "loop.h"
 #include "options.h"
+#include "proc.h"
 #include "store.h"
 #include "wsconn.h"
 
@@ -292,36 +292,7 @@ daemon_signal(int sig)
 static void
 daemon_signals(void)
 {
-	struct sigaction sa;
-	sigset_t         set;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = daemon_signal;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-}
-
-/* Raises the soft limit of open files to the hard one: a connection is a file.
- */
-static void
-daemon_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	proc_signals(daemon_signal);
 }
 
 /* Parses a whole number option in [min, max] or exits. */
@@ -423,7 +394,7 @@ main(int argc, char **argv)
 	if (feed_options.db_path == NULL)
 		daemon_usage_error("--db PATH is required (or LITEPUSH_DB)");
 
-	daemon_raise_nofile();
+	proc_raise_nofile();
 	daemon_loop = loop_create();
 	if (daemon_loop == NULL) {
 		daemon_log("cannot create the event loop: %s", strerror(errno));

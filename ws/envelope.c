@@ -26,43 +26,21 @@ static const char envelope_replacement[3] = {'\xEF', '\xBF', '\xBD'};
 
 /*
  * Returns the length of the well-formed UTF-8 sequence at p (2 to 4), or
- * 0 with *bad set to the length of the maximal ill-formed subpart (1 to 3)
- * as the WHATWG decoder counts it: the first byte out of the range its
- * lead byte allows ends the subpart and is looked at again.
+ * 0 with *bad set to the length of the maximal ill-formed subpart (1 to 3),
+ * by buf_utf8_valid()'s WHATWG rules over the bytes the lead byte asks for.
  */
 static size_t
 envelope_utf8_sequence(const unsigned char *p, size_t len, size_t *bad)
 {
-	unsigned char c = p[0], lower = 0x80, upper = 0xBF;
-	size_t        needed, seen;
+	size_t want = p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
 
-	if (c >= 0xC2 && c <= 0xDF)
-		needed = 1;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		if (c == 0xE0)
-			lower = 0xA0;
-		else if (c == 0xED)
-			upper = 0x9F;
-		needed = 2;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		if (c == 0xF0)
-			lower = 0x90;
-		else if (c == 0xF4)
-			upper = 0x8F;
-		needed = 3;
-	} else {
-		*bad = 1;
-		return 0;
-	}
-	for (seen = 1; seen <= needed; seen++) {
-		if (seen == len || p[seen] < lower || p[seen] > upper) {
-			*bad = seen;
-			return 0;
-		}
-		lower = 0x80;
-		upper = 0xBF;
-	}
-	return needed + 1;
+	if (want > len)
+		want = len;
+	if (buf_utf8_valid((const char *)p, want, bad) == want && want >= 2)
+		return want;
+	if (*bad == 0)
+		*bad = want; /* a sequence cut short by the end of the data */
+	return 0;
 }
 
 /* Appends len bytes as a quoted JSON string. */

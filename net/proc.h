@@ -1,0 +1,15 @@
+/* proc.h: process set-up both daemons share: signals and the open-file limit. */
+#ifndef LITEPUSH_PROC_H
+#define LITEPUSH_PROC_H
+
+/*
+ * Installs handler for SIGTERM, SIGINT and SIGUSR1 (SA_RESTART), ignores
+ * SIGPIPE (a client gone is seen as EPIPE), and unblocks the three signals:
+ * Apache's threaded MPMs start CGI children with SIGTERM blocked.
+ */
+void proc_signals(void (*handler)(int));
+
+/* Raises the soft limit of open files to the hard one: a client is a file. */
+void proc_raise_nofile(void);
+
+#endif
