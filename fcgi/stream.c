@@ -2,9 +2,12 @@
 #include "config.h"
 
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/queue.h>
 #include <sys/random.h>
+
+#include <linux/sockios.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +41,8 @@ struct stream {
 	struct buf            out;        /* what the socket did not take yet */
 	struct fcgi_input     input;
 	uint64_t              last_write;
+	uint64_t              last_progress; /* a write, or the socket drained */
+	int                   queued; /* bytes in the socket then; -1 unknown */
 	struct loop_timer     keepalive;  /* also the linger deadline at the end */
 	struct loop_timer     max_age;
 	int                   counted;  /* a stream, not a refusal */
@@ -201,8 +206,9 @@ stream_send(struct stream *s, const char *data, size_t len)
 		}
 		data += n;
 		len -= (size_t)n;
+		s->last_write = s->last_progress = loop_now(s->server->loop);
+		s->queued = -1;
 	}
-	s->last_write = loop_now(s->server->loop);
 	if (len > 0 && buf_append(&s->out, data, len) != 0)
 		return -1;
 	return 0;
@@ -224,7 +230,8 @@ stream_flush(struct stream *s)
 			return -1;
 		}
 		buf_consume(&s->out, (size_t)n);
-		s->last_write = loop_now(s->server->loop);
+		s->last_write = s->last_progress = loop_now(s->server->loop);
+		s->queued = -1;
 	}
 	buf_free(&s->out); /* an idle stream holds no output memory */
 	return 0;
@@ -382,7 +389,38 @@ stream_pause(struct stream *s, int64_t at)
 	stream_pump(s);
 }
 
-/* Keepalive timer: a comment after keepalive_ms of silence. */
+/*
+ * Returns non-zero if the stream has stalled: it has waited for its socket
+ * to take more (output pending, or writability awaited) for two keepalive
+ * intervals, and in that time the socket took nothing and its queue did not
+ * shrink (the web server stopped reading because its client did).  A slow
+ * reader drains the queue, if not enough for the socket to take more: it
+ * is not stalled.
+ */
+static int
+stream_stalled(struct stream *s, uint64_t now, uint64_t period)
+{
+	int queued;
+
+	if (buf_pending_len(&s->out) == 0 && (s->io.events & EPOLLOUT) == 0)
+		return 0;
+	if (ioctl(s->fd, SIOCOUTQ, &queued) == 0) {
+		if (s->queued >= 0 && queued < s->queued)
+			s->last_progress = now;
+		s->queued = queued;
+	}
+	return now - s->last_progress >= 2 * period;
+}
+
+/*
+ * Keepalive timer: a comment after keepalive_ms of silence; also drops a
+ * stalled stream (stream_stalled()).  No keepalive is written while the
+ * stream waits for its socket, so that a few bytes slipped into the
+ * socket's last room do not pass for progress.  Note that the check runs
+ * at most one interval apart, so a stalled stream goes between two and
+ * three intervals after its last progress; its client resumes with
+ * Last-Event-ID when it comes back.
+ */
 static void
 stream_keepalive(struct loop_timer *timer)
 {
@@ -391,12 +429,18 @@ stream_keepalive(struct loop_timer *timer)
 	uint64_t       idle = loop_now(loop) - s->last_write;
 	uint64_t       period = (uint64_t)s->server->config.keepalive_ms;
 	struct buf    *scratch = &s->server->scratch;
+	int            waiting = buf_pending_len(&s->out) > 0 ||
+	    (s->io.events & EPOLLOUT) != 0;
 
 	if (s->cursor == NULL) {
 		stream_destroy(s); /* the end was not read, or not closed, in time */
 		return;
 	}
-	if (idle < period || buf_pending_len(&s->out) > 0) {
+	if (s->request_id != 0 && stream_stalled(s, loop_now(loop), period)) {
+		stream_destroy(s);
+		return;
+	}
+	if (idle < period || waiting) {
 		loop_timer_start(loop, timer, idle < period ? period - idle : period);
 		return;
 	}
@@ -438,7 +482,8 @@ stream_new(struct stream_server *server, int fd, uint16_t request_id)
 	s->server = server;
 	s->fd = fd;
 	s->request_id = request_id;
-	s->last_write = loop_now(server->loop);
+	s->last_write = s->last_progress = loop_now(server->loop);
+	s->queued = -1;
 	loop_timer_init(&s->keepalive, stream_keepalive, s);
 	loop_timer_init(&s->max_age, stream_max_age, s);
 	if (request_id != 0 &&

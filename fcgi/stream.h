@@ -24,7 +24,9 @@ struct stream_server;
 
 struct stream_config {
 	int64_t max_streams;  /* new streams beyond this get 503 */
-	int64_t keepalive_ms; /* ": keepalive" after this much silence */
+	int64_t keepalive_ms; /* ": keepalive" after this much silence; a
+	                         stream whose output waits twice as long
+	                         without progress is dropped */
 	int64_t retry_ms;     /* the retry: field, and the pause spread */
 	int64_t max_age_ms;   /* lifetime of a stream, +-10% jitter */
 	int64_t backlog_max;  /* backlog=N is clamped to this */

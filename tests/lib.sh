@@ -21,6 +21,10 @@
 #   stop_pid PID                SIGTERM, then SIGKILL after 10 s; reaps it
 #   descendant_pids PID         prints the PIDs of every process below PID
 #   render TEMPLATE OUTPUT NAME=VALUE...  copies TEMPLATE, @NAME@ -> VALUE
+#   at_exit COMMAND             runs COMMAND (a shell string) on exit, after
+#                               the tracked processes are stopped and before
+#                               the temporary directory is removed
+#   rss_kb PID / peak_rss_kb PID  VmRSS / VmHWM of PID in kB (from /proc)
 #   finish                      prints the counts, exits 1 on any failure
 #
 # Note that Python, where a test needs it, is /usr/bin/python3: the python3
@@ -36,6 +40,7 @@ PYTHON=/usr/bin/python3
 lib_passed=0
 lib_failed=0
 lib_pids=
+lib_exit_commands=
 
 # Kills the tracked processes and removes the temporary directory.
 lib_cleanup()
@@ -45,6 +50,9 @@ lib_cleanup()
 		wait "$lib_pid" 2>/dev/null
 	done
 	lib_pids=
+	# The commands of at_exit (an unmount, say), in the order given.
+	eval "$lib_exit_commands"
+	lib_exit_commands=
 	if [ -n "${test_tmpdir:-}" ]; then
 		rm -rf "$test_tmpdir"
 	fi
@@ -253,6 +261,28 @@ render()
 		lib_script="$lib_script s|@${lib_pair%%=*}@|$lib_value|g;"
 	done
 	sed -e "$lib_script" "$lib_template" >"$lib_output"
+}
+
+# Runs the shell command $1 on exit, after the tracked processes are
+# stopped and before the temporary directory is removed.
+at_exit()
+{
+	lib_exit_commands="$lib_exit_commands
+$1"
+}
+
+# Prints the resident set size of process $1 in kB (0 if it is gone).
+rss_kb()
+{
+	awk '/^VmRSS:/ { kb = $2 } END { print kb + 0 }' "/proc/$1/status" \
+	    2>/dev/null || echo 0
+}
+
+# Prints the peak resident set size of process $1 in kB (0 if it is gone).
+peak_rss_kb()
+{
+	awk '/^VmHWM:/ { kb = $2 } END { print kb + 0 }' "/proc/$1/status" \
+	    2>/dev/null || echo 0
 }
 
 # Prints the counts of this script and exits 1 if anything failed.
