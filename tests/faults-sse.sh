@@ -377,6 +377,9 @@ expect_same_lines "lighttpd: every event exactly once, in order, for each client
     "$tmp/lkill.expected" "$tmp/lkill.out"
 stop_pid "$lighttpd_pid"
 
+expect_eq "litepush-sse wrote no sanitizer report" "" \
+    "$(grep -h -A 5 'Sanitizer\|runtime error' "$tmp/sse.log" \
+        "$tmp/lighttpd.log")"
 if [ "$lib_failed" -gt 0 ]; then
 	for log in "$tmp"/*.log; do
 		case $log in
