@@ -144,8 +144,18 @@ responder_validate(const char *method, const char *query_string,
 		return -1;
 	}
 	*status = "400 Bad Request";
-	if (query_parse(query_string ? query_string : "",
-		query_string ? strlen(query_string) : 0, query, reason,
+	/*
+	 * CGI (RFC 3875 4.1.7) always sets QUERY_STRING, empty without a
+	 * query.  Its absence means the web server dropped it (mod_proxy_fcgi
+	 * drops one over 16 KB): serving the channel "default" instead would
+	 * quietly answer another question than the one asked.
+	 */
+	if (query_string == NULL) {
+		snprintf(reason, len, "the web server passed no QUERY_STRING "
+		    "(a query string too long for it is dropped)");
+		return -1;
+	}
+	if (query_parse(query_string, strlen(query_string), query, reason,
 		len) != 0)
 		return -1;
 	if (last_event_id != NULL) {

@@ -318,7 +318,7 @@ stop_pid "$apache_pid"
 # What a web server with higher limits would pass on, straight to
 # litepush-sse's socket.  Note that Apache with LimitRequestLine raised
 # does not: mod_proxy_fcgi drops a QUERY_STRING over 16 KB (AH02536), and
-# litepush-sse then serves the channel "default".
+# litepush-sse then answers 400 (CGI always sets QUERY_STRING).
 printf 'channel=%s' "$megabyte" >"$tmp/query-1mb"
 printf 'channel=%s' "$many" >"$tmp/query-many"
 head -c 1048576 /dev/zero | tr '\0' 9 >"$tmp/id-1mb"
@@ -348,6 +348,9 @@ expect_fcgi_answer "litepush-sse: a 1 MB query string over FastCGI" 400 \
 run fcgi_get --param QUERY_STRING=@"$tmp/query-many"
 expect_fcgi_answer "litepush-sse: 10,000 channels over FastCGI" 400 \
     "too many channels"
+run fcgi_get
+expect_fcgi_answer "litepush-sse: no QUERY_STRING at all (dropped by the server)" \
+    400 "no QUERY_STRING"
 run fcgi_get --param QUERY_STRING=channel=news \
     --param HTTP_LAST_EVENT_ID=@"$tmp/id-1mb"
 expect_fcgi_answer "litepush-sse: a Last-Event-ID of 1 MB over FastCGI" 400 \

@@ -259,6 +259,17 @@ wait_for "keepalive comments arrive (--keepalive 1)" 10 \
     has_line "$tmp/live.body" ": keepalive"
 stop_pid "$curl_pid"
 
+# No query string at all: the channel "default".
+curl -sN -D "$tmp/default.head" -o "$tmp/default.body" "$url" &
+curl_pid=$!
+track_pid "$curl_pid"
+wait_for "without a query string, a stream opens" 10 \
+    grep -q '^retry: ' "$tmp/default.body"
+sql "INSERT INTO events(data) VALUES('to default')"
+wait_for "without a query string, the channel default streams" 10 \
+    has_line "$tmp/default.body" "data: to default"
+stop_pid "$curl_pid"
+
 start_client repeated --url "$url" --channels multi1,multi2 --count 2 \
     --print ids --ready-file "$tmp/repeated.ready"
 repeated_pid=$client_pid
