@@ -941,6 +941,34 @@ START_TEST(test_wsconn_handshake_timeout)
 }
 END_TEST
 
+/* Beyond the handshakes in progress (64 here), a 503 and a close. */
+START_TEST(test_wsconn_too_many_handshakes)
+{
+	int  silent[64], fd, i;
+	char head[1024];
+
+	for (i = 0; i < 64; i++)
+		silent[i] = client_connect();
+	ck_assert_uint_eq(wsconn_count(server), 64);
+	fd = client_connect();
+	client_read_head(fd, head, sizeof head);
+	ck_assert_ptr_nonnull(
+	    strstr(head, "HTTP/1.1 503 Service Unavailable\r\n"));
+	ck_assert_ptr_nonnull(strstr(head, "Retry-After: 5\r\n"));
+	ck_assert(client_eof(fd, WAIT_MS));
+	close(fd);
+	ck_assert_uint_eq(wsconn_count(server), 64);
+	/* A slot comes back when one of them goes. */
+	close(silent[0]);
+	spin(20);
+	ck_assert_uint_eq(wsconn_count(server), 63);
+	fd = client_open("/?channel=a");
+	close(fd);
+	for (i = 1; i < 64; i++)
+		close(silent[i]);
+}
+END_TEST
+
 START_TEST(test_wsconn_ping_timeout)
 {
 	struct server_frame f;
@@ -1094,6 +1122,50 @@ START_TEST(test_wsconn_slow_reader)
 }
 END_TEST
 
+/* A client that stops reading is dropped after stall_ms; the others go on. */
+START_TEST(test_wsconn_stalled_reader_dropped)
+{
+	int      slow, fast, i;
+	uint64_t end;
+	char    *text;
+
+	config.stall_ms = 300;
+	start_server();
+	slow = client_open("/?channel=a&lastEventId=0");
+	fast = client_open("/?channel=a");
+	ck_assert_int_eq(
+	    testutil_sqlite3(db_path,
+	        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
+	        "i+1 FROM n WHERE i < 3000) INSERT INTO "
+	        "events(channel, data) SELECT 'a', "
+	        "replace(hex(zeroblob(500)), '0', 'd') FROM n;",
+	        NULL, 0),
+	    0);
+	for (i = 1; i <= 3000; i++) {
+		text = read_text(fast);
+		ck_assert_ptr_nonnull(strstr(text, "\"id\":"));
+		free(text);
+	}
+	/* The slow one, never read, is gone within the limit and a tick. */
+	end = now_ms() + WAIT_MS;
+	while (wsconn_open_count(server) > 1 && now_ms() < end)
+		spin(10);
+	ck_assert_uint_eq(wsconn_open_count(server), 1);
+	ck_assert(client_eof(slow, WAIT_MS));
+	/* The reading one stays and gets the next event. */
+	ck_assert_int_eq(testutil_sqlite3(db_path,
+	                     "INSERT INTO events(channel, data) "
+	                     "VALUES('a', 'after');",
+	                     NULL, 0),
+	    0);
+	text = read_text(fast);
+	ck_assert_ptr_nonnull(strstr(text, "\"data\":\"after\""));
+	free(text);
+	close(slow);
+	close(fast);
+}
+END_TEST
+
 /* Builds the suite: one case per concern. */
 static Suite *
 check_wsconn_suite(void)
@@ -1137,6 +1209,8 @@ check_wsconn_suite(void)
 	tcase_add_test(tc, test_wsconn_full);
 	tcase_add_test(tc, test_wsconn_handshake_timeout);
 	tcase_add_test(tc, test_wsconn_ping_timeout);
+	tcase_add_test(tc, test_wsconn_stalled_reader_dropped);
+	tcase_add_test(tc, test_wsconn_too_many_handshakes);
 	tcase_add_test(tc, test_wsconn_slow_reader);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

@@ -34,6 +34,8 @@
 
 /* How long the shutdown waits for clients to answer the close. */
 #define DAEMON_EXIT_MS 1500
+/* How long output may stay stuck with pings off before a drop. */
+#define DAEMON_STALL_MS 60000
 /* How long accepting pauses when the process is out of descriptors. */
 #define DAEMON_ACCEPT_PAUSE_MS 100
 /* The largest backlog=N honoured, as for litepush-sse. */
@@ -97,6 +99,9 @@ daemon_usage(FILE *f)
 	      "  --ping SECONDS            ping interval (30); silent for two: "
 	      "closed;\n"
 	      "                            0 turns pings off\n"
+	      "                            (a client that stops reading is "
+	      "dropped\n"
+	      "                            after two intervals, or 60 s)\n"
 	      "  --handshake-timeout SECONDS  to send the request in (10)\n"
 	      "  --poll-ms MS              fallback poll of the store (1000)\n"
 	      "  --help, --version\n"
@@ -393,6 +398,10 @@ main(int argc, char **argv)
 		daemon_usage_error("unexpected argument \"%s\"", args[optind]);
 	if (feed_options.db_path == NULL)
 		daemon_usage_error("--db PATH is required (or LITEPUSH_DB)");
+	/* A client that stops reading is dropped after two ping intervals
+	 * (60 s without pings), as litepush-sse does after two keepalives. */
+	config.stall_ms =
+	    config.ping_ms > 0 ? 2 * config.ping_ms : DAEMON_STALL_MS;
 
 	proc_raise_nofile();
 	daemon_loop = loop_create();

@@ -77,6 +77,7 @@ struct wsconn {
 	struct buf              out;    /* bytes the socket has not taken */
 	struct buf              in;     /* frames that came with the request */
 	uint64_t                last_frame; /* when a frame last arrived */
+	uint64_t                last_sent;  /* when output last moved */
 	size_t                  budget;     /* bytes still to read this turn */
 	int                     readable;   /* input may be waiting */
 	int                     more;       /* more to pull: come back */
@@ -226,8 +227,10 @@ wsconn_flush(struct wsconn *c)
 			return -1;
 		}
 		buf_consume(&c->out, (size_t)n);
+		c->last_sent = loop_now(c->server->loop);
 	}
 	buf_free(&c->out); /* an idle connection holds no output memory */
+	c->last_sent = loop_now(c->server->loop);
 	return 0;
 }
 
@@ -388,7 +391,7 @@ wsconn_queue_scratch(struct wsconn *c)
 	msg.msg = (const uint8_t *)buf_pending(scratch);
 	msg.msg_length = buf_pending_len(scratch);
 	rc = wslay_event_queue_msg(c->ctx, &msg);
-	scratch->len = scratch->off = 0;
+	buf_clear(scratch);
 	if (rc == WSLAY_ERR_NOMEM)
 		c->queue_failed = 1;
 	return rc;
@@ -400,7 +403,7 @@ wsconn_reply_error(struct wsconn *c, const char *reason)
 {
 	struct buf *scratch = &c->server->scratch;
 
-	scratch->len = scratch->off = 0;
+	buf_clear(scratch);
 	if (envelope_encode_error(scratch, reason) != 0)
 		c->queue_failed = 1;
 	wsconn_queue_scratch(c);
@@ -503,7 +506,7 @@ wsconn_publish(struct wsconn *c, const char *msg, size_t len)
 		    "publishing to channel \"%s\" is not allowed", pub.channel);
 	else if (wsconn_append(server, &pub, &id, reason, sizeof reason) == 0) {
 		envelope_publish_free(&pub);
-		server->scratch.len = server->scratch.off = 0;
+		buf_clear(&server->scratch);
 		if (envelope_encode_ack(&server->scratch, id) != 0)
 			c->queue_failed = 1;
 		wsconn_queue_scratch(c);
@@ -574,7 +577,7 @@ wsconn_queue_event(const struct store_event *ev, void *arg)
 	struct wsconn *c = arg;
 	struct buf    *scratch = &c->server->scratch;
 
-	scratch->len = scratch->off = 0;
+	buf_clear(scratch);
 	if (envelope_encode_event(scratch, ev) != 0) {
 		c->queue_failed = 1;
 		return 1;
@@ -696,6 +699,18 @@ wsconn_refuse(
 	wsconn_pump(c);
 }
 
+/* Arms an open connection's timer for its next ping or stall check. */
+static void
+wsconn_arm(struct wsconn *c)
+{
+	const struct wsconn_config *config = &c->server->config;
+	int64_t                     period =
+	    config->ping_ms > 0 ? config->ping_ms : config->stall_ms / 2;
+
+	if (period > 0)
+		loop_timer_start(c->server->loop, &c->timer, (uint64_t)period);
+}
+
 /* The request is a valid handshake: upgrade, or refuse with 503; may free c. */
 static void
 wsconn_upgrade(struct wsconn *c)
@@ -755,10 +770,9 @@ wsconn_upgrade(struct wsconn *c)
 	wsconn_log(server, "open %s %s", c->peer, c->target);
 	c->last_frame = loop_now(server->loop);
 	c->readable = buf_pending_len(&c->in) > 0;
+	c->last_sent = c->last_frame;
 	loop_timer_stop(server->loop, &c->timer);
-	if (server->config.ping_ms > 0)
-		loop_timer_start(
-		    server->loop, &c->timer, (uint64_t)server->config.ping_ms);
+	wsconn_arm(c);
 	wsconn_pump(c);
 }
 
@@ -848,13 +862,19 @@ wsconn_io(struct loop_io *io, uint32_t events)
 	wsconn_pump(c);
 }
 
-/* The connection's timer: handshake deadline, ping, or end of the linger. */
+/*
+ * The connection's timer: handshake deadline, ping, or end of the linger.
+ * An open connection's timer ticks every ping interval, or every half of
+ * the stall limit when pings are off; without either it never ticks.
+ */
 static void
 wsconn_timer(struct loop_timer *timer)
 {
 	struct wsconn        *c = timer->arg;
 	struct wsconn_server *server = c->server;
-	uint64_t              idle, period = (uint64_t)server->config.ping_ms;
+	uint64_t              now = loop_now(server->loop);
+	uint64_t              ping = (uint64_t)server->config.ping_ms;
+	uint64_t              stall = (uint64_t)server->config.stall_ms;
 
 	if (c->hs != NULL) {
 		wsconn_refuse(c, 408, NULL, "the request took too long");
@@ -864,18 +884,50 @@ wsconn_timer(struct loop_timer *timer)
 		wsconn_free(c);
 		return;
 	}
-	idle = loop_now(server->loop) - c->last_frame;
-	if (idle >= 2 * period) {
+	/*
+	 * A client that stopped reading: its close frame could not get
+	 * through either, so it is dropped at once.
+	 */
+	if (stall > 0 && buf_pending_len(&c->out) > 0 &&
+	    now - c->last_sent >= stall) {
+		wsconn_log(server, "stalled %s: nothing written for %llu ms",
+		    c->peer, (unsigned long long)(now - c->last_sent));
+		wsconn_free(c);
+		return;
+	}
+	if (ping > 0 && now - c->last_frame >= 2 * ping) {
 		wsconn_begin_close(c, 1011, "no reply to ping");
 		return;
 	}
-	if (c->raw_close == 0) {
-		struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
+	if (ping > 0 && c->raw_close == 0) {
+		struct wslay_event_msg msg = {WSLAY_PING, NULL, 0};
 
-		wslay_event_queue_msg(c->ctx, &ping);
+		wslay_event_queue_msg(c->ctx, &msg);
 	}
-	loop_timer_start(server->loop, &c->timer, period);
+	wsconn_arm(c);
 	wsconn_pump(c);
+}
+
+/*
+ * Answers a connection that gets no slot at all (shutting down, too many
+ * handshakes in progress, no memory) with a 503 and closes it, without
+ * reading its request or waiting: best effort, one non-blocking write.
+ * Note that a request already received makes the close a reset, which can
+ * destroy the answer; the client sees a failed connection either way.
+ */
+static void
+wsconn_turn_away(struct wsconn_server *server, int fd)
+{
+	struct buf out = {0};
+
+	if (handshake_error_response(&out, 503, "Retry-After: 5",
+	        server->shutting_down ? "the server is shutting down"
+	                              : "too many handshakes in progress") ==
+	    0)
+		(void)send(fd, buf_pending(&out), buf_pending_len(&out),
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	buf_free(&out);
+	close(fd);
 }
 
 /* Starts serving an accepted socket. */
@@ -890,7 +942,7 @@ wsconn_accept(struct wsconn_server *server, int fd, const char *peer)
 		limit = WSCONN_HANDSHAKES_MIN;
 	if (server->shutting_down || server->handshakes >= limit ||
 	    (c = calloc(1, sizeof *c)) == NULL) {
-		close(fd);
+		wsconn_turn_away(server, fd);
 		return;
 	}
 	/* Small frames must not wait for the acknowledgement of earlier ones.

@@ -26,6 +26,7 @@ struct wsconn_config {
 	uint64_t    max_message;          /* larger messages: close 1009 */
 	int64_t     ping_ms;              /* 0: no pings, no idle close */
 	int64_t     handshake_timeout_ms; /* then the connection is closed */
+	int64_t     stall_ms;             /* output stuck: dropped; 0 never */
 	int64_t     backlog_max;          /* backlog=N is clamped to this */
 	const char *db_path;              /* where publishing appends */
 	const char *const *origins;       /* see struct handshake_policy */
