@@ -256,7 +256,7 @@ stream_frame_begin(struct stream *s)
 {
 	struct stream_server *server = s->server;
 
-	server->scratch.len = server->scratch.off = 0;
+	buf_clear(&server->scratch);
 	server->scratch_mark = 0;
 	if (s->request_id == 0)
 		return 0;
@@ -279,7 +279,7 @@ stream_frame_send(struct stream *s, int end)
 		    0 &&
 		(!end || fcgi_end_request(scratch, s->request_id, 0) == 0)))
 		rc = stream_send(s, buf_pending(scratch), buf_pending_len(scratch));
-	scratch->len = scratch->off = 0;
+	buf_clear(scratch);
 	return rc;
 }
 
@@ -316,7 +316,7 @@ stream_pump(struct stream *s)
 		n = feed_cursor_pull(s->cursor, STREAM_PULL_BYTES, stream_encode,
 		    scratch);
 		if (n <= 0) {
-			scratch->len = scratch->off = 0;
+			buf_clear(scratch);
 			break; /* caught up (or the store failed): the feed calls back */
 		}
 		if (stream_frame_send(s, 0) != 0) {
@@ -382,7 +382,7 @@ stream_pause(struct stream *s, int64_t at)
 	loop_timer_start(s->server->loop, &s->keepalive, STREAM_LINGER_MS);
 	if (stream_frame_begin(s) != 0 || sse_encode_pause(scratch, at) != 0 ||
 	    stream_frame_send(s, 1) != 0) {
-		scratch->len = scratch->off = 0;
+		buf_clear(scratch);
 		stream_destroy(s);
 		return;
 	}
@@ -447,7 +447,7 @@ stream_keepalive(struct loop_timer *timer)
 	if (stream_frame_begin(s) != 0 ||
 	    sse_encode_comment(scratch, "keepalive") != 0 ||
 	    stream_frame_send(s, 0) != 0) {
-		scratch->len = scratch->off = 0;
+		buf_clear(scratch);
 		stream_destroy(s);
 		return;
 	}
@@ -508,15 +508,15 @@ stream_fail(struct stream *s, const char *status, const char *extra_header,
 	struct buf *scratch = &s->server->scratch;
 
 	loop_timer_start(s->server->loop, &s->keepalive, STREAM_LINGER_MS);
-	scratch->len = scratch->off = 0;
+	buf_clear(scratch);
 	if (stream_error_response(scratch, s->request_id, status, extra_header,
 		reason) != 0 ||
 	    stream_send(s, buf_pending(scratch), buf_pending_len(scratch)) != 0) {
-		scratch->len = scratch->off = 0;
+		buf_clear(scratch);
 		stream_destroy(s);
 		return;
 	}
-	scratch->len = scratch->off = 0;
+	buf_clear(scratch);
 	stream_pump(s);
 }
 
@@ -614,7 +614,7 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 		"X-Accel-Buffering: no\r\n\r\n") != 0 ||
 	    sse_encode_retry(scratch, (long)server->config.retry_ms) != 0 ||
 	    stream_frame_send(s, 0) != 0) {
-		scratch->len = scratch->off = 0;
+		buf_clear(scratch);
 		stream_destroy(s);
 		return;
 	}

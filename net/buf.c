@@ -259,3 +259,11 @@ buf_free(struct buf *buf)
 	free(buf->data);
 	memset(buf, 0, sizeof *buf);
 }
+
+void
+buf_clear(struct buf *buf)
+{
+	if (buf->cap > BUF_KEEP_MAX)
+		buf_free(buf);
+	buf->len = buf->off = 0;
+}

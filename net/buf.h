@@ -59,4 +59,13 @@ void buf_consume(struct buf *buf, size_t n);
 /* Empties the buffer and frees its memory. */
 void buf_free(struct buf *buf);
 
+/* A scratch buffer keeps up to this much memory between uses. */
+#define BUF_KEEP_MAX (1024 * 1024)
+
+/*
+ * Empties a buffer that is reused (a scratch buffer): its memory stays for
+ * the next use, unless one huge event made it larger than BUF_KEEP_MAX.
+ */
+void buf_clear(struct buf *buf);
+
 #endif

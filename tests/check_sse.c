@@ -574,6 +574,33 @@ START_TEST(test_buf_compact_on_reserve)
 END_TEST
 
 /* printf formats into the room there is, or grows for longer output. */
+/* A cleared buffer keeps small memory for reuse and frees a huge one. */
+START_TEST(test_buf_clear)
+{
+	struct buf b = {0};
+	char      *kept;
+
+	REQUIRE(buf_append(&b, "abc", 3) == 0);
+	buf_consume(&b, 1);
+	kept = b.data;
+	buf_clear(&b);
+	ck_assert_uint_eq(buf_pending_len(&b), 0);
+	ck_assert_ptr_eq(b.data, kept);
+	REQUIRE(buf_append(&b, "xy", 2) == 0);
+	ASSERT_BYTES(&b, "xy");
+
+	REQUIRE(buf_reserve(&b, BUF_KEEP_MAX + 1) == 0);
+	ck_assert_uint_gt(b.cap, BUF_KEEP_MAX);
+	buf_clear(&b);
+	ck_assert_ptr_null(b.data);
+	ck_assert_uint_eq(b.cap, 0);
+	ck_assert_uint_eq(buf_pending_len(&b), 0);
+	REQUIRE(buf_append(&b, "z", 1) == 0);
+	ASSERT_BYTES(&b, "z");
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_buf_printf)
 {
 	struct buf b = {0};
@@ -1287,6 +1314,7 @@ check_sse_suite(void)
 	tcase_add_test(tc, test_buf_compact_on_consume);
 	tcase_add_test(tc, test_buf_compact_on_reserve);
 	tcase_add_test(tc, test_buf_printf);
+	tcase_add_test(tc, test_buf_clear);
 	tcase_add_test(tc, test_buf_free);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
