@@ -118,6 +118,7 @@ struct feed {
 	int                        more_pending; /* last SELECT hit FEED_CHUNK */
 
 	int64_t                    last_id;
+	uint64_t                   last_print; /* fingerprint of row last_id */
 	int64_t                    floor_id;
 	uint64_t                   generation; /* bumped when the log restarts */
 
@@ -158,6 +159,67 @@ feed_hash(const char *name, size_t len)
 		h *= 16777619u;
 	}
 	return h;
+}
+
+/* Bytes of an event's data that its fingerprint covers. */
+#define FEED_PRINT_DATA 256
+
+/*
+ * Returns a fingerprint of a row: its creation time, channel, event name,
+ * data length and the start of its data.  It tells the newest row the feed
+ * read from a row of a different log that happens to have the same id.
+ */
+static uint64_t
+feed_fingerprint(const struct store_event *row)
+{
+	uint64_t h = (uint64_t)row->created * 1099511628211u;
+
+	h ^= feed_hash(row->channel, strlen(row->channel));
+	h = h * 1099511628211u ^
+	    feed_hash(row->event != NULL ? row->event : "", row->event != NULL
+	                  ? strlen(row->event) : 0);
+	h = h * 1099511628211u ^ row->data_len;
+	h = h * 1099511628211u ^
+	    feed_hash(row->data, row->data_len < FEED_PRINT_DATA
+	                  ? row->data_len : FEED_PRINT_DATA);
+	return h;
+}
+
+/* The row feed_row_print() looks for. */
+struct feed_print_query {
+	int64_t  id;
+	int      found;
+	uint64_t print;
+};
+
+/* Remembers the fingerprint of the row, if it is the one (a read callback). */
+static int
+feed_print_row(const struct store_event *row, void *arg)
+{
+	struct feed_print_query *q = arg;
+
+	if (row->id == q->id) {
+		q->found = 1;
+		q->print = feed_fingerprint(row);
+	}
+	return 0;
+}
+
+/*
+ * Reads the fingerprint of the row with id from store.  Returns 1 with
+ * *print, 0 if there is no such row, or < 0 on an error.
+ */
+static int
+feed_row_print(struct store *store, int64_t id, uint64_t *print)
+{
+	struct feed_print_query q = {id, 0, 0};
+	int                     rc;
+
+	rc = store_read_after(store, id - 1, NULL, 0, 1, feed_print_row, &q);
+	if (rc < 0)
+		return rc;
+	*print = q.print;
+	return q.found;
 }
 
 /* Doubles the channel table when it gets crowded. */
@@ -314,6 +376,7 @@ feed_ring_push(const struct store_event *row, void *arg)
 	size_t               event_len = row->event ? strlen(row->event) : 0;
 
 	feed->last_id = row->id;
+	feed->last_print = feed_fingerprint(row);
 	feed->stats.events++;
 	ch = feed_channel_get(feed, row->channel, strlen(row->channel));
 	if (ch == NULL || row->data_len > feed->ring_max_bytes / 2 ||
@@ -387,17 +450,20 @@ feed_store_lost(struct feed *feed, const char *why)
 
 /*
  * Opens the store if it is not open.  Note that a database that comes back
- * with a lower newest id than we saw was recreated: the ring is dropped and
- * the generation bumped, so every cursor starts again from the beginning of
- * the new log rather than waiting for ids it already passed (a new event is
- * never silently withheld).
+ * without the newest row we read (its id missing, or holding another row)
+ * was recreated: the ring is dropped and the generation bumped, so every
+ * cursor starts again from the beginning of the new log rather than waiting
+ * for ids it already passed (a new event is never silently withheld).  The
+ * row is compared, not only the newest id, so that a new log which already
+ * went past our newest id is noticed as well.
  */
 static int
 feed_store_open(struct feed *feed)
 {
 	struct stat st;
 	int64_t     version, last;
-	int         rc;
+	uint64_t    print = 0;
+	int         rc, same = 1;
 
 	if (feed->store != NULL)
 		return 0;
@@ -414,12 +480,22 @@ feed_store_open(struct feed *feed)
 		feed_store_lost(feed, store_errmsg(feed->store));
 		return rc;
 	}
+	if (feed->generation == 0 ? last > 0 : feed->last_id > 0) {
+		rc = feed_row_print(feed->store,
+		    feed->generation == 0 ? last : feed->last_id, &print);
+		if (rc < 0) {
+			feed_store_lost(feed, store_errmsg(feed->store));
+			return rc;
+		}
+		same = rc == 1 && print == feed->last_print;
+	}
 	feed->data_version = version;
 	feed->have_version = 1;
 	if (feed->generation == 0) {
 		feed->generation = 1;
 		feed->last_id = feed->floor_id = last;
-	} else if (last < feed->last_id) {
+		feed->last_print = print;
+	} else if (!same) {
 		feed->last_id = 0;
 		feed_ring_clear(feed);
 		feed->generation++;

@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,6 +535,71 @@ START_TEST(test_feed_recreated_store_restarts_cursors)
 }
 END_TEST
 
+/* A new log already past the newest id we read is a new log all the same. */
+START_TEST(test_feed_recreated_store_overtaking_restarts_cursors)
+{
+	struct feed        *feed = make_feed(0, 0, 0);
+	struct received     r = { 0 };
+	const char         *channels[] = { "news" };
+	struct feed_cursor *cursor;
+	char                err[256];
+	int64_t             id;
+	int                 i;
+
+	append_many("news", 20);
+	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
+	feed_check(feed);
+	pull_all(cursor, &r, 1 << 20);
+	assert_sequence(&r, 1, 20);
+	store_close(writer);
+	unlink(db_path);
+	ck_assert_int_eq(store_open(db_path, STORE_OPEN_CREATE, 5000, &writer,
+			     err, sizeof err),
+	    0);
+	for (i = 0; i < 25; i++)
+		store_append(writer, "news", "other", "new", 3, &id);
+	ck_assert_int_eq(id, 25);
+	feed_check(feed);
+	r.count = 0;
+	pull_all(cursor, &r, 1 << 20);
+	assert_sequence(&r, 1, 25);
+	feed_cursor_free(cursor);
+	feed_free(feed);
+}
+END_TEST
+
+/* The same file back after it was gone: the log goes on, nothing repeats. */
+START_TEST(test_feed_restored_store_continues)
+{
+	struct feed        *feed = make_feed(0, 0, 0);
+	struct received     r = { 0 };
+	const char         *channels[] = { "news" };
+	struct feed_cursor *cursor;
+	char                away[PATH_MAX + 8], err[256];
+
+	append_many("news", 20);
+	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
+	feed_check(feed);
+	pull_all(cursor, &r, 1 << 20);
+	assert_sequence(&r, 1, 20);
+	store_close(writer);
+	snprintf(away, sizeof away, "%s.away", db_path);
+	ck_assert_int_eq(rename(db_path, away), 0);
+	ck_assert_int_lt(feed_check(feed), 0);
+	ck_assert_ptr_nonnull(feed_store_error(feed));
+	ck_assert_int_eq(rename(away, db_path), 0);
+	ck_assert_int_eq(store_open(db_path, 0, 5000, &writer, err, sizeof err),
+	    0);
+	append_many("news", 1);
+	feed_check(feed);
+	r.count = 0;
+	pull_all(cursor, &r, 1 << 20);
+	assert_sequence(&r, 21, 21);
+	feed_cursor_free(cursor);
+	feed_free(feed);
+}
+END_TEST
+
 START_TEST(test_feed_resume_past_newest_starts_at_newest)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
@@ -656,6 +722,8 @@ feed_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_feed_store_missing_then_created);
 	tcase_add_test(tc, test_feed_recreated_store_restarts_cursors);
+	tcase_add_test(tc, test_feed_recreated_store_overtaking_restarts_cursors);
+	tcase_add_test(tc, test_feed_restored_store_continues);
 	tcase_add_test(tc, test_feed_rejects_bad_channels);
 	tcase_add_test(tc, test_feed_resume_past_newest_starts_at_newest);
 	tcase_add_test(tc, test_feed_resume_at_unseen_id_is_kept);
