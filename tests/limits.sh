@@ -465,9 +465,6 @@ expect_growth_within "huge: litepush-ws gives the row's memory back" \
 stop_pid "$ws_pid"
 stop_pid "$lighttpd_pid"
 
-expect_eq "the daemons wrote no sanitizer report" "" \
-    "$(grep -h -A 5 'Sanitizer\|runtime error' "$tmp/ws.log" "$tmp/sse.log" \
-        "$tmp/lighttpd.log")"
 if [ "$lib_failed" -gt 0 ]; then
 	for log in "$tmp"/*.log "$tmp"/*.err; do
 		echo "# --- $log"

@@ -300,6 +300,10 @@ daemon_signals(void)
 	proc_signals(daemon_signal);
 }
 
+/* The options: the configuration points into them, so they live as long
+ * as the process (and leak checkers see them reachable on every exit). */
+static char **daemon_args;
+
 /* Parses a whole number option in [min, max] or exits. */
 static int64_t
 daemon_number(const char *name, const char *value, int64_t min, int64_t max)
@@ -321,7 +325,7 @@ main(int argc, char **argv)
 	struct feed         *feed;
 	const char          *listen_addr = "127.0.0.1:8131";
 	const char *origins[DAEMON_LIST_MAX], *publish[DAEMON_LIST_MAX];
-	char      **args, err[512];
+	char        err[512];
 	int         nargs, c;
 
 	config.max_conns = 10000;
@@ -333,13 +337,14 @@ main(int argc, char **argv)
 	config.publish = publish;
 	config.log = stderr;
 
-	args = options_with_env(argc, argv, daemon_options, &nargs);
-	if (args == NULL) {
+	daemon_args = options_with_env(argc, argv, daemon_options, &nargs);
+	if (daemon_args == NULL) {
 		daemon_log("out of memory");
 		return 1;
 	}
 	while (
-	    (c = getopt_long(nargs, args, "h", daemon_options, NULL)) != -1) {
+	    (c = getopt_long(
+	         nargs, daemon_args, "h", daemon_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			feed_options.db_path = optarg;
@@ -395,7 +400,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind < nargs)
-		daemon_usage_error("unexpected argument \"%s\"", args[optind]);
+		daemon_usage_error(
+		    "unexpected argument \"%s\"", daemon_args[optind]);
 	if (feed_options.db_path == NULL)
 		daemon_usage_error("--db PATH is required (or LITEPUSH_DB)");
 	/* A client that stops reading is dropped after two ping intervals
@@ -465,6 +471,6 @@ main(int argc, char **argv)
 	daemon_feed = NULL;
 	feed_free(feed);
 	loop_free(daemon_loop);
-	options_free(args);
+	options_free(daemon_args);
 	return 0;
 }
