@@ -551,11 +551,10 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
     const struct query *query, int64_t resume)
 {
 	const char    *names[QUERY_MAX_CHANNELS];
-	const char    *why;
-	char                retry_after[64];
-	struct stream      *s;
-	struct buf         *scratch = &server->scratch;
-	int64_t             after, age, backlog;
+	char           retry_after[64], reason[600];
+	struct stream *s;
+	struct buf    *scratch = &server->scratch;
+	int64_t        after, age;
 	size_t         i;
 
 	stream_retry_after(server, retry_after, sizeof retry_after);
@@ -571,18 +570,9 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	}
 	for (i = 0; i < query->nchannels; i++)
 		names[i] = query->channels[i];
-	backlog = !query->has_backlog ? 0 :
-	    query->backlog < server->config.backlog_max ?
-					query->backlog :
-					server->config.backlog_max;
-	if (feed_store(server->feed) == NULL ||
-	    feed_start_after(server->feed, names, query->nchannels, resume,
-		backlog, &after) != 0) {
-		char reason[600];
-
-		why = feed_store_error(server->feed);
-		snprintf(reason, sizeof reason, "event store unavailable: %s",
-		    why != NULL ? why : store_errmsg(feed_store(server->feed)));
+	if (feed_start_after(server->feed, names, query->nchannels, resume,
+		query->has_backlog ? query->backlog : 0,
+		server->config.backlog_max, &after, reason, sizeof reason) != 0) {
 		stream_refuse(server, fd, request_id, "503 Service Unavailable",
 		    retry_after, reason);
 		return;

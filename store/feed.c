@@ -785,22 +785,29 @@ feed_store(struct feed *feed)
 /* Works out where a new subscriber starts. */
 int
 feed_start_after(struct feed *feed, const char *const *channels,
-    size_t nchannels, int64_t resume, int64_t backlog, int64_t *afterp)
+    size_t nchannels, int64_t resume, int64_t backlog, int64_t backlog_max,
+    int64_t *afterp, char *why, size_t whylen)
 {
-	struct store *store;
+	int rc = 0;
 
-	if (resume >= 0) {
-		*afterp = resume;
-		return 0;
-	}
-	if (backlog <= 0) {
-		*afterp = feed->last_id;
-		return 0;
-	}
-	if ((store = feed_store(feed)) == NULL)
+	if (feed->store == NULL) {
+		snprintf(why, whylen, "event store unavailable: %s",
+		    feed_store_error(feed));
 		return STORE_ERROR;
-	return store_backlog_start(store, channels, nchannels, (size_t)backlog,
-	    afterp);
+	}
+	if (resume >= 0)
+		*afterp = resume;
+	else if (backlog <= 0)
+		*afterp = feed->last_id;
+	else {
+		rc = store_backlog_start(feed->store, channels, nchannels,
+		    (size_t)(backlog < backlog_max ? backlog : backlog_max),
+		    afterp);
+		if (rc != 0)
+			snprintf(why, whylen, "event store unavailable: %s",
+			    store_errmsg(feed->store));
+	}
+	return rc;
 }
 
 /* Fills *stats. */

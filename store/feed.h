@@ -75,12 +75,14 @@ int feed_check(struct feed *feed);
 
 /*
  * Works out where a new subscriber starts, into *afterp: at resume when it
- * is >= 0 (a Last-Event-ID), else before the last `backlog` events of its
- * channels when backlog > 0, else at the newest event.  Returns 0 or a
- * negative store error (the store could not be read).
+ * is >= 0 (a Last-Event-ID), else before the last min(backlog, backlog_max)
+ * events of its channels when backlog > 0, else at the newest event.
+ * Returns 0, or a negative store error when the store is not open or could
+ * not be read, with a one-line reason for the 503 in why.
  */
 int feed_start_after(struct feed *feed, const char *const *channels,
-    size_t nchannels, int64_t resume, int64_t backlog, int64_t *afterp);
+    size_t nchannels, int64_t resume, int64_t backlog, int64_t backlog_max,
+    int64_t *afterp, char *why, size_t whylen);
 
 /* Fills *stats. */
 void feed_get_stats(const struct feed *feed, struct feed_stats *stats);

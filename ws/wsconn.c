@@ -731,18 +731,10 @@ wsconn_upgrade(struct wsconn *c)
 	}
 	for (i = 0; i < hs->query.nchannels; i++)
 		names[i] = hs->query.channels[i];
-	if (feed_store(server->feed) == NULL ||
-	    feed_start_after(server->feed, names, hs->query.nchannels,
-		hs->query.has_last_id ? hs->query.last_id : -1,
-		!hs->query.has_backlog ? 0 :
-		hs->query.backlog < server->config.backlog_max ?
-					 hs->query.backlog :
-					 server->config.backlog_max,
-		&after) != 0) {
-		const char *why = feed_store_error(server->feed);
-
-		snprintf(reason, sizeof reason, "event store unavailable: %s",
-		    why != NULL ? why : store_errmsg(feed_store(server->feed)));
+	if (feed_start_after(server->feed, names, hs->query.nchannels,
+	        hs->query.has_last_id ? hs->query.last_id : -1,
+	        hs->query.has_backlog ? hs->query.backlog : 0,
+	        server->config.backlog_max, &after, reason, sizeof reason) != 0) {
 		wsconn_refuse(c, 503, "Retry-After: 5", reason);
 		return;
 	}
