@@ -503,26 +503,44 @@ START_TEST(test_feed_store_missing_then_created)
 }
 END_TEST
 
-START_TEST(test_feed_recreated_store_restarts_cursors)
+/* Replaces the database with a new, empty one: ids start again at 1. */
+static void
+recreate_store(void)
 {
-	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
-	struct feed_cursor *cursor;
-	char                err[256];
-	int64_t             id;
+	char err[256];
 
-	append_many("news", 20);
-	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
-	feed_check(feed);
-	pull_all(cursor, &r, 1 << 20);
-	assert_sequence(&r, 1, 20);
-	/* Replace the database with a new one: ids start again at 1. */
 	store_close(writer);
 	unlink(db_path);
 	ck_assert_int_eq(store_open(db_path, STORE_OPEN_CREATE, 5000, &writer,
 			     err, sizeof err),
 	    0);
+}
+
+/* Appends 20 events to "news"; returns a cursor that has read them all. */
+static struct feed_cursor *
+read_twenty(struct feed *feed, struct received *r)
+{
+	const char         *channels[] = { "news" };
+	struct feed_cursor *cursor;
+
+	append_many("news", 20);
+	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, r);
+	feed_check(feed);
+	pull_all(cursor, r, 1 << 20);
+	assert_sequence(r, 1, 20);
+	return cursor;
+}
+
+START_TEST(test_feed_recreated_store_restarts_cursors)
+{
+	struct feed        *feed = make_feed(0, 0, 0);
+	struct received     r = { 0 };
+	struct feed_cursor *cursor;
+	int64_t             id;
+
+	cursor = read_twenty(feed, &r);
+	/* Replace the database with a new one: ids start again at 1. */
+	recreate_store();
 	store_append(writer, "news", NULL, "new", 3, &id);
 	ck_assert_int_eq(id, 1);
 	feed_check(feed);
@@ -540,22 +558,12 @@ START_TEST(test_feed_recreated_store_overtaking_restarts_cursors)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
 	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
 	struct feed_cursor *cursor;
-	char                err[256];
 	int64_t             id;
 	int                 i;
 
-	append_many("news", 20);
-	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
-	feed_check(feed);
-	pull_all(cursor, &r, 1 << 20);
-	assert_sequence(&r, 1, 20);
-	store_close(writer);
-	unlink(db_path);
-	ck_assert_int_eq(store_open(db_path, STORE_OPEN_CREATE, 5000, &writer,
-			     err, sizeof err),
-	    0);
+	cursor = read_twenty(feed, &r);
+	recreate_store();
 	for (i = 0; i < 25; i++)
 		store_append(writer, "news", "other", "new", 3, &id);
 	ck_assert_int_eq(id, 25);
@@ -573,15 +581,10 @@ START_TEST(test_feed_restored_store_continues)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
 	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
 	struct feed_cursor *cursor;
 	char                away[PATH_MAX + 8], err[256];
 
-	append_many("news", 20);
-	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
-	feed_check(feed);
-	pull_all(cursor, &r, 1 << 20);
-	assert_sequence(&r, 1, 20);
+	cursor = read_twenty(feed, &r);
 	store_close(writer);
 	snprintf(away, sizeof away, "%s.away", db_path);
 	ck_assert_int_eq(rename(db_path, away), 0);

@@ -1067,6 +1067,20 @@ heap_in_use(void)
 	return mi.uordblks;
 }
 
+/* Inserts 3000 events of 1000 bytes on channel "a", in one transaction. */
+static void
+insert_3000_kb(void)
+{
+	ck_assert_int_eq(
+	    testutil_sqlite3(db_path,
+	        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
+	        "i+1 FROM n WHERE i < 3000) INSERT INTO "
+	        "events(channel, data) SELECT 'a', "
+	        "replace(hex(zeroblob(500)), '0', 'd') FROM n;",
+	        NULL, 0),
+	    0);
+}
+
 START_TEST(test_wsconn_slow_reader)
 {
 	int     slow, fast, i, total = 3000;
@@ -1076,15 +1090,7 @@ START_TEST(test_wsconn_slow_reader)
 
 	slow = client_open("/?channel=a&lastEventId=0");
 	fast = client_open("/?channel=a");
-	/* 3000 events of 1000 bytes in one transaction. */
-	ck_assert_int_eq(
-	    testutil_sqlite3(db_path,
-	        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
-	        "i+1 FROM n WHERE i < 3000) INSERT INTO "
-	        "events(channel, data) SELECT 'a', "
-	        "replace(hex(zeroblob(500)), '0', 'd') FROM n;",
-	        NULL, 0),
-	    0);
+	insert_3000_kb();
 	spin(50);
 	before = heap_in_use();
 	/* The fast one gets everything while the slow one reads nothing. */
@@ -1133,14 +1139,7 @@ START_TEST(test_wsconn_stalled_reader_dropped)
 	start_server();
 	slow = client_open("/?channel=a&lastEventId=0");
 	fast = client_open("/?channel=a");
-	ck_assert_int_eq(
-	    testutil_sqlite3(db_path,
-	        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
-	        "i+1 FROM n WHERE i < 3000) INSERT INTO "
-	        "events(channel, data) SELECT 'a', "
-	        "replace(hex(zeroblob(500)), '0', 'd') FROM n;",
-	        NULL, 0),
-	    0);
+	insert_3000_kb();
 	for (i = 1; i <= 3000; i++) {
 		text = read_text(fast);
 		ck_assert_ptr_nonnull(strstr(text, "\"id\":"));
