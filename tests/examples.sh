@@ -119,7 +119,8 @@ for server in lighttpd apache; do
 	site=http://127.0.0.1:$stack_port
 
 	# The pages.
-	for page in / /index.html /ws.html /chat.html /litepush.js /style.css; do
+	for page in / /index.html /ws.html /chat.html /litepush.js /demo.js \
+	    /style.css; do
 		run curl -s -o "$tmp/page.body" -D "$tmp/page.head" \
 		    -w '%{http_code}' "$site$page"
 		expect_eq "$server: GET $page" 200 "$run_out"
