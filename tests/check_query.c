@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <check.h>
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,16 +10,17 @@
 #include <time.h>
 
 #include "query.h"
+#include "ref_query.h"
 #include "store.h"
 
 /*
  * Every case has exact expectations (channels, ids, the reason's text).
  * Besides, query_parse() is checked against a small reference written the
- * obvious way (decode a whole pair into malloc'd memory, then split), which
- * is what the prefix, byte-mutation and random tests compare with: same
- * result, and for errors the same kind of reason.  Every input is copied to
- * a buffer of exactly its size, without a NUL, so that ASan catches any
- * read past len.
+ * obvious way (tests/ref_query.c: decode a whole pair into malloc'd memory,
+ * then split), which is what the prefix, byte-mutation and random tests
+ * compare with: same result, and for errors the same kind of reason.
+ * Every input is copied to a buffer of exactly its size, without a NUL, so
+ * that ASan catches any read past len.
  */
 
 /* The tail of every bad-channel reason. */
@@ -168,196 +168,6 @@ check_query_sane(int rc, const struct query *q, const char *errbuf,
 		    check_query_escape(errbuf, n));
 }
 
-/* The reference's characters of a channel name. */
-static const char check_query_channel_chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-";
-
-/* The starts of the reasons, one per kind of error. */
-#define KIND_PERCENT "bad percent-encoding in query: \""
-#define KIND_CHANNEL "bad channel \""
-#define KIND_EMPTY "empty channel name"
-#define KIND_TOO_MANY "too many channels (at most 32)"
-#define KIND_LAST_ID "bad lastEventId \""
-#define KIND_BACKLOG "bad backlog \""
-
-/*
- * Reference: decodes n bytes of s into out (room for n), stopping at the
- * first bad escape.  Returns 0, or -1 if it stopped at a bad escape.
- */
-static int
-check_query_ref_decode(const char *s, size_t n, char *out, size_t *outlen)
-{
-	size_t i = 0, used = 0;
-	char   hex[3];
-
-	while (i < n) {
-		if (s[i] == '+') {
-			out[used++] = ' ';
-			i++;
-		} else if (s[i] != '%')
-			out[used++] = s[i++];
-		else if (i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
-		         isxdigit((unsigned char)s[i + 2])) {
-			hex[0] = s[i + 1];
-			hex[1] = s[i + 2];
-			hex[2] = '\0';
-			out[used++] = (char)strtol(hex, NULL, 16);
-			i += 3;
-		} else {
-			*outlen = used;
-			return -1;
-		}
-	}
-	*outlen = used;
-	return 0;
-}
-
-/* Reference: reads a decimal 0..INT64_MAX by comparing digit strings. */
-static int
-check_query_ref_number(const char *s, size_t n, int64_t *value)
-{
-	size_t i, first = 0;
-
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-	}
-	while (first < n && s[first] == '0')
-		first++;
-	if (n - first > 19 ||
-	    (n - first == 19 &&
-	        memcmp(s + first, "9223372036854775807", 19) > 0))
-		return -1;
-	*value = 0;
-	for (i = first; i < n; i++)
-		*value = *value * 10 + (s[i] - '0');
-	return 0;
-}
-
-/* Reference: adds one channel item. */
-static int
-check_query_ref_add(struct query *q, const char *s, size_t n, const char **kind)
-{
-	size_t i;
-
-	if (n == 0) {
-		*kind = KIND_EMPTY;
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (s[i] == '\0' ||
-		    strchr(check_query_channel_chars, s[i]) == NULL)
-			break;
-	}
-	if (n > 64 || i < n) {
-		*kind = KIND_CHANNEL;
-		return -1;
-	}
-	for (i = 0; i < q->nchannels; i++) {
-		if (strlen(q->channels[i]) == n &&
-		    memcmp(q->channels[i], s, n) == 0)
-			return 0;
-	}
-	if (q->nchannels == 32) {
-		*kind = KIND_TOO_MANY;
-		return -1;
-	}
-	memcpy(q->channels[q->nchannels++], s, n);
-	return 0;
-}
-
-/* Reference: one decoded number parameter. */
-static int
-check_query_ref_set(const char *value, size_t n, int *has, int64_t *number,
-    const char *error, const char **kind)
-{
-	if (n == 0) {
-		*has = 0;
-		*number = 0;
-		return 0;
-	}
-	if (check_query_ref_number(value, n, number) != 0) {
-		*kind = error;
-		return -1;
-	}
-	*has = 1;
-	return 0;
-}
-
-/* Reference: one pair of n bytes. */
-static int
-check_query_ref_pair(
-    const char *p, size_t n, struct query *q, const char **kind)
-{
-	const char *equals = memchr(p, '=', n);
-	size_t      raw_name = equals != NULL ? (size_t)(equals - p) : n;
-	size_t      raw_value = equals != NULL ? n - raw_name - 1 : 0;
-	char       *name = malloc(raw_name + 1), *value = malloc(raw_value + 1);
-	size_t      name_len, value_len, start = 0, i;
-	int         bad, rc = -1;
-
-	REQUIRE(name != NULL && value != NULL);
-	*kind = KIND_PERCENT;
-	if (check_query_ref_decode(p, raw_name, name, &name_len) != 0)
-		goto out;
-	bad = check_query_ref_decode(
-	          p + raw_name + 1, raw_value, value, &value_len) != 0;
-	if (name_len == 7 && memcmp(name, "channel", 7) == 0) {
-		for (i = 0; i < value_len; i++) {
-			if (value[i] != ',')
-				continue;
-			if (check_query_ref_add(
-			        q, value + start, i - start, kind) != 0)
-				goto out;
-			start = i + 1;
-		}
-		if (bad || check_query_ref_add(
-		               q, value + start, value_len - start, kind) != 0)
-			goto out;
-	} else if (bad)
-		goto out;
-	else if (name_len == 11 && memcmp(name, "lastEventId", 11) == 0) {
-		if (check_query_ref_set(value, value_len, &q->has_last_id,
-		        &q->last_id, KIND_LAST_ID, kind) != 0)
-			goto out;
-	} else if (name_len == 7 && memcmp(name, "backlog", 7) == 0) {
-		if (check_query_ref_set(value, value_len, &q->has_backlog,
-		        &q->backlog, KIND_BACKLOG, kind) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	free(name);
-	free(value);
-	return rc;
-}
-
-/* Reference: the whole query; on error *kind is the reason's start. */
-static int
-check_query_reference(
-    const char *qs, size_t len, struct query *q, const char **kind)
-{
-	size_t i = 0, j;
-
-	memset(q, 0, sizeof *q);
-	*kind = NULL;
-	while (i <= len) {
-		for (j = i; j < len && qs[j] != '&'; j++)
-			;
-		if (j > i &&
-		    check_query_ref_pair(qs + i, j - i, q, kind) != 0) {
-			memset(q, 0, sizeof *q);
-			return -1;
-		}
-		i = j + 1;
-	}
-	if (q->nchannels == 0) {
-		strcpy(q->channels[0], "default");
-		q->nchannels = 1;
-	}
-	return 0;
-}
-
 /*
  * Parses len bytes of qs (exactly sized) and checks the result against the
  * reference and against what always holds.
@@ -374,7 +184,7 @@ check_query_against_reference(const char *qs, size_t len)
 	memset(&got, 0xA5, sizeof got);
 	rc = check_query_parse(qs, len, &got, errbuf, sizeof errbuf);
 	check_query_sane(rc, &got, errbuf, qs, len);
-	want_rc = check_query_reference(qs, len, &want, &kind);
+	want_rc = ref_query_parse(qs, len, &want, &kind);
 	ck_assert_msg(rc == want_rc,
 	    "\"%s\": Expected: rc %d (%s) But got: rc %d (%s)",
 	    check_query_escape(qs, len), want_rc, kind != NULL ? kind : "", rc,
@@ -805,7 +615,7 @@ START_TEST(test_query_channel_bytes)
 		len = (size_t)snprintf(qs, sizeof qs, "channel=x%%%02Xy", c);
 		rc = check_query_parse(qs, len, &q, errbuf, sizeof errbuf);
 		check_query_sane(rc, &q, errbuf, qs, len);
-		if (c != ',' && strchr(check_query_channel_chars, c) != NULL &&
+		if (c != ',' && strchr(ref_query_channel_chars, c) != NULL &&
 		    c != 0) {
 			ck_assert_msg(rc == 0, "%s: %s", qs, errbuf);
 			ck_assert_uint_eq(q.nchannels, 1);

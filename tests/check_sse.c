@@ -10,13 +10,15 @@
 
 #include "buf.h"
 #include "sse.h"
+#include "whatwg_sse.h"
 
 /*
  * Besides exact bytes for each rule, the encoder is checked against a small
- * reference of what a browser does with the bytes: the WHATWG UTF-8 decoder
- * (written as the spec's state machine, independently of buf.c) and the
- * HTML "event stream interpretation" parser.  Random inputs must come back
- * from that parser as exactly the event that was encoded.
+ * reference of what a browser does with the bytes (tests/whatwg_sse.c): the
+ * WHATWG UTF-8 decoder (written as the spec's state machine, independently
+ * of buf.c) and the HTML "event stream interpretation" parser.  Random
+ * inputs must come back from that parser as exactly the event that was
+ * encoded.
  */
 
 /* What buf.c's compaction threshold is (BUF_COMPACT_MIN there). */
@@ -93,281 +95,6 @@ check_sse_random(uint64_t *state)
 	*state ^= *state << 25;
 	*state ^= *state >> 27;
 	return *state * UINT64_C(2685821657736338717);
-}
-
-/*
- * The WHATWG UTF-8 decoder, step by step as the Encoding Standard writes
- * it.  Decodes len bytes to code points in out (room for len); returns how
- * many, and sets *errors to how many U+FFFD came from errors.
- */
-static size_t
-check_sse_utf8_decode(const unsigned char *in, size_t len, uint32_t *out,
-                      size_t *errors)
-{
-	uint32_t code_point = 0;
-	unsigned bytes_needed = 0, bytes_seen = 0;
-	unsigned lower = 0x80, upper = 0xBF;
-	size_t   i = 0, n = 0;
-
-	*errors = 0;
-	while (i < len) {
-		unsigned byte = in[i];
-
-		if (bytes_needed == 0) {
-			i++;
-			if (byte <= 0x7F)
-				out[n++] = byte;
-			else if (byte >= 0xC2 && byte <= 0xDF) {
-				bytes_needed = 1;
-				code_point = byte & 0x1F;
-			} else if (byte >= 0xE0 && byte <= 0xEF) {
-				if (byte == 0xE0)
-					lower = 0xA0;
-				if (byte == 0xED)
-					upper = 0x9F;
-				bytes_needed = 2;
-				code_point = byte & 0xF;
-			} else if (byte >= 0xF0 && byte <= 0xF4) {
-				if (byte == 0xF0)
-					lower = 0x90;
-				if (byte == 0xF4)
-					upper = 0x8F;
-				bytes_needed = 3;
-				code_point = byte & 0x7;
-			} else {
-				out[n++] = 0xFFFD;
-				(*errors)++;
-			}
-			continue;
-		}
-		if (byte < lower || byte > upper) {
-			/* Error: the byte is read again ("prepended"). */
-			code_point = bytes_needed = bytes_seen = 0;
-			lower = 0x80;
-			upper = 0xBF;
-			out[n++] = 0xFFFD;
-			(*errors)++;
-			continue;
-		}
-		i++;
-		lower = 0x80;
-		upper = 0xBF;
-		code_point = (code_point << 6) | (byte & 0x3F);
-		if (++bytes_seen == bytes_needed) {
-			out[n++] = code_point;
-			code_point = bytes_needed = bytes_seen = 0;
-		}
-	}
-	if (bytes_needed != 0) {
-		out[n++] = 0xFFFD;
-		(*errors)++;
-	}
-	return n;
-}
-
-/* Appends the UTF-8 form of n code points to b. */
-static void
-check_sse_utf8_encode(struct buf *b, const uint32_t *cps, size_t n)
-{
-	unsigned char s[4];
-	size_t        i;
-
-	for (i = 0; i < n; i++) {
-		uint32_t c = cps[i];
-		size_t   k;
-
-		if (c < 0x80) {
-			s[0] = (unsigned char)c;
-			k = 1;
-		} else if (c < 0x800) {
-			s[0] = (unsigned char)(0xC0 | c >> 6);
-			s[1] = (unsigned char)(0x80 | (c & 0x3F));
-			k = 2;
-		} else if (c < 0x10000) {
-			s[0] = (unsigned char)(0xE0 | c >> 12);
-			s[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-			s[2] = (unsigned char)(0x80 | (c & 0x3F));
-			k = 3;
-		} else {
-			s[0] = (unsigned char)(0xF0 | c >> 18);
-			s[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-			s[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-			s[3] = (unsigned char)(0x80 | (c & 0x3F));
-			k = 4;
-		}
-		REQUIRE(buf_append(b, s, k) == 0);
-	}
-}
-
-/* Appends what the reference decoder makes of data, re-encoded, to b. */
-static size_t
-check_sse_utf8_sanitise(struct buf *b, const char *data, size_t len)
-{
-	uint32_t *cps = malloc((len + 1) * sizeof *cps);
-	size_t    n, errors;
-
-	ck_assert_ptr_nonnull(cps);
-	n = check_sse_utf8_decode((const unsigned char *)data, len, cps,
-	                          &errors);
-	check_sse_utf8_encode(b, cps, n);
-	free(cps);
-	return errors;
-}
-
-/* Returns whether len bytes are well-formed UTF-8 for the reference. */
-static int
-check_sse_utf8_is_valid(const char *data, size_t len)
-{
-	struct buf b = {0};
-	size_t     errors;
-
-	errors = check_sse_utf8_sanitise(&b, data, len);
-	buf_free(&b);
-	return errors == 0;
-}
-
-/* One event as a browser's EventSource would dispatch it. */
-struct check_sse_event {
-	struct buf type;
-	struct buf data;
-	struct buf last_event_id;
-};
-
-/* The state of the HTML spec's event stream parser, and what it gave. */
-struct check_sse_parser {
-	struct buf              data;  /* the data buffer */
-	struct buf              type;  /* the event type buffer */
-	struct buf              id;    /* the last event ID buffer */
-	long                    retry; /* -1 until a valid retry field */
-	struct check_sse_event *events;
-	size_t                  nevents;
-	size_t                  cap;
-};
-
-/* Copies len bytes into a freshly emptied buffer. */
-static void
-check_sse_set(struct buf *b, const char *data, size_t len)
-{
-	b->len = b->off = 0;
-	REQUIRE(buf_append(b, data, len) == 0);
-}
-
-/* Returns whether b holds exactly the string s (of len bytes). */
-static int
-check_sse_equal(const struct buf *b, const char *s, size_t len)
-{
-	return buf_pending_len(b) == len &&
-	       (len == 0 || memcmp(buf_pending(b), s, len) == 0);
-}
-
-/* Dispatches the event, per "dispatch the event" in the HTML spec. */
-static void
-check_sse_parser_dispatch(struct check_sse_parser *p)
-{
-	struct check_sse_event *e;
-
-	if (p->data.len == 0) {
-		p->type.len = 0;
-		return;
-	}
-	if (p->data.data[p->data.len - 1] == '\n')
-		p->data.len--;
-	if (p->nevents == p->cap) {
-		p->cap = p->cap != 0 ? p->cap * 2 : 16;
-		p->events = realloc(p->events, p->cap * sizeof *p->events);
-		ck_assert_ptr_nonnull(p->events);
-	}
-	e = &p->events[p->nevents++];
-	memset(e, 0, sizeof *e);
-	if (p->type.len != 0)
-		check_sse_set(&e->type, p->type.data, p->type.len);
-	else
-		check_sse_set(&e->type, LIT("message"));
-	check_sse_set(&e->data, p->data.data, p->data.len);
-	check_sse_set(&e->last_event_id, p->id.data, p->id.len);
-	p->data.len = 0;
-	p->type.len = 0;
-}
-
-/* Processes one line (without its end), per the HTML spec. */
-static void
-check_sse_parser_line(struct check_sse_parser *p, const char *line, size_t len)
-{
-	const char *colon, *value;
-	size_t      field_len, value_len, i;
-
-	if (len == 0) {
-		check_sse_parser_dispatch(p);
-		return;
-	}
-	if (line[0] == ':')
-		return;
-	colon = memchr(line, ':', len);
-	if (colon != NULL) {
-		field_len = (size_t)(colon - line);
-		value = colon + 1;
-		value_len = len - field_len - 1;
-		if (value_len != 0 && value[0] == ' ') {
-			value++;
-			value_len--;
-		}
-	} else {
-		field_len = len;
-		value = "";
-		value_len = 0;
-	}
-
-	if (field_len == 5 && memcmp(line, "event", 5) == 0)
-		check_sse_set(&p->type, value, value_len);
-	else if (field_len == 4 && memcmp(line, "data", 4) == 0) {
-		REQUIRE(buf_append(&p->data, value, value_len) == 0);
-		REQUIRE(buf_append(&p->data, "\n", 1) == 0);
-	} else if (field_len == 2 && memcmp(line, "id", 2) == 0) {
-		if (memchr(value, '\0', value_len) == NULL)
-			check_sse_set(&p->id, value, value_len);
-	} else if (field_len == 5 && memcmp(line, "retry", 5) == 0) {
-		for (i = 0; i < value_len; i++) {
-			if (value[i] < '0' || value[i] > '9')
-				return;
-		}
-		if (value_len != 0)
-			p->retry = strtol(value, NULL, 10);
-	}
-}
-
-/* Parses a whole stream; a last line or event left unfinished is dropped. */
-static void
-check_sse_parse(struct check_sse_parser *p, const char *stream, size_t len)
-{
-	size_t start = 0, i;
-
-	memset(p, 0, sizeof *p);
-	p->retry = -1;
-	for (i = 0; i < len; i++) {
-		if (stream[i] != '\r' && stream[i] != '\n')
-			continue;
-		check_sse_parser_line(p, stream + start, i - start);
-		if (stream[i] == '\r' && i + 1 < len && stream[i + 1] == '\n')
-			i++;
-		start = i + 1;
-	}
-}
-
-/* Frees what the parser holds. */
-static void
-check_sse_parser_free(struct check_sse_parser *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->nevents; i++) {
-		buf_free(&p->events[i].type);
-		buf_free(&p->events[i].data);
-		buf_free(&p->events[i].last_event_id);
-	}
-	free(p->events);
-	buf_free(&p->data);
-	buf_free(&p->type);
-	buf_free(&p->id);
 }
 
 /*
@@ -763,7 +490,7 @@ START_TEST(test_buf_utf8_reference)
 	     i < sizeof check_sse_utf8_cases / sizeof check_sse_utf8_cases[0];
 	     i++) {
 		b.len = b.off = 0;
-		check_sse_utf8_sanitise(&b, check_sse_utf8_cases[i].in,
+		whatwg_sse_utf8_sanitise(&b, check_sse_utf8_cases[i].in,
 		                        check_sse_utf8_cases[i].in_len);
 		check_sse_assert_bytes(&b, check_sse_utf8_cases[i].out,
 		                       check_sse_utf8_cases[i].out_len, "case",
@@ -806,7 +533,7 @@ check_sse_random_bytes(struct buf *b, uint64_t *state, size_t n, int no_nul)
 				c = 0xFFFD;
 			if (c < 0x80)
 				c += 0x80;
-			check_sse_utf8_encode(b, &c, 1);
+			whatwg_sse_utf8_encode(b, &c, 1);
 			continue;
 		} else if (kind < 70)
 			s[0] = (unsigned char)special[r % (no_nul ? 2 : 3)];
@@ -829,7 +556,7 @@ START_TEST(test_buf_utf8_random)
 		check_sse_random_bytes(&input, &state, len, 0);
 		ck_assert_int_eq(buf_append_utf8(&got, input.data, input.len),
 		                 0);
-		check_sse_utf8_sanitise(&want, input.data, input.len);
+		whatwg_sse_utf8_sanitise(&want, input.data, input.len);
 		ck_assert_msg(got.len == want.len &&
 		                  (got.len == 0 ||
 		                   memcmp(got.data, want.data, got.len) == 0),
@@ -837,7 +564,7 @@ START_TEST(test_buf_utf8_random)
 		              check_sse_escape(input.data, input.len),
 		              check_sse_escape(want.data, want.len),
 		              check_sse_escape(got.data, got.len));
-		ck_assert(check_sse_utf8_is_valid(got.data, got.len));
+		ck_assert(whatwg_sse_utf8_is_valid(got.data, got.len));
 	}
 	buf_free(&input);
 	buf_free(&got);
@@ -950,23 +677,23 @@ END_TEST
 /* What a browser makes of retry, comment and pause. */
 START_TEST(test_sse_retry_comment_pause_parsed)
 {
-	struct buf              b = {0};
-	struct check_sse_parser p;
+	struct buf               b = {0};
+	struct whatwg_sse_parser p;
 
 	ck_assert_int_eq(sse_encode_retry(&b, 2500), 0);
 	ck_assert_int_eq(sse_encode_comment(&b, "keepalive"), 0);
 	ck_assert_int_eq(sse_encode_event(&b, 9, NULL, LIT("hi")), 0);
 	ck_assert_int_eq(sse_encode_pause(&b, 123456), 0);
-	check_sse_parse(&p, b.data, b.len);
+	whatwg_sse_parse(&p, b.data, b.len);
 	ck_assert_int_eq(p.retry, 2500);
 	ck_assert_uint_eq(p.nevents, 2);
-	ck_assert(check_sse_equal(&p.events[0].type, LIT("message")));
-	ck_assert(check_sse_equal(&p.events[0].data, LIT("hi")));
-	ck_assert(check_sse_equal(&p.events[0].last_event_id, LIT("9")));
-	ck_assert(check_sse_equal(&p.events[1].type, LIT("pause")));
-	ck_assert(check_sse_equal(&p.events[1].data, LIT("123456")));
-	ck_assert(check_sse_equal(&p.events[1].last_event_id, LIT("9")));
-	check_sse_parser_free(&p);
+	ck_assert(whatwg_sse_equal(&p.events[0].type, LIT("message")));
+	ck_assert(whatwg_sse_equal(&p.events[0].data, LIT("hi")));
+	ck_assert(whatwg_sse_equal(&p.events[0].last_event_id, LIT("9")));
+	ck_assert(whatwg_sse_equal(&p.events[1].type, LIT("pause")));
+	ck_assert(whatwg_sse_equal(&p.events[1].data, LIT("123456")));
+	ck_assert(whatwg_sse_equal(&p.events[1].last_event_id, LIT("9")));
+	whatwg_sse_free(&p);
 	buf_free(&b);
 }
 END_TEST
@@ -1060,20 +787,20 @@ END_TEST
 /* What the browser makes of the tricky cases. */
 START_TEST(test_sse_data_parsed)
 {
-	struct buf              b = {0};
-	struct check_sse_parser p;
+	struct buf               b = {0};
+	struct whatwg_sse_parser p;
 
 	ck_assert_int_eq(sse_encode_event(&b, 1, NULL, LIT("  x\r\r\ny\n")), 0);
 	ck_assert_int_eq(sse_encode_event(&b, 2, "t", LIT("")), 0);
 	ck_assert_int_eq(sse_encode_event(&b, 3, NULL, LIT("a\0b")), 0);
-	check_sse_parse(&p, b.data, b.len);
+	whatwg_sse_parse(&p, b.data, b.len);
 	ck_assert_uint_eq(p.nevents, 3);
-	ck_assert(check_sse_equal(&p.events[0].data, LIT("  x\n\ny\n")));
-	ck_assert(check_sse_equal(&p.events[1].data, LIT("")));
-	ck_assert(check_sse_equal(&p.events[1].type, LIT("t")));
-	ck_assert(check_sse_equal(&p.events[2].data, LIT("a\0b")));
-	ck_assert(check_sse_equal(&p.events[2].last_event_id, LIT("3")));
-	check_sse_parser_free(&p);
+	ck_assert(whatwg_sse_equal(&p.events[0].data, LIT("  x\n\ny\n")));
+	ck_assert(whatwg_sse_equal(&p.events[1].data, LIT("")));
+	ck_assert(whatwg_sse_equal(&p.events[1].type, LIT("t")));
+	ck_assert(whatwg_sse_equal(&p.events[2].data, LIT("a\0b")));
+	ck_assert(whatwg_sse_equal(&p.events[2].last_event_id, LIT("3")));
+	whatwg_sse_free(&p);
 	buf_free(&b);
 }
 END_TEST
@@ -1110,7 +837,7 @@ START_TEST(test_sse_many_lines)
 {
 	static const char *const ends[] = {"\n", "\r", "\r\n"};
 	struct buf               in = {0}, b = {0}, want = {0};
-	struct check_sse_parser  p;
+	struct whatwg_sse_parser p;
 	size_t                   e, i, lines = 100000;
 
 	for (e = 0; e < 3; e++) {
@@ -1128,11 +855,11 @@ START_TEST(test_sse_many_lines)
 		ck_assert_uint_eq(b.len, want.len);
 		ck_assert_int_eq(memcmp(b.data, want.data, b.len), 0);
 
-		check_sse_parse(&p, b.data, b.len);
+		whatwg_sse_parse(&p, b.data, b.len);
 		ck_assert_uint_eq(p.nevents, 1);
 		ck_assert_uint_eq(p.events[0].data.len,
 		                  in.len - (e == 2 ? lines - 1 : 0));
-		check_sse_parser_free(&p);
+		whatwg_sse_free(&p);
 	}
 
 	/* Only line ends: one empty data line more than there are ends. */
@@ -1195,13 +922,13 @@ END_TEST
  */
 START_TEST(test_sse_round_trip)
 {
-	struct buf              data = {0}, name = {0}, out = {0}, want = {0};
-	struct buf              all = {0}, want_type = {0};
-	struct check_sse_parser p;
-	uint64_t                state = 0x2545F4914F6CDD1D;
-	int64_t                *ids;
-	char                    id_text[32];
-	size_t                  i, k, len, n = 10000;
+	struct buf               data = {0}, name = {0}, out = {0}, want = {0};
+	struct buf               all = {0}, want_type = {0};
+	struct whatwg_sse_parser p;
+	uint64_t                 state = 0x2545F4914F6CDD1D;
+	int64_t                 *ids;
+	char                     id_text[32];
+	size_t                   i, k, len, n = 10000;
 
 	ids = calloc(n, sizeof *ids);
 	ck_assert_ptr_nonnull(ids);
@@ -1226,12 +953,12 @@ START_TEST(test_sse_round_trip)
 		                                  data.data, data.len),
 		                 0);
 		REQUIRE(buf_append(&all, out.data, out.len) == 0);
-		ck_assert_msg(check_sse_utf8_is_valid(out.data, out.len),
+		ck_assert_msg(whatwg_sse_utf8_is_valid(out.data, out.len),
 		              "not UTF-8: %s",
 		              check_sse_escape(out.data, out.len));
 
 		/* The data as decoded, line ends made LF. */
-		check_sse_utf8_sanitise(&want, data.data, data.len);
+		whatwg_sse_utf8_sanitise(&want, data.data, data.len);
 		for (k = 0; k < want.len; k++) {
 			if (want.data[k] != '\r')
 				continue;
@@ -1243,48 +970,48 @@ START_TEST(test_sse_round_trip)
 				want.data[k] = '\n';
 		}
 		if (has_name)
-			check_sse_utf8_sanitise(&want_type, name.data,
+			whatwg_sse_utf8_sanitise(&want_type, name.data,
 			                        strcspn(name.data, "\r\n"));
 		if (want_type.len == 0)
 			REQUIRE(buf_append_str(&want_type, "message") == 0);
 		snprintf(id_text, sizeof id_text, "%" PRId64, ids[i]);
 
-		check_sse_parse(&p, out.data, out.len);
+		whatwg_sse_parse(&p, out.data, out.len);
 		ck_assert_msg(p.nevents == 1, "%zu events from \"%s\"",
 		              p.nevents, check_sse_escape(out.data, out.len));
 		ck_assert_msg(
-		    check_sse_equal(&p.events[0].data, want.data, want.len),
+		    whatwg_sse_equal(&p.events[0].data, want.data, want.len),
 		    "data of \"%s\": Expected: \"%s\" But got: \"%s\"",
 		    check_sse_escape(data.data, data.len),
 		    check_sse_escape(want.data, want.len),
 		    check_sse_escape(p.events[0].data.data,
 		                     p.events[0].data.len));
-		ck_assert(check_sse_equal(&p.events[0].type, want_type.data,
+		ck_assert(whatwg_sse_equal(&p.events[0].type, want_type.data,
 		                          want_type.len));
-		ck_assert(check_sse_equal(&p.events[0].last_event_id, id_text,
+		ck_assert(whatwg_sse_equal(&p.events[0].last_event_id, id_text,
 		                          strlen(id_text)));
 		ck_assert_int_eq(p.retry, -1);
-		check_sse_parser_free(&p);
+		whatwg_sse_free(&p);
 
 		/* Every proper prefix is an event not yet finished. */
 		if (i < 300) {
 			for (k = 0; k < out.len; k++) {
-				check_sse_parse(&p, out.data, k);
+				whatwg_sse_parse(&p, out.data, k);
 				REQUIRE(p.nevents == 0);
-				check_sse_parser_free(&p);
+				whatwg_sse_free(&p);
 			}
 		}
 	}
 
 	/* All of them back to back are all of them, in order. */
-	check_sse_parse(&p, all.data, all.len);
+	whatwg_sse_parse(&p, all.data, all.len);
 	ck_assert_uint_eq(p.nevents, n);
 	for (i = 0; i < n; i++) {
 		snprintf(id_text, sizeof id_text, "%" PRId64, ids[i]);
-		ck_assert(check_sse_equal(&p.events[i].last_event_id, id_text,
+		ck_assert(whatwg_sse_equal(&p.events[i].last_event_id, id_text,
 		                          strlen(id_text)));
 	}
-	check_sse_parser_free(&p);
+	whatwg_sse_free(&p);
 
 	free(ids);
 	buf_free(&data);

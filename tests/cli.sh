@@ -42,12 +42,6 @@ stop_tail()
 	untrack_pid "$2"
 }
 
-# Succeeds once file $1 has a line that is exactly $2.
-has_line()
-{
-	grep -qxF -e "$2" "$1"
-}
-
 # --- init -------------------------------------------------------------------
 
 db=$test_tmpdir/events.db

@@ -22,18 +22,6 @@ ws_client()
 	"$PYTHON" "$top_srcdir/tests/ws_client.py" "$@"
 }
 
-# Prints the value of header $1 in the header file $2, without the CR.
-header()
-{
-	grep -i "^$1:" "$2" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'
-}
-
-# Succeeds once file $1 has a line that is exactly $2.
-has_line()
-{
-	grep -qxF -e "$2" "$1"
-}
-
 # Succeeds when a stream of channel $1 through the web server opens.
 stream_opens()
 {

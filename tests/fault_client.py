@@ -55,6 +55,11 @@ import time
 import urllib.parse
 import zlib
 
+# client_lib.py sits next to this script: found from any directory, also
+# when Python leaves the script's directory out of sys.path (-P).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import client_lib  # noqa: E402
+
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 # Statuses worth retrying: the web server could not reach the daemon, or
@@ -413,9 +418,7 @@ def mode_follow(args):
     def on_open():
         opened[0] += 1
         if opened[0] == args.concurrent and args.ready_file:
-            with open(args.ready_file + ".tmp", "w") as ready:
-                ready.write("%d\n" % opened[0])
-            os.rename(args.ready_file + ".tmp", args.ready_file)
+            client_lib.write_ready_file(args.ready_file, opened[0])
 
     shared = {"on_open": on_open, "log": log}
     subs = [Subscriber(i, args, shared) for i in range(args.concurrent)]
@@ -427,46 +430,17 @@ def mode_follow(args):
     if log is not None:
         log.close()
 
-    first = subs[0]
-    if args.output == "ids":
-        for event in first.events:
-            print(event[0])
-    elif args.output == "json":
-        for event in first.events:
-            print(json.dumps({"id": event[0], "event": event[1],
-                              "length": event[2], "crc32": event[3]}))
-    name = "streams" if len(subs) > 1 else "stream"
-    errors = [s for s in subs if s.error]
-    for sub in errors[:5]:
-        print("stream %d: %s" % (sub.index, sub.error), file=sys.stderr)
-    if len(errors) > 5:
-        print("... and %d more" % (len(errors) - 5), file=sys.stderr)
-    if timed_out:
-        counts = sorted({len(s.events) for s in subs})
-        print("%d %s: timed out after %g s (having %s events)"
-              % (len(subs), name, args.timeout,
-                 "/".join(map(str, counts))), file=sys.stderr)
-        return 3
-    if errors:
-        return 1
-    for sub in subs[1:]:
-        if sub.events != first.events:
-            at = next((i for i, (a, b) in enumerate(zip(first.events,
-                                                        sub.events))
-                       if a != b), min(len(first.events), len(sub.events)))
-            print("stream %d differs from stream 0 at event %d: %r, not %r"
-                  % (sub.index, at, sub.events[at:at + 1],
-                     first.events[at:at + 1]), file=sys.stderr)
-            return 1
-    ids = "%d..%d" % (first.events[0][0], first.events[-1][0]) \
-        if first.events else "none"
-    print("ok: %d %s, %d events each (ids %s), %d connections, %d drops, "
-          "%d refusals, %d keepalives, %d pings"
-          % (len(subs), name, len(first.events), ids,
-             sum(s.connections for s in subs), sum(s.drops for s in subs),
-             sum(s.refusals for s in subs), sum(s.keepalives for s in subs),
-             sum(s.pings for s in subs)), file=sys.stderr)
-    return 0
+    client_lib.print_events(
+        subs[0].events, args.output,
+        lambda event: json.dumps({"id": event[0], "event": event[1],
+                                  "length": event[2], "crc32": event[3]}))
+    details = (", %d connections, %d drops, %d refusals, %d keepalives, "
+               "%d pings"
+               % (sum(s.connections for s in subs), sum(s.drops for s in subs),
+                  sum(s.refusals for s in subs),
+                  sum(s.keepalives for s in subs),
+                  sum(s.pings for s in subs)))
+    return client_lib.report_streams(subs, args.timeout, timed_out, details)
 
 
 # --- refusals -------------------------------------------------------------------
@@ -656,9 +630,7 @@ def mode_stall(args):
         print("opening: %s" % error, file=sys.stderr)
         return 1
     if args.ready_file:
-        with open(args.ready_file + ".tmp", "w") as ready:
-            ready.write("%d\n" % len(socks))
-        os.rename(args.ready_file + ".tmp", args.ready_file)
+        client_lib.write_ready_file(args.ready_file, len(socks))
     deadline = time.monotonic() + args.timeout
     while not os.path.exists(args.hold_until):
         if time.monotonic() > deadline:
@@ -743,9 +715,7 @@ def mode_slowloris(args):
     def opened():
         count[0] += 1
         if count[0] == args.concurrent and args.ready_file:
-            with open(args.ready_file + ".tmp", "w") as ready:
-                ready.write("%d\n" % count[0])
-            os.rename(args.ready_file + ".tmp", args.ready_file)
+            client_lib.write_ready_file(args.ready_file, count[0])
 
     async def all_of_them():
         await asyncio.gather(*(slow_one(args, i, results, opened)

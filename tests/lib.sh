@@ -12,6 +12,7 @@
 #   expect_eq DESC EXPECTED GOT
 #   expect_contains DESC NEEDLE HAYSTACK
 #   expect_not_contains DESC NEEDLE HAYSTACK
+#   expect_same_lines DESC EXPECTED_FILE GOT_FILE
 #   run COMMAND...              sets $run_status, $run_out, $run_err
 #   wait_for DESC TIMEOUT_SECONDS COMMAND...
 #   poll_until TIMEOUT_SECONDS COMMAND...  the same, silent: only the status
@@ -20,6 +21,12 @@
 #   pid_gone PID                succeeds once PID has exited (zombie or reaped)
 #   stop_pid PID                SIGTERM, then SIGKILL after 10 s; reaps it
 #   descendant_pids PID         prints the PIDs of every process below PID
+#   pids_below PID PROGRAM      the same, only those running PROGRAM
+#   header NAME FILE            the value of header NAME in the response
+#                               head FILE (curl -D), without the CR
+#   has_line FILE LINE          succeeds when FILE has exactly that line
+#   sse_answers URL             succeeds when litepush-sse itself answers
+#                               at URL (through the web server in front)
 #   render TEMPLATE OUTPUT NAME=VALUE...  copies TEMPLATE, @NAME@ -> VALUE
 #   at_exit COMMAND             runs COMMAND (a shell string) on exit, after
 #                               the tracked processes are stopped and before
@@ -138,6 +145,17 @@ expect_not_contains()
 	esac
 }
 
+# Checks that file EXPECTED holds the same lines as file GOT.
+expect_same_lines()
+{
+	if cmp -s "$2" "$3"; then
+		ok "$1"
+	else
+		fail "$1" "$(wc -l <"$2") lines: $(head -c 60 "$2" | tr '\n' ' ')..." \
+		    "$(wc -l <"$3") lines: $(head -c 60 "$3" | tr '\n' ' ')...; first difference: $(diff "$2" "$3" | head -n 3 | tr '\n' ' ')"
+	fi
+}
+
 # Runs a command; sets $run_status, $run_out and $run_err (trailing
 # newlines removed, as by command substitution).
 # shellcheck disable=SC2034
@@ -247,6 +265,51 @@ descendant_pids()
 					}
 			} while (more)
 		}'
+}
+
+# Prints the PIDs of the processes below process $1 whose command line
+# holds the program $2.
+pids_below()
+{
+	for lib_below in $(descendant_pids "$1"); do
+		if tr '\0' ' ' <"/proc/$lib_below/cmdline" 2>/dev/null |
+		    grep -qF -e "$2"; then
+			echo "$lib_below"
+		fi
+	done
+}
+
+# Prints the value of header $1 in the header file $2, without the CR.
+header()
+{
+	grep -i "^$1:" "$2" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'
+}
+
+# Succeeds once file $1 has a line that is exactly $2.
+has_line()
+{
+	grep -qxF -e "$2" "$1"
+}
+
+# Succeeds when litepush-sse itself answers a request at URL $1 (the web
+# server in front is up and reaches it): a 400 for a bad channel, or its
+# own text/plain 503.
+sse_answers()
+{
+	lib_code=$(curl -s -o /dev/null -D "$test_tmpdir/.answers.head" \
+	    -w '%{http_code}' "$1?channel=bad%20channel") || return 1
+	case $lib_code in
+	400)
+		return 0
+		;;
+	503)
+		header Content-Type "$test_tmpdir/.answers.head" |
+		    grep -q '^text/plain'
+		;;
+	*)
+		return 1
+		;;
+	esac
 }
 
 # Writes TEMPLATE to OUTPUT with each @NAME@ replaced by VALUE.

@@ -180,7 +180,7 @@ stop_sse
 stop_pid "$apache_pid"
 
 start_lighttpd 1 10000
-lighttpd_sse=$(sse_pids_below "$lighttpd_pid")
+lighttpd_sse=$(pids_below "$lighttpd_pid" "$sse")
 scenario_stalled stall-lighttpd "$lighttpd_sse" "$tmp/lighttpd.log" "$url" sse
 stop_pid "$lighttpd_pid"
 
@@ -364,7 +364,7 @@ expect_one_of "lighttpd: a 1 MB query string" \
 expect_one_of "lighttpd: 10,000 channels" \
     "$(status_for "$url?channel=$many")" "400 414 431"
 wait_until "lighttpd: streams still open" 5 sse_stream_opens
-lighttpd_sse=$(sse_pids_below "$lighttpd_pid")
+lighttpd_sse=$(pids_below "$lighttpd_pid" "$sse")
 
 start_ws --ping 1
 expect_long_ws_refusal "litepush-ws: a 1 MB query string" \

@@ -30,7 +30,7 @@ deploy_start()
 	server_pid=$!
 	track_pid "$server_pid"
 	wait_for "Apache (max-age $max_age) runs litepush-sse as CGI" \
-	    10 daemon_answers
+	    10 sse_answers "$url"
 }
 
 deploy_stop()
@@ -40,7 +40,7 @@ deploy_stop()
 
 deploy_sse_pids()
 {
-	sse_pids_below "$server_pid"
+	pids_below "$server_pid" "$sse"
 }
 
 # shellcheck source=tests/sse_scenarios.sh

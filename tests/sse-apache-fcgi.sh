@@ -32,7 +32,7 @@ deploy_start()
 	server_pid=$!
 	track_pid "$server_pid"
 	wait_for "Apache and litepush-sse (max-age $max_age, max-streams $max_streams) answer" \
-	    10 daemon_answers
+	    10 sse_answers "$url"
 }
 
 deploy_stop()

@@ -23,7 +23,7 @@ deploy_start()
 	server_pid=$!
 	track_pid "$server_pid"
 	wait_for "lighttpd (max-age $max_age, max-streams $max_streams) and litepush-sse answer" \
-	    10 daemon_answers
+	    10 sse_answers "$url"
 }
 
 deploy_stop()
@@ -33,7 +33,7 @@ deploy_stop()
 
 deploy_sse_pids()
 {
-	sse_pids_below "$server_pid"
+	pids_below "$server_pid" "$sse"
 }
 
 # shellcheck source=tests/sse_scenarios.sh

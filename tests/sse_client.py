@@ -23,6 +23,11 @@ import threading
 import time
 import urllib.parse
 
+# client_lib.py sits next to this script: found from any directory, also
+# when Python leaves the script's directory out of sys.path (-P).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import client_lib  # noqa: E402
+
 
 class Failure(Exception):
     """A stream did not do what the test asked."""
@@ -377,9 +382,7 @@ def main():
         with lock:
             opened[0] += 1
             if opened[0] == args.concurrent and args.ready_file:
-                with open(args.ready_file + ".tmp", "w") as ready:
-                    ready.write("%d\n" % opened[0])
-                os.rename(args.ready_file + ".tmp", args.ready_file)
+                client_lib.write_ready_file(args.ready_file, opened[0])
 
     def emit(index, event):
         line = None

@@ -58,52 +58,10 @@ ids_of()
 	    ORDER BY id"
 }
 
-# Prints the value of header $1 in the header file $2, without the CR.
-header()
-{
-	grep -i "^$1:" "$2" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'
-}
-
 # Prints the status code of the header file $1.
 status_of()
 {
 	head -n 1 "$1" | cut -d ' ' -f 2
-}
-
-# Succeeds once file $1 has a line that is exactly $2.
-has_line()
-{
-	grep -qxF -e "$2" "$1"
-}
-
-# Prints the PIDs of the litepush-sse processes below process $1.
-sse_pids_below()
-{
-	for sse_pid in $(descendant_pids "$1"); do
-		if tr '\0' ' ' <"/proc/$sse_pid/cmdline" 2>/dev/null |
-		    grep -qF -e "$sse"; then
-			echo "$sse_pid"
-		fi
-	done
-}
-
-# Succeeds when litepush-sse itself answers a request (the web server is up
-# and connected to it): a 400 for a bad channel, or its own text/plain 503.
-daemon_answers()
-{
-	code=$(curl -s -o /dev/null -D "$tmp/ready.head" -w '%{http_code}' \
-	    "$url?channel=bad%20channel") || return 1
-	case $code in
-	400)
-		return 0
-		;;
-	503)
-		header Content-Type "$tmp/ready.head" | grep -q '^text/plain'
-		;;
-	*)
-		return 1
-		;;
-	esac
 }
 
 # Starts sse_client.py in the background, output to $tmp/$1.out (what
@@ -131,17 +89,6 @@ expect_client_ok()
 		ok "$1"
 	else
 		fail "$1" "exit status 0" "$expect_client_status: $(tail -n 5 "$tmp/$3.err")"
-	fi
-}
-
-# Checks that file $2 holds the same lines as file $3 (expected first).
-expect_same_lines()
-{
-	if cmp -s "$2" "$3"; then
-		ok "$1"
-	else
-		fail "$1" "$(wc -l <"$2") lines: $(head -c 60 "$2" | tr '\n' ' ')..." \
-		    "$(wc -l <"$3") lines: $(head -c 60 "$3" | tr '\n' ' ')...; first difference: $(diff "$2" "$3" | head -n 3 | tr '\n' ' ')"
 	fi
 }
 

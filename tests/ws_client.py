@@ -36,6 +36,11 @@ import sys
 import time
 import urllib.parse
 
+# client_lib.py sits next to this script: found from any directory, also
+# when Python leaves the script's directory out of sys.path (-P).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import client_lib  # noqa: E402
+
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
@@ -194,9 +199,7 @@ async def collect_all(args, subs, uri, origin):
     async def on_open(sub):
         opened[0] += 1
         if opened[0] == len(subs) and args.ready_file:
-            with open(args.ready_file + ".tmp", "w") as ready:
-                ready.write("%d\n" % opened[0])
-            os.rename(args.ready_file + ".tmp", args.ready_file)
+            client_lib.write_ready_file(args.ready_file, opened[0])
 
     tasks = [asyncio.ensure_future(run_subscriber(s, uri, origin, gate,
                                                   on_open)) for s in subs]
@@ -217,45 +220,11 @@ def mode_collect(args):
     except Timeout:
         timed_out = True
 
-    first = subs[0]
-    if args.output == "ids":
-        for event in first.events:
-            print(event[0])
-    elif args.output == "json":
-        for event in first.events:
-            print(event_json(event))
-    elif args.output == "close":
+    client_lib.print_events(subs[0].events, args.output, event_json)
+    if args.output == "close":
         for sub in subs:
             print("close %s" % sub.close_code)
-
-    name = "streams" if len(subs) > 1 else "stream"
-    errors = [s for s in subs if s.error]
-    for sub in errors[:5]:
-        print("stream %d: %s" % (sub.index, sub.error), file=sys.stderr)
-    if len(errors) > 5:
-        print("... and %d more" % (len(errors) - 5), file=sys.stderr)
-    if timed_out:
-        counts = sorted({len(s.events) for s in subs})
-        print("%d %s: timed out after %g s (having %s events)"
-              % (len(subs), name, args.timeout,
-                 "/".join(map(str, counts))), file=sys.stderr)
-        return 3
-    if errors:
-        return 1
-    for sub in subs[1:]:
-        if sub.events != first.events:
-            at = next((i for i, (a, b) in enumerate(zip(first.events,
-                                                        sub.events))
-                       if a != b), min(len(first.events), len(sub.events)))
-            print("stream %d differs from stream 0 at event %d: %r, not %r"
-                  % (sub.index, at, sub.events[at:at + 1],
-                     first.events[at:at + 1]), file=sys.stderr)
-            return 1
-    ids = "%d..%d" % (first.events[0][0], first.events[-1][0]) \
-        if first.events else "none"
-    print("ok: %d %s, %d events each (ids %s)"
-          % (len(subs), name, len(first.events), ids), file=sys.stderr)
-    return 0
+    return client_lib.report_streams(subs, args.timeout, timed_out)
 
 
 # --- publish ----------------------------------------------------------------
