@@ -91,6 +91,7 @@ struct conn {
 	size_t          seencap;    /* in bits */
 	uint64_t        received, distinct, repeated, out_of_order, max_seq;
 	char           *fail_reason;
+	double          started;    /* when conn_start() ran (monotonic s) */
 };
 
 struct group {
@@ -661,6 +662,7 @@ conn_start(struct conn *c)
 	struct epoll_event ev;
 	int                one = 1;
 
+	c->started = now_mono();
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		c->state = CONN_CONNECTING;
@@ -737,12 +739,30 @@ loop_run_for(double seconds, int (*done)(void))
 	}
 }
 
+/*
+ * Fails the connections among the first n whose handshake has taken longer
+ * than --connect-timeout: a server that stopped accepting (out of
+ * descriptors) must not stall the ramp for ever.
+ */
+static void
+expire_handshakes(int n)
+{
+	double now = now_mono();
+	int    i;
+
+	for (i = 0; i < n; i++)
+		if ((conns[i].state == CONN_CONNECTING ||
+		        conns[i].state == CONN_HEADERS) &&
+		    now - conns[i].started > opt.connect_timeout)
+			conn_close(&conns[i], CONN_FAILED, "handshake timed out");
+}
+
 /* Opens every connection, at most opt.inflight handshakes at a time. */
 static double
 ramp_up(void)
 {
 	struct epoll_event events[BENCH_MAX_EVENTS];
-	double             start = now_mono(), deadline;
+	double             start = now_mono(), deadline, scanned = start;
 	int                next = 0;
 
 	while (n_done_connecting < opt.conns) {
@@ -760,6 +780,10 @@ ramp_up(void)
 			conn_event(events[i].data.ptr, events[i].events);
 		if (next == opt.conns) {
 			break;
+		}
+		if (now_mono() - scanned > 0.5) {
+			scanned = now_mono();
+			expire_handshakes(next);
 		}
 	}
 	/* The last handshakes. */

@@ -96,16 +96,18 @@ def traffic_table(rows, out):
 def idle_table(rows, out):
     by = {r["system"]: r for r in rows}
     out.append("| system | conns ok / failed | closed early | server CPU s in 30 s "
-               "| RSS MiB before / after | KiB per connection | CPU ratio | KiB/conn ratio |")
-    out.append("|" + " --- |" * 8)
+               "| RSS MiB before / after | KiB per connection | of which the litepush daemon "
+               "| CPU ratio | KiB/conn ratio |")
+    out.append("|" + " --- |" * 9)
 
-    def per_conn(r):
-        grown = sum(s["rss_kb"] - s.get("rss_before_kb", 0) for s in r["servers"])
+    def per_conn(r, only=None):
+        grown = sum(s["rss_kb"] - s.get("rss_before_kb", 0) for s in r["servers"]
+                    if only is None or s["name"].startswith(only))
         return grown / r["conns_ok"] if r["conns_ok"] else None
 
     for r in order(rows):
         if "error" in r:
-            out.append(f"| {r['system']} | {r['error']} |" + " |" * 6)
+            out.append(f"| {r['system']} | {r['error']} |" + " |" * 7)
             continue
         b = by.get(baseline(r["system"]) or "")
         if b is not None and "error" in b:
@@ -114,12 +116,13 @@ def idle_table(rows, out):
         after = sum(s["rss_kb"] for s in r["servers"]) / 1024
         pc = per_conn(r)
         if pc is None:
-            out.append(f"| {r['system']} | 0 / {r['conns_failed']} |" + " |" * 6)
+            out.append(f"| {r['system']} | 0 / {r['conns_failed']} |" + " |" * 7)
             continue
+        own = "–" if r["system"].startswith("nchan") else f"{per_conn(r, 'litepush'):.1f}"
         out.append(
             f"| {r['system']} | {r['conns_ok']} / {r['conns_failed']} | {r['conns_closed']} "
             f"| {cpu(r):.2f} | {before:.1f} / {after:.1f} "
-            f"| {pc:.1f} | {ratio(cpu(r), b and cpu(b))} "
+            f"| {pc:.1f} | {own} | {ratio(cpu(r), b and cpu(b))} "
             f"| {ratio(pc, b and per_conn(b))} |")
 
 
