@@ -125,6 +125,7 @@ static struct {
 	double             ramp_rate;   /* connections per second, 0 = as fast as inflight allows */
 	double             duration;
 	double             rate;        /* events per second; <0 = as fast as possible; 0 = none */
+	int                burst;       /* > 0: publish this many at once, then stop */
 	int                size;
 	double             drain;
 	double             settle;
@@ -861,21 +862,36 @@ publish_sqlite(void)
 	start = now_mono();
 	publish_start = start;
 	end = start + opt.duration;
+	if (opt.burst > 0 &&
+	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		die("BEGIN: %s", sqlite3_errmsg(db));
 	for (seq = 1;; seq++) {
 		size_t n;
 
-		publish_pace(start, seq);
-		if (now_mono() >= end)
-			break;
+		if (opt.burst > 0) {
+			if (seq > (uint64_t)opt.burst)
+				break;
+		} else {
+			publish_pace(start, seq);
+			if (now_mono() >= end)
+				break;
+		}
 		n = event_data(buf, (size_t)opt.size + 64, seq);
 		sqlite3_bind_text(st, 1, opt.channel, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, buf, (int)n, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			publish_error("INSERT: %s", sqlite3_errmsg(db));
 			seq--; /* numbers stay dense: a failed one is not lost */
-		} else
+		} else if (opt.burst == 0)
 			published = seq;
 		sqlite3_reset(st);
+	}
+	/* A burst is one transaction: all of it appears at the commit. */
+	if (opt.burst > 0) {
+		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+			published = seq - 1;
+		else
+			publish_error("COMMIT: %s", sqlite3_errmsg(db));
 	}
 	publish_end = now_mono();
 	sqlite3_finalize(st);
@@ -962,9 +978,15 @@ publish_http(void)
 		size_t blen;
 		int    n, status;
 
-		publish_pace(start, seq);
-		if (now_mono() >= end)
-			break;
+		if (opt.burst > 0) {
+			/* As fast as the publisher endpoint takes them. */
+			if (seq > (uint64_t)opt.burst)
+				break;
+		} else {
+			publish_pace(start, seq);
+			if (now_mono() >= end)
+				break;
+		}
 		if (fd < 0 && (fd = publish_connect(host, port)) < 0) {
 			publish_error("cannot connect to %s:%d", host, port);
 			seq--;
@@ -1235,6 +1257,8 @@ usage(FILE *f)
 "                       max is -1 in the JSON\n"
 "  --size BYTES         event data size (100)\n"
 "  --duration SECONDS   publishing time, or idle time with --rate 0 (10)\n"
+"  --burst N            publish N events at once instead (one transaction for\n"
+"                       the store, back-to-back POSTs for nchan), then drain\n"
 "  --drain SECONDS      wait at most this long for the last deliveries (3)\n"
 "  --db PATH            publish with INSERTs into this litepush store\n"
 "  --publish-url URL    or POST to this HTTP publisher (nchan)\n"
@@ -1345,6 +1369,7 @@ main(int argc, char **argv)
 		{ "inflight", required_argument, NULL, 'i' },
 		{ "ramp", required_argument, NULL, 'R' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "burst", required_argument, NULL, 'N' },
 		{ "size", required_argument, NULL, 's' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "drain", required_argument, NULL, 'D' },
@@ -1376,6 +1401,7 @@ main(int argc, char **argv)
 		case 'i': opt.inflight = atoi(optarg); break;
 		case 'R': opt.ramp_rate = atof(optarg); break;
 		case 'r': opt.rate = strcmp(optarg, "max") == 0 ? -1 : atof(optarg); break;
+		case 'N': opt.burst = atoi(optarg); opt.rate = -1; break;
 		case 's': opt.size = atoi(optarg); break;
 		case 'd': opt.duration = atof(optarg); break;
 		case 'D': opt.drain = atof(optarg); break;
@@ -1482,7 +1508,7 @@ main(int argc, char **argv)
 	}
 	jl += (size_t)snprintf(json + jl, sizeof json - jl,
 	    ",\"proto\":\"%s\",\"conns\":%d,\"conns_ok\":%d,\"conns_failed\":%d,"
-	    "\"conns_closed\":%d,\"connect_s\":%.3f,\"rate\":%.0f,\"size\":%d,"
+	    "\"conns_closed\":%d,\"connect_s\":%.3f,\"rate\":%.0f,\"burst\":%d,\"size\":%d,"
 	    "\"published\":%" PRIu64 ",\"publish_errors\":%" PRIu64 ","
 	    "\"publish_s\":%.3f,\"received\":%" PRIu64 ",\"expected\":%" PRIu64 ","
 	    "\"lost\":%" PRIu64 ",\"repeated\":%" PRIu64 ",\"out_of_order\":%" PRIu64 ","
@@ -1490,7 +1516,7 @@ main(int argc, char **argv)
 	    ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "},"
 	    "\"deliveries_per_s\":%.0f,\"window_s\":%.3f,\"bench_cpu_s\":%.3f,\"servers\":[",
 	    opt.proto == BENCH_WS ? "ws" : "sse", opt.conns, streamed, failed_conns,
-	    n_closed, connect_s, opt.rate, opt.size, (uint64_t)published,
+	    n_closed, connect_s, opt.rate, opt.burst, opt.size, (uint64_t)published,
 	    (uint64_t)publish_errors, publish_end > publish_start ? publish_end - publish_start : 0,
 	    total_received, expected, lost, repeated, out_of_order,
 	    lat_count ? lat_min : 0, hist_percentile(50), hist_percentile(90),

@@ -21,8 +21,11 @@ SCENARIOS = {
     "fanout100": "100 subscribers, 100 events/s of 100 bytes for 10 s",
     "fanout1000": "1,000 subscribers, 100 events/s of 100 bytes for 10 s",
     "fanout5000": "5,000 subscribers, 100 events/s of 100 bytes for 10 s",
+    "rate400": "1,000 subscribers, 400 events/s of 100 bytes for 10 s",
     "saturation": "saturation: 1,000 subscribers, events of 100 bytes "
                   "published as fast as possible for 10 s",
+    "burst": "burst: 5,000 events of 100 bytes published at once to 1,000 "
+             "subscribers (one transaction; for nchan, back-to-back POSTs)",
     "idle10000": "10,000 idle subscribers for 30 s (keepalives every 15 s)",
 }
 
@@ -93,6 +96,92 @@ def traffic_table(rows, out):
             f"| {ratio(r['deliveries_per_s'], b and b['deliveries_per_s'])} |")
 
 
+def cpu_split(rows, out):
+    """One line per system: the server CPU of each of its processes."""
+    out.append("")
+    out.append("Server CPU by process: " + "; ".join(
+        f"{r['system']}: " + ", ".join(f"{s['name']} {s['cpu_s']:.2f} s" for s in r["servers"])
+        for r in order(rows) if "error" not in r) + ".")
+
+
+def find(runs, scenario, system):
+    for r in runs:
+        if r.get("scenario") == scenario and r.get("system") == system and "error" not in r:
+            return r
+    return None
+
+
+def idle_per_conn(r, only):
+    grown = sum(s["rss_kb"] - s.get("rss_before_kb", 0) for s in r["servers"]
+                if s["name"].startswith(only))
+    return grown / r["conns_ok"] if r["conns_ok"] else None
+
+
+def targets(runs, out):
+    """The issue's targets, each checked against this run's figures."""
+    rows = []
+
+    def verdict(ok):
+        return "met" if ok else "**missed**"
+
+    def p99(r):
+        return r["latency_us"]["p99"] / 1000
+
+    for system, base, factor in (("lighttpd-sse", "nchan-sse", 1.0),
+                                 ("apache-sse", "nchan-sse", 1.5),
+                                 ("ws-direct", "nchan-ws", 1.0),
+                                 ("apache-ws", "nchan-ws", 1.0)):
+        r, b = find(runs, "fanout1000", system), find(runs, "fanout1000", base)
+        if r and b:
+            limit = "" if factor == 1.0 else f"{factor} × "
+            rows.append(f"| 1,000 subscribers: p99 of {system} at most {limit}{base}'s "
+                        f"| {p99(r):.2f} ms against {p99(b):.2f} ms "
+                        f"| {verdict(p99(r) <= factor * p99(b))} |")
+    for system in ("lighttpd-sse", "ws-direct"):
+        r = find(runs, "rate400", system)
+        if r:
+            ok = p99(r) < 100 and r["lost"] == 0 and r["received"] == r["expected"]
+            rows.append(f"| 400 events/s to 1,000: {system} keeps up, p99 under 100 ms "
+                        f"| p99 {p99(r):.2f} ms, {r['received']} of {r['expected']} "
+                        f"| {verdict(ok)} |")
+    for system, base in (("lighttpd-sse", "nchan-sse"), ("ws-direct", "nchan-ws")):
+        r, b = find(runs, "burst", system), find(runs, "burst", base)
+        if r and b and b["deliveries_per_s"]:
+            x = r["deliveries_per_s"] / b["deliveries_per_s"]
+            rows.append(f"| burst drained at least 5 × {base}'s rate: {system} "
+                        f"| {r['deliveries_per_s']:.0f} against {b['deliveries_per_s']:.0f} "
+                        f"deliveries/s ({x:.1f} ×) | {verdict(x >= 5)} |")
+    for system, daemon in (("lighttpd-sse", "litepush-sse"), ("apache-sse", "litepush-sse"),
+                           ("ws-direct", "litepush-ws")):
+        r = find(runs, "idle10000", system)
+        if r:
+            kib = idle_per_conn(r, daemon)
+            rows.append(f"| at most 4 KiB of RSS per idle stream in {daemon} ({system}) "
+                        f"| {kib:.2f} KiB | {verdict(kib <= 4)} |")
+    for system, daemon in (("lighttpd-sse", "litepush-sse"), ("ws-direct", "litepush-ws")):
+        r = find(runs, "idle10000", system)
+        if r and r.get("window_s"):
+            busy = sum(s["cpu_s"] for s in r["servers"] if s["name"] == daemon)
+            share = busy / r["window_s"] * 5000 / r["conns_ok"] * 100
+            rows.append(f"| 5,000 idle streams cost {daemon} under 1 % of a core ({system}) "
+                        f"| {share:.3f} % | {verdict(share < 1)} |")
+    for system in ("lighttpd-sse", "ws-direct"):
+        steps = sorted((r for r in runs if r.get("scenario") == "dbwork"
+                        and r.get("system") == system and "feed" in r),
+                       key=lambda r: r["conns"])
+        if len(steps) >= 2:
+            per = [r["feed"]["statements"] / r["published"] for r in steps if r["published"]]
+            flat = max(per) <= 1.2 * min(per)
+            rows.append(f"| store statements per event flat from {steps[0]['conns']} to "
+                        f"{steps[-1]['conns']} subscribers ({system}) "
+                        f"| {min(per):.2f} to {max(per):.2f} | {verdict(flat)} |")
+    if rows:
+        out += ["## Targets", "",
+                "The targets of the issue that asked for this benchmark, checked by "
+                "report.py against the figures below.", "",
+                "| target | this run | |", "| --- | --- | --- |"] + rows + [""]
+
+
 def idle_table(rows, out):
     by = {r["system"]: r for r in rows}
     out.append("| system | conns ok / failed | closed early | server CPU s in 30 s "
@@ -157,6 +246,7 @@ def main():
             "and the litepush daemon); shared pages count once per process. Latency "
             "is from the publisher's clock before the INSERT (or POST) to receipt, "
             "taken from a log-linear histogram (±1.6%).", ""]
+    targets(runs, out)
     for name, title in SCENARIOS.items():
         rows = [r for r in runs if r.get("scenario") == name]
         if not rows:
@@ -166,6 +256,7 @@ def main():
             idle_table(rows, out)
         else:
             traffic_table(rows, out)
+        cpu_split(rows, out)
         out.append("")
     rows = [r for r in runs if r.get("scenario") == "dbwork"]
     if rows:
