@@ -1,9 +1,10 @@
 #!/bin/sh
 # deps.sh: installs the Debian packages litepush needs to build, test and run.
 #
-# Usage: scripts/deps.sh [build|demo|demo-apache|test]
-#   (default: test, which is everything; demo adds lighttpd to build,
-#   demo-apache adds Apache)
+# Usage: scripts/deps.sh [build|demo|demo-apache|test|bench]
+#   (default: test, everything the tests need; demo adds lighttpd to
+#   build, demo-apache adds Apache; bench adds nginx with nchan to test,
+#   for bench/compare)
 # As root (or with sudo) it runs apt-get; otherwise it names what is missing.
 set -eu
 
@@ -16,15 +17,16 @@ case "${1:-test}" in
 build) wanted=$build ;;
 demo) wanted="$build lighttpd curl" ;;
 demo-apache) wanted="$build apache2 curl" ;;
-test)
+test | bench)
 	wanted=$test
+	[ "${1:-test}" = bench ] && wanted="$wanted nginx libnginx-mod-nchan"
 	# The browser tests run Node.js and npm (tests/browser/): Debian's
 	# unless the machine has them already, from elsewhere.
 	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 		wanted="$wanted nodejs npm"
 	fi
 	;;
-*) echo "usage: $0 [build|demo|demo-apache|test]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|demo|demo-apache|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=
