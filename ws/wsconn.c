@@ -29,18 +29,26 @@
 #include "wsconn.h"
 
 /*
- * Memory and fairness.  wslay keeps its own queue of outgoing messages; a
- * connection adds to it only when the queue is empty and the socket took
- * everything before (one pull batch of events, or the replies to what one
- * read brought), so a client that stops reading holds at most one batch,
- * WSCONN_OUT_MAX bytes here and its socket buffers.  Frames leave wslay
- * through a send callback that appends to the connection's out buffer, and
- * the buffer goes to the socket in one write: a batch of small events costs
- * one system call, not two per frame.  Reading stops too while output is
- * waiting, since every ping or publish read would queue a reply; one wslay
- * read takes at most 4 KiB, which bounds those replies.  A connection reads
- * at most WSCONN_READ_BUDGET bytes and pulls WSCONN_PULLS_PER_TURN batches
- * per wake-up before the others get their turn.
+ * Memory and fairness.  Text messages (events, acks, errors) and our pings
+ * are written as frames straight into the connection's out buffer; events
+ * are pulled only when the socket took everything before, so a client that
+ * stops reading holds at most one pull batch, what wslay queued (pongs, a
+ * close) and its socket buffers.  wslay's frames leave through a send
+ * callback that appends to the same buffer, at most WSCONN_OUT_MAX bytes,
+ * and the buffer goes to the socket in one write: a batch of small events
+ * costs one system call, not two per frame.  Reading stops while output is
+ * waiting, since every ping or publish read brings a reply; one wslay read
+ * takes at most 4 KiB, which bounds those replies.  A connection reads at
+ * most WSCONN_READ_BUDGET bytes and pulls WSCONN_PULLS_PER_TURN batches per
+ * wake-up before the others get their turn.
+ *
+ * The wslay context (8.6 KiB) exists only while it is needed: it is made
+ * when input arrives or the server closes, and freed again once wslay has
+ * nothing queued, no close is under way and the bytes it was given ended
+ * at a frame boundary outside a fragmented message (struct wsconn_frames
+ * follows the boundaries).  A fresh context then parses the next frame as
+ * the old one would have.  An idle WebSocket costs its struct, its cursor
+ * and the kernel's socket buffers.
  *
  * Closing.  Once a close frame has been written, the write side is shut
  * (FIN after the close frame) and input is read and dropped until the peer
@@ -66,19 +74,38 @@
 /* How much of a request target the log shows. */
 #define WSCONN_LOG_TARGET_MAX 200
 
+/* Where a stream of client frames stands (wsconn_frames_track). */
+enum wsconn_frames_state {
+	WSCONN_FRAMES_HEADER1,  /* FIN, RSV and opcode; a frame boundary */
+	WSCONN_FRAMES_HEADER2,  /* MASK and the 7-bit length */
+	WSCONN_FRAMES_LENGTH,   /* the 16- or 64-bit extended length */
+	WSCONN_FRAMES_MASK_KEY, /* the 4-byte masking key */
+	WSCONN_FRAMES_PAYLOAD,
+};
+
+struct wsconn_frames {
+	enum wsconn_frames_state state;
+	uint64_t                 left;   /* bytes left in this part */
+	uint64_t                 length; /* the payload length so far */
+	int                      masked;
+	int                      fragmented; /* a data message lacks its FIN */
+};
+
 struct wsconn {
 	struct wsconn_server   *server;
 	int                     fd;
 	struct loop_io          io;
 	struct loop_timer       timer;  /* handshake deadline, pings, linger */
 	struct handshake       *hs;     /* while the request is read */
-	wslay_event_context_ptr ctx;    /* once upgraded */
+	wslay_event_context_ptr ctx;    /* while input or a close needs it */
+	struct wsconn_frames    frames; /* where wslay's input stands */
 	struct feed_cursor     *cursor; /* NULL once closing */
 	struct buf              out;    /* bytes the socket has not taken */
 	struct buf              in;     /* frames that came with the request */
 	uint64_t                last_frame; /* when a frame last arrived */
 	uint64_t                last_sent;  /* when output last moved */
 	size_t                  budget;     /* bytes still to read this turn */
+	int                     upgraded;   /* the WebSocket is open */
 	int                     readable;   /* input may be waiting */
 	int                     more;       /* more to pull: come back */
 	int                     closing;    /* no more events; linger armed */
@@ -163,10 +190,12 @@ wsconn_server_create(struct loop *loop, struct feed *feed,
 static const char *
 wsconn_close_summary(const struct wsconn *c, char *out, size_t len)
 {
-	if (c->ctx == NULL)
+	if (!c->upgraded)
 		return "";
 	if (c->raw_close != 0)
 		snprintf(out, len, " %u by server", c->raw_close);
+	else if (c->ctx == NULL)
+		snprintf(out, len, " 1006 connection lost");
 	else if (wslay_event_get_close_received(c->ctx) && !c->server_first)
 		snprintf(out, len, " %u by client",
 		    wslay_event_get_status_code_received(c->ctx));
@@ -185,7 +214,7 @@ wsconn_free(struct wsconn *c)
 	struct wsconn_server *server = c->server;
 	char                  summary[64];
 
-	if (c->ctx != NULL) {
+	if (c->upgraded) {
 		wsconn_log(server, "close %s %s%s", c->peer,
 		    c->target != NULL ? c->target : "-",
 		    wsconn_close_summary(c, summary, sizeof summary));
@@ -247,24 +276,64 @@ wsconn_closing(struct wsconn *c)
 }
 
 /*
+ * Appends one server frame (final, unmasked, the shortest length) to c->out
+ * past wslay; returns 0, or -1 when memory ran out, with nothing appended.
+ * Note that it may only be called when c->out ends at a frame boundary:
+ * without a context, or when wslay has nothing queued (a pull), or during
+ * a read (wslay sends nothing while it reads, and reading starts only when
+ * everything before was written).
+ */
+static int
+wsconn_frame_append(
+    struct wsconn *c, unsigned opcode, const void *payload, size_t len)
+{
+	unsigned char head[10];
+	size_t        head_len = 2;
+	int           i;
+
+	head[0] = (unsigned char)(0x80 | opcode);
+	if (len < 126)
+		head[1] = (unsigned char)len;
+	else if (len <= 0xffff) {
+		head[1] = 126;
+		head[2] = (unsigned char)(len >> 8);
+		head[3] = (unsigned char)len;
+		head_len = 4;
+	} else {
+		head[1] = 127;
+		for (i = 0; i < 8; i++)
+			head[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+		head_len = 10;
+	}
+	if (buf_reserve(&c->out, head_len + len) != 0)
+		return -1;
+	buf_append(&c->out, head, head_len);
+	buf_append(&c->out, payload, len);
+	return 0;
+}
+
+/*
  * Writes a close frame with code past wslay.  Used where wslay would answer
  * a protocol violation with an empty close frame (a bad control frame
- * header, a one-byte close payload) and RFC 6455 wants 1002.  Note that it
- * is only called right after a read, when wslay had nothing queued, so the
- * out buffer ends at a frame boundary.
+ * header, a one-byte close payload) and RFC 6455 wants 1002, and where no
+ * context could be made.  Note that it is only called right after a read,
+ * when wslay had nothing queued, or without a context, so the out buffer
+ * ends at a frame boundary.
  */
 static void
 wsconn_raw_close(struct wsconn *c, uint16_t code)
 {
-	unsigned char frame[4] = {
-	    0x88, 0x02, (unsigned char)(code >> 8), (unsigned char)code};
+	unsigned char payload[2] = {
+	    (unsigned char)(code >> 8), (unsigned char)code};
 
 	wsconn_closing(c);
-	if (c->raw_close != 0 || wslay_event_get_close_sent(c->ctx))
+	if (c->raw_close != 0 ||
+	    (c->ctx != NULL && wslay_event_get_close_sent(c->ctx)))
 		return;
 	c->raw_close = code;
 	c->server_first = 1;
-	if (buf_append(&c->out, frame, sizeof frame) != 0)
+	if (wsconn_frame_append(
+	        c, WSLAY_CONNECTION_CLOSE, payload, sizeof payload) != 0)
 		c->failed = 1;
 }
 
@@ -282,12 +351,79 @@ wsconn_watch(struct wsconn *c)
 	else {
 		if (waiting || c->more)
 			events |= EPOLLOUT;
-		if (c->ctx != NULL && !waiting && c->raw_close == 0 &&
-		    wslay_event_get_read_enabled(c->ctx))
+		if (c->upgraded && !waiting && c->raw_close == 0 &&
+		    (c->ctx == NULL || wslay_event_get_read_enabled(c->ctx)))
 			events |= EPOLLIN | EPOLLRDHUP;
 	}
 	if (c->io.events != events)
 		loop_io_modify(c->server->loop, &c->io, events);
+}
+
+/* A frame's length is known: the masking key or the payload comes next. */
+static void
+wsconn_frames_length_done(struct wsconn_frames *f)
+{
+	if (f->masked) {
+		f->state = WSCONN_FRAMES_MASK_KEY;
+		f->left = 4;
+	} else if (f->length > 0) {
+		f->state = WSCONN_FRAMES_PAYLOAD;
+		f->left = f->length;
+	} else
+		f->state = WSCONN_FRAMES_HEADER1;
+}
+
+/*
+ * Follows the frames over the bytes handed to wslay, to know when they end
+ * at a boundary.  Note that it checks nothing: wslay rejects what is
+ * invalid, and then a close keeps the context anyway.
+ */
+static void
+wsconn_frames_track(struct wsconn_frames *f, const uint8_t *data, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len) {
+		switch (f->state) {
+		case WSCONN_FRAMES_HEADER1:
+			/* Opcodes 0-2 are data: continuation, text, binary. */
+			if ((data[i] & 0x0f) < 8)
+				f->fragmented = (data[i] & 0x80) == 0;
+			f->state = WSCONN_FRAMES_HEADER2;
+			i++;
+			break;
+		case WSCONN_FRAMES_HEADER2:
+			f->masked = (data[i] & 0x80) != 0;
+			f->length = data[i] & 0x7f;
+			i++;
+			if (f->length >= 126) {
+				f->state = WSCONN_FRAMES_LENGTH;
+				f->left = f->length == 126 ? 2 : 8;
+				f->length = 0;
+			} else
+				wsconn_frames_length_done(f);
+			break;
+		case WSCONN_FRAMES_LENGTH:
+			f->length = f->length << 8 | data[i++];
+			if (--f->left == 0)
+				wsconn_frames_length_done(f);
+			break;
+		case WSCONN_FRAMES_MASK_KEY:
+			i++;
+			if (--f->left == 0) {
+				f->masked = 0;
+				wsconn_frames_length_done(f);
+			}
+			break;
+		case WSCONN_FRAMES_PAYLOAD:
+			n = len - i < f->left ? len - i : (size_t)f->left;
+			i += n;
+			f->left -= n;
+			if (f->left == 0)
+				f->state = WSCONN_FRAMES_HEADER1;
+			break;
+		}
+	}
 }
 
 /* Reads what wslay wants from the socket (or from what came with the head). */
@@ -303,13 +439,15 @@ wsconn_recv_callback(wslay_event_context_ptr ctx, uint8_t *data, size_t len,
 		if (len > buf_pending_len(&c->in))
 			len = buf_pending_len(&c->in);
 		memcpy(data, buf_pending(&c->in), len);
+		wsconn_frames_track(&c->frames, data, len);
 		buf_consume(&c->in, len);
 		if (buf_pending_len(&c->in) == 0)
 			buf_free(&c->in);
 		return (ssize_t)len;
 	}
 	/* Replies are waiting: read no more until they are written. */
-	if (wslay_event_want_write(ctx) || c->budget == 0) {
+	if (wslay_event_want_write(ctx) || buf_pending_len(&c->out) > 0 ||
+	    c->budget == 0) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
@@ -319,6 +457,7 @@ wsconn_recv_callback(wslay_event_context_ptr ctx, uint8_t *data, size_t len,
 		n = read(c->fd, data, len);
 		if (n > 0) {
 			c->budget -= (size_t)n;
+			wsconn_frames_track(&c->frames, data, (size_t)n);
 			return n;
 		}
 		if (n < 0 && errno == EINTR)
@@ -379,7 +518,12 @@ wsconn_frame_start(wslay_event_context_ptr            ctx,
 		c->bad_frame = 1;
 }
 
-/* Queues the text in the server's scratch buffer as one text message. */
+/*
+ * Sends the text in the server's scratch buffer as one text message:
+ * written straight to c->out, or queued behind what wslay already queued
+ * (a pong read before it) so that it keeps its place.  Returns 0, or
+ * non-zero when memory ran out (and then the connection closes with 1011).
+ */
 static int
 wsconn_queue_scratch(struct wsconn *c)
 {
@@ -387,12 +531,16 @@ wsconn_queue_scratch(struct wsconn *c)
 	struct wslay_event_msg msg;
 	int                    rc;
 
-	msg.opcode = WSLAY_TEXT_FRAME;
-	msg.msg = (const uint8_t *)buf_pending(scratch);
-	msg.msg_length = buf_pending_len(scratch);
-	rc = wslay_event_queue_msg(c->ctx, &msg);
+	if (c->ctx != NULL && wslay_event_want_write(c->ctx)) {
+		msg.opcode = WSLAY_TEXT_FRAME;
+		msg.msg = (const uint8_t *)buf_pending(scratch);
+		msg.msg_length = buf_pending_len(scratch);
+		rc = wslay_event_queue_msg(c->ctx, &msg);
+	} else
+		rc = wsconn_frame_append(c, WSLAY_TEXT_FRAME,
+		    buf_pending(scratch), buf_pending_len(scratch));
 	buf_clear(scratch);
-	if (rc == WSLAY_ERR_NOMEM)
+	if (rc == -1 || rc == WSLAY_ERR_NOMEM)
 		c->queue_failed = 1;
 	return rc;
 }
@@ -544,14 +692,77 @@ static const struct wslay_event_callbacks wsconn_callbacks = {
 };
 
 /*
- * Reads frames once (at most the turn's budget).  Returns 0, or -1 if the
- * connection was freed (the peer has gone).
+ * Makes the connection's wslay context if it has none; returns 0, or -1
+ * when memory ran out.  Note that a context is only ever freed where the
+ * input stands at a frame boundary, so a new one starts in step.
+ */
+static int
+wsconn_context(struct wsconn *c)
+{
+	if (c->ctx != NULL)
+		return 0;
+	if (wslay_event_context_server_init(&c->ctx, &wsconn_callbacks, c) != 0) {
+		c->ctx = NULL;
+		return -1;
+	}
+	wslay_event_config_set_max_recv_msg_length(
+	    c->ctx, c->server->config.max_message);
+	return 0;
+}
+
+/*
+ * Frees the context when nothing needs it: wslay has nothing queued, no
+ * close is under way, and its input ended at a frame boundary outside a
+ * fragmented message.
+ */
+static void
+wsconn_context_release(struct wsconn *c)
+{
+	if (c->ctx == NULL || c->closing || c->raw_close != 0 ||
+	    c->bad_frame || c->queue_failed ||
+	    c->frames.state != WSCONN_FRAMES_HEADER1 || c->frames.fragmented ||
+	    !wslay_event_get_read_enabled(c->ctx) ||
+	    !wslay_event_get_write_enabled(c->ctx) ||
+	    wslay_event_get_close_received(c->ctx) ||
+	    wslay_event_get_close_sent(c->ctx) ||
+	    wslay_event_want_write(c->ctx) ||
+	    wslay_event_get_queued_msg_count(c->ctx) != 0)
+		return;
+	wslay_event_context_free(c->ctx);
+	c->ctx = NULL;
+}
+
+/*
+ * Queues a close with code through wslay (its context made if need be),
+ * or writes one past it when no context can be made.  The close is then
+ * under way.
+ */
+static void
+wsconn_queue_close(struct wsconn *c, uint16_t code, const char *reason)
+{
+	c->server_first = 1;
+	if (wsconn_context(c) != 0) {
+		wsconn_raw_close(c, code);
+		return;
+	}
+	wslay_event_queue_close(
+	    c->ctx, code, (const uint8_t *)reason, strlen(reason));
+	wsconn_closing(c);
+}
+
+/*
+ * Reads frames once (at most the turn's budget), making the context first.
+ * Returns 0, or -1 if the connection was freed (the peer has gone).
  */
 static int
 wsconn_receive(struct wsconn *c)
 {
 	int rc;
 
+	if (wsconn_context(c) != 0) {
+		wsconn_raw_close(c, 1011);
+		return 0;
+	}
 	rc = wslay_event_recv(c->ctx);
 	if (c->failed) {
 		wsconn_free(c);
@@ -591,8 +802,8 @@ wsconn_shut_when_written(struct wsconn *c)
 {
 	if (c->shut || c->hs != NULL || buf_pending_len(&c->out) > 0)
 		return;
-	if (c->ctx != NULL && c->raw_close == 0 &&
-	    !wslay_event_get_close_sent(c->ctx))
+	if (c->upgraded && c->raw_close == 0 &&
+	    (c->ctx == NULL || !wslay_event_get_close_sent(c->ctx)))
 		return;
 	shutdown(c->fd, SHUT_WR);
 	c->shut = 1;
@@ -615,10 +826,10 @@ wsconn_pump(struct wsconn *c)
 			wsconn_free(c);
 			return;
 		}
-		if (buf_pending_len(&c->out) > 0 || c->ctx == NULL ||
+		if (buf_pending_len(&c->out) > 0 || !c->upgraded ||
 		    c->raw_close != 0 || c->shut)
 			break;
-		if (wslay_event_want_write(c->ctx)) {
+		if (c->ctx != NULL && wslay_event_want_write(c->ctx)) {
 			if (wslay_event_send(c->ctx) != 0) {
 				wsconn_free(c);
 				return;
@@ -626,16 +837,14 @@ wsconn_pump(struct wsconn *c)
 			continue;
 		}
 		if (c->readable && c->budget > 0 &&
-		    wslay_event_get_read_enabled(c->ctx)) {
+		    (c->ctx == NULL || wslay_event_get_read_enabled(c->ctx))) {
 			if (wsconn_receive(c) != 0)
 				return;
 			continue;
 		}
 		if (c->queue_failed) {
 			c->queue_failed = 0;
-			c->server_first = 1;
-			wslay_event_queue_close(c->ctx, 1011, NULL, 0);
-			wsconn_closing(c);
+			wsconn_queue_close(c, 1011, "");
 			continue;
 		}
 		if (c->cursor == NULL)
@@ -650,6 +859,7 @@ wsconn_pump(struct wsconn *c)
 		if (n <= 0 && !c->queue_failed)
 			break;
 	}
+	wsconn_context_release(c);
 	wsconn_shut_when_written(c);
 	wsconn_watch(c);
 }
@@ -660,10 +870,7 @@ wsconn_begin_close(struct wsconn *c, uint16_t code, const char *reason)
 {
 	if (c->closing)
 		return;
-	c->server_first = 1;
-	wslay_event_queue_close(
-	    c->ctx, code, (const uint8_t *)reason, strlen(reason));
-	wsconn_closing(c);
+	wsconn_queue_close(c, code, reason);
 	wsconn_pump(c);
 }
 
@@ -740,25 +947,20 @@ wsconn_upgrade(struct wsconn *c)
 	}
 	c->target = strndup(hs->target, WSCONN_LOG_TARGET_MAX);
 	if (c->target == NULL ||
-	    wslay_event_context_server_init(&c->ctx, &wsconn_callbacks, c) !=
-	        0 ||
 	    (c->cursor = feed_cursor_create(server->feed, names,
 	         hs->query.nchannels, after, wsconn_ready, c)) == NULL ||
 	    handshake_accept_response(&c->out, hs->accept) != 0) {
-		wslay_event_context_free(c->ctx);
-		c->ctx = NULL;
 		feed_cursor_free(c->cursor);
 		c->cursor = NULL;
 		wsconn_refuse(c, 503, "Retry-After: 5", "out of memory");
 		return;
 	}
-	wslay_event_config_set_max_recv_msg_length(
-	    c->ctx, server->config.max_message);
 	handshake_free(hs);
 	free(hs);
 	c->hs = NULL;
 	server->handshakes--;
 	server->open++;
+	c->upgraded = 1;
 	wsconn_log(server, "open %s %s", c->peer, c->target);
 	c->last_frame = loop_now(server->loop);
 	c->readable = buf_pending_len(&c->in) > 0;
@@ -891,11 +1093,13 @@ wsconn_timer(struct loop_timer *timer)
 		wsconn_begin_close(c, 1011, "no reply to ping");
 		return;
 	}
-	if (ping > 0 && c->raw_close == 0) {
+	/* Without a context the out buffer ends at a frame boundary. */
+	if (ping > 0 && c->raw_close == 0 && c->ctx != NULL) {
 		struct wslay_event_msg msg = {WSLAY_PING, NULL, 0};
 
 		wslay_event_queue_msg(c->ctx, &msg);
-	}
+	} else if (ping > 0 && c->raw_close == 0)
+		(void)wsconn_frame_append(c, WSLAY_PING, NULL, 0);
 	wsconn_arm(c);
 	wsconn_pump(c);
 }
@@ -975,7 +1179,7 @@ wsconn_shutdown(struct wsconn_server *server)
 		next = TAILQ_NEXT(c, entry);
 		if (c->hs != NULL)
 			wsconn_free(c);
-		else if (c->ctx != NULL && !c->closing)
+		else if (c->upgraded && !c->closing)
 			wsconn_begin_close(c, 1001, "server shutting down");
 	}
 }
