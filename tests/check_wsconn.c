@@ -573,6 +573,59 @@ START_TEST(test_wsconn_publish)
 }
 END_TEST
 
+/* Spins until no connection holds a wslay context; returns how many do. */
+static size_t
+contexts_settle(void)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+
+	while (wsconn_context_count(server) > 0 && now_ms() < end)
+		spin(5);
+	return wsconn_context_count(server);
+}
+
+/*
+ * The wslay context lives only while a frame or a fragmented message is
+ * being read, or a reply is waiting: cut anywhere else, the input goes on
+ * in a fresh one.
+ */
+START_TEST(test_wsconn_context_released)
+{
+	int                 fd = client_open("/?channel=chat");
+	unsigned char       bytes[256];
+	size_t              n;
+	struct server_frame f;
+
+	ck_assert_uint_eq(wsconn_context_count(server), 0);
+	/* A ping in two pieces: held across the cut, released after. */
+	n = frame(bytes, 1, 0, 9, 1, LIT("hello"));
+	client_send(fd, bytes, 3);
+	spin(20);
+	ck_assert_uint_eq(wsconn_context_count(server), 1);
+	client_send(fd, bytes + 3, n - 3);
+	ck_assert_int_eq(read_frame(fd, &f, WAIT_MS), 0);
+	ck_assert_int_eq(f.opcode, 10);
+	ck_assert_str_eq(f.payload, "hello");
+	free(f.payload);
+	ck_assert_uint_eq(contexts_settle(), 0);
+	/* A fragmented message holds it between whole frames. */
+	send_frame(fd, 0, 0, 1, 1, LIT("{\"channel\":\"chat\","));
+	spin(20);
+	ck_assert_uint_eq(wsconn_context_count(server), 1);
+	send_frame(fd, 1, 0, 0, 1, LIT("\"data\":\"x\"}"));
+	expect_text(fd, "{\"ack\":1}");
+	expect_text(fd, event_json(1, "chat", NULL, "x"));
+	ck_assert_uint_eq(contexts_settle(), 0);
+	/* And a message after that is parsed from its first byte. */
+	send_frame(
+	    fd, 1, 0, 1, 1, LIT("{\"channel\":\"chat\",\"data\":\"y\"}"));
+	expect_text(fd, "{\"ack\":2}");
+	expect_text(fd, event_json(2, "chat", NULL, "y"));
+	ck_assert_uint_eq(contexts_settle(), 0);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_wsconn_publish_errors)
 {
 	static const struct {
@@ -1128,6 +1181,33 @@ START_TEST(test_wsconn_slow_reader)
 }
 END_TEST
 
+/* An idle WebSocket holds no wslay context: well under 4 KiB of heap. */
+START_TEST(test_wsconn_idle_heap)
+{
+	int    fds[101], i;
+	size_t before, after;
+
+	config.max_conns = 200;
+	config.ping_ms = 60000;
+	start_server();
+	fds[0] = client_open("/?channel=a"); /* what the first one allocates */
+	spin(20);
+	before = heap_in_use();
+	for (i = 1; i <= 100; i++)
+		fds[i] = client_open("/?channel=a");
+	spin(20);
+	after = heap_in_use();
+	ck_assert_uint_eq(wsconn_open_count(server), 101);
+	ck_assert_uint_eq(wsconn_context_count(server), 0);
+	if (before != 0)
+		ck_assert_msg(after < before + 100 * 4096,
+		    "heap grew from %zu to %zu over 100 connections", before,
+		    after);
+	for (i = 0; i <= 100; i++)
+		close(fds[i]);
+}
+END_TEST
+
 /* A client that stops reading is dropped after stall_ms; the others go on. */
 START_TEST(test_wsconn_stalled_reader_dropped)
 {
@@ -1189,6 +1269,7 @@ check_wsconn_suite(void)
 	tcase_add_test(tc, test_wsconn_publish_errors);
 	tcase_add_test(tc, test_wsconn_publish_disabled);
 	tcase_add_test(tc, test_wsconn_publish_reaches_others);
+	tcase_add_test(tc, test_wsconn_context_released);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
@@ -1211,6 +1292,7 @@ check_wsconn_suite(void)
 	tcase_add_test(tc, test_wsconn_stalled_reader_dropped);
 	tcase_add_test(tc, test_wsconn_too_many_handshakes);
 	tcase_add_test(tc, test_wsconn_slow_reader);
+	tcase_add_test(tc, test_wsconn_idle_heap);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 

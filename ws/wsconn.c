@@ -43,12 +43,13 @@
  * wake-up before the others get their turn.
  *
  * The wslay context (8.6 KiB) exists only while it is needed: it is made
- * when input arrives or the server closes, and freed again once wslay has
- * nothing queued, no close is under way and the bytes it was given ended
- * at a frame boundary outside a fragmented message (struct wsconn_frames
- * follows the boundaries).  A fresh context then parses the next frame as
- * the old one would have.  An idle WebSocket costs its struct, its cursor
- * and the kernel's socket buffers.
+ * when input arrives, and freed again once wslay has nothing queued, no
+ * close is under way and the bytes it was given ended at a frame boundary
+ * outside a fragmented message (struct wsconn_frames follows the
+ * boundaries).  A fresh context then parses the next frame as the old one
+ * would have.  The server closes a connection without a context by
+ * writing the close frame itself.  An idle WebSocket costs its struct,
+ * its cursor and the kernel's socket buffers.
  *
  * Closing.  Once a close frame has been written, the write side is shut
  * (FIN after the close frame) and input is read and dropped until the peer
@@ -302,7 +303,8 @@ wsconn_frame_append(
 	} else {
 		head[1] = 127;
 		for (i = 0; i < 8; i++)
-			head[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+			head[2 + i] =
+			    (unsigned char)((uint64_t)len >> (56 - 8 * i));
 		head_len = 10;
 	}
 	if (buf_reserve(&c->out, head_len + len) != 0)
@@ -315,25 +317,30 @@ wsconn_frame_append(
 /*
  * Writes a close frame with code past wslay.  Used where wslay would answer
  * a protocol violation with an empty close frame (a bad control frame
- * header, a one-byte close payload) and RFC 6455 wants 1002, and where no
- * context could be made.  Note that it is only called right after a read,
- * when wslay had nothing queued, or without a context, so the out buffer
- * ends at a frame boundary.
+ * header, a one-byte close payload) and RFC 6455 wants 1002, and for the
+ * server's own closes when there is no context (an idle connection needs
+ * none to close).  Note that it is only called right after a read, when
+ * wslay had nothing queued, or without a context, so the out buffer ends
+ * at a frame boundary.  reason is cut to fit a control frame.
  */
 static void
-wsconn_raw_close(struct wsconn *c, uint16_t code)
+wsconn_raw_close(struct wsconn *c, uint16_t code, const char *reason)
 {
-	unsigned char payload[2] = {
+	unsigned char payload[125] = {
 	    (unsigned char)(code >> 8), (unsigned char)code};
+	size_t        len = strlen(reason);
 
+	if (len > sizeof payload - 2)
+		len = sizeof payload - 2;
+	memcpy(payload + 2, reason, len);
 	wsconn_closing(c);
 	if (c->raw_close != 0 ||
 	    (c->ctx != NULL && wslay_event_get_close_sent(c->ctx)))
 		return;
 	c->raw_close = code;
 	c->server_first = 1;
-	if (wsconn_frame_append(
-	        c, WSLAY_CONNECTION_CLOSE, payload, sizeof payload) != 0)
+	if (wsconn_frame_append(c, WSLAY_CONNECTION_CLOSE, payload, 2 + len) !=
+	    0)
 		c->failed = 1;
 }
 
@@ -701,7 +708,8 @@ wsconn_context(struct wsconn *c)
 {
 	if (c->ctx != NULL)
 		return 0;
-	if (wslay_event_context_server_init(&c->ctx, &wsconn_callbacks, c) != 0) {
+	if (wslay_event_context_server_init(&c->ctx, &wsconn_callbacks, c) !=
+	    0) {
 		c->ctx = NULL;
 		return -1;
 	}
@@ -718,10 +726,9 @@ wsconn_context(struct wsconn *c)
 static void
 wsconn_context_release(struct wsconn *c)
 {
-	if (c->ctx == NULL || c->closing || c->raw_close != 0 ||
-	    c->bad_frame || c->queue_failed ||
-	    c->frames.state != WSCONN_FRAMES_HEADER1 || c->frames.fragmented ||
-	    !wslay_event_get_read_enabled(c->ctx) ||
+	if (c->ctx == NULL || c->closing || c->raw_close != 0 || c->bad_frame ||
+	    c->queue_failed || c->frames.state != WSCONN_FRAMES_HEADER1 ||
+	    c->frames.fragmented || !wslay_event_get_read_enabled(c->ctx) ||
 	    !wslay_event_get_write_enabled(c->ctx) ||
 	    wslay_event_get_close_received(c->ctx) ||
 	    wslay_event_get_close_sent(c->ctx) ||
@@ -733,16 +740,16 @@ wsconn_context_release(struct wsconn *c)
 }
 
 /*
- * Queues a close with code through wslay (its context made if need be),
- * or writes one past it when no context can be made.  The close is then
- * under way.
+ * Queues a close with code through wslay when there is a context (it may
+ * have a frame half written), else writes it past wslay.  The close is
+ * then under way.
  */
 static void
 wsconn_queue_close(struct wsconn *c, uint16_t code, const char *reason)
 {
 	c->server_first = 1;
-	if (wsconn_context(c) != 0) {
-		wsconn_raw_close(c, code);
+	if (c->ctx == NULL) {
+		wsconn_raw_close(c, code, reason);
 		return;
 	}
 	wslay_event_queue_close(
@@ -760,7 +767,7 @@ wsconn_receive(struct wsconn *c)
 	int rc;
 
 	if (wsconn_context(c) != 0) {
-		wsconn_raw_close(c, 1011);
+		wsconn_raw_close(c, 1011, "");
 		return 0;
 	}
 	rc = wslay_event_recv(c->ctx);
@@ -774,7 +781,7 @@ wsconn_receive(struct wsconn *c)
 	 * protocol errors, 1002.
 	 */
 	if (rc != 0 || c->bad_frame)
-		wsconn_raw_close(c, rc == WSLAY_ERR_NOMEM ? 1011 : 1002);
+		wsconn_raw_close(c, rc == WSLAY_ERR_NOMEM ? 1011 : 1002, "");
 	else if (!wslay_event_get_read_enabled(c->ctx))
 		wsconn_closing(
 		    c); /* wslay queued a close: a reply or 1002...1009 */
@@ -1196,6 +1203,20 @@ size_t
 wsconn_open_count(const struct wsconn_server *server)
 {
 	return server->open;
+}
+
+/* Returns the number of connections holding a wslay context. */
+size_t
+wsconn_context_count(const struct wsconn_server *server)
+{
+	const struct wsconn *c;
+	size_t               n = 0;
+
+	TAILQ_FOREACH(c, &server->conns, entry) {
+		if (c->ctx != NULL)
+			n++;
+	}
+	return n;
 }
 
 /* Frees the server and drops what is left. */

@@ -68,6 +68,13 @@ size_t wsconn_count(const struct wsconn_server *server);
 /* Returns the number of open WebSockets (what --max-conns limits). */
 size_t wsconn_open_count(const struct wsconn_server *server);
 
+/*
+ * Returns the number of connections holding a wslay context: those reading
+ * a frame or a fragmented message, answering, or closing.  An idle
+ * WebSocket holds none (tests check it).
+ */
+size_t wsconn_context_count(const struct wsconn_server *server);
+
 /* Frees the server, dropping every connection still there.  NULL is ignored. */
 void wsconn_server_free(struct wsconn_server *server);
 
