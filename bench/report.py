@@ -59,12 +59,14 @@ LIMITS = [
     "system calls per subscriber rather than one per event; nchan sends each "
     "message as it is published, and its HTTP publisher takes one POST per "
     "message, which also caps the rate it can be fed at. Under saturation "
-    "litepush-ws is CPU-bound: each delivery encodes the event's JSON and "
-    "copies it through wslay's queue for every subscriber.",
+    "litepush-ws is CPU-bound: each delivery encodes the event's JSON again "
+    "for every subscriber.",
     "- **Idle memory.** An idle SSE stream is a feed cursor and a connection, "
-    "well under a KiB in litepush-sse. An idle WebSocket holds its wslay "
-    "context, 8,784 bytes measured with mallinfo2 (wslay's frame buffers), "
-    "which is almost all of litepush-ws's KiB per connection.",
+    "well under a KiB in litepush-sse. An idle WebSocket is the same: "
+    "litepush-ws writes its frames itself and makes the wslay context "
+    "(8,784 bytes, measured with mallinfo2) only while client input is "
+    "being read or a close is under way. Most of the per-connection memory "
+    "of the systems with a web server in front is the web server's own.",
     "- **Database work.** One data_version check per wake-up and one SELECT "
     "per new batch for the whole process; with more subscribers the loop is "
     "busier, batches get larger, and statements per event fall.",
