@@ -1,13 +1,35 @@
 """client_lib.py: what the test clients (fault_client.py, ws_client.py,
-sse_client.py) share: the ready file a script waits on, and the report on
-K subscribers that must all have got the same events.
+sse_client.py) share: the ready file a script waits on, the report on K
+subscribers that must all have got the same events, and a read bounded by
+a deadline.
 
 Each client imports it from its own directory (tests/), so it is found
 whatever the current directory.  Standard library only.
 """
 
 import os
+import socket
 import sys
+import time
+
+
+class Timeout(Exception):
+    """The deadline passed."""
+
+
+def recv_by(sock, deadline):
+    """Reads what sock has (up to 64 KiB) before the monotonic deadline;
+    returns b"" at the end of the stream (or a reset), raises Timeout."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise Timeout()
+    sock.settimeout(remaining)
+    try:
+        return sock.recv(65536)
+    except socket.timeout:
+        raise Timeout() from None
+    except ConnectionResetError:
+        return b""
 
 
 def write_ready_file(path, count):
