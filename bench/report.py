@@ -156,7 +156,8 @@ def find(runs, scenario, system):
     return None
 
 
-def idle_per_conn(r, only):
+def idle_per_conn(r, only=""):
+    """KiB of RSS grown per connection, in the processes named only*."""
     grown = sum(s["rss_kb"] - s.get("rss_before_kb", 0) for s in r["servers"]
                 if s["name"].startswith(only))
     return grown / r["conns_ok"] if r["conns_ok"] else None
@@ -238,11 +239,6 @@ def idle_table(rows, out):
                "| CPU ratio | KiB/conn ratio |")
     out.append("|" + " --- |" * 9)
 
-    def per_conn(r, only=None):
-        grown = sum(s["rss_kb"] - s.get("rss_before_kb", 0) for s in r["servers"]
-                    if only is None or s["name"].startswith(only))
-        return grown / r["conns_ok"] if r["conns_ok"] else None
-
     for r in order(rows):
         if "error" in r:
             out.append(f"| {r['system']} | {r['error']} |" + " |" * 7)
@@ -252,16 +248,16 @@ def idle_table(rows, out):
             b = None
         before = sum(s.get("rss_before_kb", 0) for s in r["servers"]) / 1024
         after = sum(s["rss_kb"] for s in r["servers"]) / 1024
-        pc = per_conn(r)
+        pc = idle_per_conn(r)
         if pc is None:
             out.append(f"| {r['system']} | 0 / {r['conns_failed']} |" + " |" * 7)
             continue
-        own = "–" if r["system"].startswith("nchan") else f"{per_conn(r, 'litepush'):.1f}"
+        own = "–" if r["system"].startswith("nchan") else f"{idle_per_conn(r, 'litepush'):.1f}"
         out.append(
             f"| {r['system']} | {r['conns_ok']} / {r['conns_failed']} | {r['conns_closed']} "
             f"| {cpu(r):.2f} | {before:.1f} / {after:.1f} "
             f"| {pc:.1f} | {own} | {ratio(cpu(r), b and cpu(b))} "
-            f"| {ratio(pc, b and per_conn(b))} |")
+            f"| {ratio(pc, b and idle_per_conn(b))} |")
 
 
 def dbwork_table(rows, out):
