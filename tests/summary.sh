@@ -5,7 +5,7 @@
 # Check suites report "N%: Checks: N, Failures: F, Errors: E"; shell tests
 # print "ok - ..." / "not ok - ..." lines.  A test whose log holds neither
 # but whose result is FAIL or ERROR (it crashed) counts as one failure.
-# A report in BUILDDIR/sanitizer-logs/ counts as one failure.
+# A report in BUILDDIR/sanitizer-logs/ is shown and counts as one failure.
 # Prints the Check lines, then "N passed, N failed"; exits 1 on any failure.
 set -u
 passed=0
@@ -40,6 +40,7 @@ for dir in "$@"; do
 	# A sanitizer build's programs leave their reports here (net/sanitize.c).
 	for report in $(find "$dir/sanitizer-logs" -type f 2>/dev/null | sort); do
 		echo "sanitizer report: $report"
+		head -n 60 "$report" | sed 's/^/  /'
 		failed=$((failed + 1))
 	done
 done
