@@ -373,14 +373,24 @@ static void
 stream_pause(struct stream *s, int64_t at)
 {
 	struct buf *scratch = &s->server->scratch;
+	int64_t     position;
 
 	if (s->cursor == NULL)
 		return;
+	position = feed_cursor_last_id(s->cursor);
 	feed_cursor_free(s->cursor);
 	s->cursor = NULL;
 	loop_timer_stop(s->server->loop, &s->max_age);
 	loop_timer_start(s->server->loop, &s->keepalive, STREAM_LINGER_MS);
-	if (stream_frame_begin(s) != 0 || sse_encode_pause(scratch, at) != 0 ||
+	/*
+	 * The position first, in a block of its own: a client that had no
+	 * event of its channels for a while then resumes from where the
+	 * cursor is, and the pause itself carries no id (a row of that name
+	 * would).
+	 */
+	if (stream_frame_begin(s) != 0 ||
+	    sse_encode_position(scratch, position) != 0 ||
+	    sse_encode_pause(scratch, at, (long)(at - stream_unix_ms())) != 0 ||
 	    stream_frame_send(s, 1) != 0) {
 		buf_clear(scratch);
 		stream_destroy(s);
@@ -554,7 +564,8 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	char           retry_after[64], reason[600];
 	struct stream *s;
 	struct buf    *scratch = &server->scratch;
-	int64_t        after, age;
+	struct feed_start start;
+	int64_t        age;
 	size_t         i;
 
 	stream_retry_after(server, retry_after, sizeof retry_after);
@@ -572,7 +583,7 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 		names[i] = query->channels[i];
 	if (feed_start_after(server->feed, names, query->nchannels, resume,
 		query->has_backlog ? query->backlog : 0,
-		server->config.backlog_max, &after, reason, sizeof reason) != 0) {
+		server->config.backlog_max, &start, reason, sizeof reason) != 0) {
 		stream_refuse(server, fd, request_id, "503 Service Unavailable",
 		    retry_after, reason);
 		return;
@@ -583,7 +594,7 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 		return;
 	}
 	s->cursor = feed_cursor_create(server->feed, names, query->nchannels,
-	    after, stream_ready, s);
+	    start.after, stream_ready, s);
 	if (s->cursor == NULL) {
 		stream_fail(s, "503 Service Unavailable", retry_after,
 		    "cannot start the stream: out of memory");
@@ -594,7 +605,9 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 
 	/*
 	 * Headers and the retry field go out together: Apache's mod_proxy_fcgi
-	 * holds headers back until body bytes arrive.
+	 * holds headers back until body bytes arrive.  Then the position, so
+	 * that even a client that gets no event before it reconnects resumes
+	 * exactly, and a reset when its resume point is gone.
 	 */
 	if (stream_frame_begin(s) != 0 ||
 	    buf_append_str(scratch,
@@ -603,6 +616,9 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 		"Cache-Control: no-cache\r\n"
 		"X-Accel-Buffering: no\r\n\r\n") != 0 ||
 	    sse_encode_retry(scratch, (long)server->config.retry_ms) != 0 ||
+	    sse_encode_position(scratch, start.after) != 0 ||
+	    (start.reset &&
+	        sse_encode_reset(scratch, start.oldest, start.newest) != 0) ||
 	    stream_frame_send(s, 0) != 0) {
 		buf_clear(scratch);
 		stream_destroy(s);

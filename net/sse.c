@@ -191,13 +191,47 @@ sse_encode_comment(struct buf *out, const char *text)
 	return 0;
 }
 
-/* Appends "event: pause\ndata: AT_MS\n\n". */
+/*
+ * Appends "id: N\n\n": a browser takes N as its last event id and fires no
+ * event, since the block has no data.
+ */
 int
-sse_encode_pause(struct buf *out, int64_t at_ms)
+sse_encode_position(struct buf *out, int64_t id)
 {
 	size_t pending = buf_pending_len(out);
 
-	if (sse_append_number(out, "event: pause\ndata: ", at_ms, "\n\n") != 0)
+	if (sse_append_number(out, "id: ", id, "\n\n") != 0)
+		return sse_rollback(out, pending);
+	return 0;
+}
+
+/* Appends "event: reset\ndata: {"oldest":N,"newest":M}\n\n", with no id. */
+int
+sse_encode_reset(struct buf *out, int64_t oldest, int64_t newest)
+{
+	size_t pending = buf_pending_len(out);
+
+	if (sse_append_number(out, "event: reset\ndata: {\"oldest\":", oldest,
+	        ",\"newest\":") != 0 ||
+	    sse_append_number(out, "", newest, "}\n\n") != 0)
+		return sse_rollback(out, pending);
+	return 0;
+}
+
+/*
+ * Appends "retry: MS\nevent: pause\ndata: AT_MS\n\n".  The retry is what a
+ * plain EventSource obeys (it knows nothing of pause events), so it gets
+ * the time until at_ms too; a negative one is sent as 0.
+ */
+int
+sse_encode_pause(struct buf *out, int64_t at_ms, long retry_ms)
+{
+	size_t pending = buf_pending_len(out);
+
+	if (retry_ms < 0)
+		retry_ms = 0;
+	if (sse_append_number(out, "retry: ", retry_ms, "\n") != 0 ||
+	    sse_append_number(out, "event: pause\ndata: ", at_ms, "\n\n") != 0)
 		return sse_rollback(out, pending);
 	return 0;
 }

@@ -25,7 +25,23 @@ int sse_encode_retry(struct buf *out, long retry_ms);
 /* Appends a comment line ": TEXT\n\n" (text must hold no CR/LF). */
 int sse_encode_comment(struct buf *out, const char *text);
 
-/* Appends the pause event: "event: pause\ndata: <at_ms>\n\n". */
-int sse_encode_pause(struct buf *out, int64_t at_ms);
+/*
+ * Appends an id-only block, "id: N\n\n": it sets a browser's last event id
+ * without firing an event, so a client that has had no event yet still
+ * resumes from its position.
+ */
+int sse_encode_position(struct buf *out, int64_t id);
+
+/*
+ * Appends the reset event, "event: reset\ndata: {"oldest":N,"newest":M}\n\n",
+ * with no id line (the client's last event id stays until the next event).
+ */
+int sse_encode_reset(struct buf *out, int64_t oldest, int64_t newest);
+
+/*
+ * Appends the pause event with the retry that a plain EventSource obeys:
+ * "retry: <retry_ms>\nevent: pause\ndata: <at_ms>\n\n".
+ */
+int sse_encode_pause(struct buf *out, int64_t at_ms, long retry_ms);
 
 #endif

@@ -4,7 +4,6 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -56,6 +55,20 @@ static const int feed_recheck_ms[] = { 1, 4, 16, 64 };
 
 struct feed_cursor;
 
+/*
+ * An inotify watch on the directory of the database file, and the file's
+ * name in it.  Note that SQLite follows symbolic links and writes -wal
+ * next to the real file: the feed watches the directory of the path it
+ * was given (where the link may be replaced) and that of the real file
+ * (where the writes happen).
+ */
+struct feed_watch {
+	int    wd;   /* -1 when not watching */
+	char  *dir;
+	char  *base;
+	size_t base_len;
+};
+
 /* A link of one cursor into one channel's list of waiting cursors. */
 struct feed_link {
 	struct feed_cursor    *cursor;
@@ -103,15 +116,11 @@ TAILQ_HEAD(feed_cursor_queue, feed_cursor);
 struct feed {
 	struct loop               *loop;
 	char                      *db_path;
-	char                      *db_dir;
-	char                      *db_base;
-	size_t                     db_base_len;
+	struct feed_watch          watch[2]; /* the path given, the real file */
 	int                        poll_ms;
 	size_t                     catchup_rows;
 
 	struct store              *store;
-	dev_t                      store_dev;
-	ino_t                      store_ino;
 	char                       error[512];
 	int                        have_version;
 	int64_t                    data_version;
@@ -119,6 +128,8 @@ struct feed {
 
 	int64_t                    last_id;
 	uint64_t                   last_print; /* fingerprint of row last_id */
+	int64_t                    edits;      /* store_log's, when last read */
+	int                        log_unknown; /* reopened: compare the log */
 	int64_t                    floor_id;
 	uint64_t                   generation; /* bumped when the log restarts */
 
@@ -161,13 +172,12 @@ feed_hash(const char *name, size_t len)
 	return h;
 }
 
-/* Bytes of an event's data that its fingerprint covers. */
-#define FEED_PRINT_DATA 256
-
 /*
- * Returns a fingerprint of a row: its creation time, channel, event name,
- * data length and the start of its data.  It tells the newest row the feed
- * read from a row of a different log that happens to have the same id.
+ * Returns a fingerprint of a row: its creation time, channel and event
+ * name.  It tells the newest row the feed read from a row of a different
+ * log that happens to have the same id.  Note that the data is left out on
+ * purpose: a moderator's UPDATE of a message's text is an edit, not a new
+ * log.
  */
 static uint64_t
 feed_fingerprint(const struct store_event *row)
@@ -178,10 +188,6 @@ feed_fingerprint(const struct store_event *row)
 	h = h * 1099511628211u ^
 	    feed_hash(row->event != NULL ? row->event : "", row->event != NULL
 	                  ? strlen(row->event) : 0);
-	h = h * 1099511628211u ^ row->data_len;
-	h = h * 1099511628211u ^
-	    feed_hash(row->data, row->data_len < FEED_PRINT_DATA
-	                  ? row->data_len : FEED_PRINT_DATA);
 	return h;
 }
 
@@ -438,6 +444,75 @@ feed_run_ready(struct feed *feed)
 	}
 }
 
+/* Stops watch i (its directory stays watched if the other uses it). */
+static void
+feed_watch_clear(struct feed *feed, size_t i)
+{
+	struct feed_watch *w = &feed->watch[i];
+
+	if (w->wd != -1 && feed->watch[1 - i].wd != w->wd)
+		inotify_rm_watch(feed->inotify_fd, w->wd);
+	free(w->dir);
+	free(w->base);
+	w->wd = -1;
+	w->dir = w->base = NULL;
+	w->base_len = 0;
+}
+
+/*
+ * Makes watch i follow the file at path: its directory watched, its name
+ * kept.  Nothing is done when it already does.  Returns 0, or -1 when
+ * memory ran out.  Note that a watch that cannot be added (no inotify, no
+ * directory yet) only costs latency: the fallback poll remains.
+ */
+static int
+feed_watch_set(struct feed *feed, size_t i, const char *path)
+{
+	struct feed_watch *w = &feed->watch[i];
+	const char        *slash = strrchr(path, '/');
+	char              *dir, *base;
+
+	if (slash == NULL) {
+		dir = strdup(".");
+		base = strdup(path);
+	} else {
+		dir = slash == path ? strdup("/")
+		                    : strndup(path, (size_t)(slash - path));
+		base = strdup(slash + 1);
+	}
+	if (dir == NULL || base == NULL) {
+		free(dir);
+		free(base);
+		return -1;
+	}
+	if (w->dir != NULL && strcmp(w->dir, dir) == 0 &&
+	    strcmp(w->base, base) == 0) {
+		free(dir);
+		free(base);
+		return 0;
+	}
+	feed_watch_clear(feed, i);
+	w->dir = dir;
+	w->base = base;
+	w->base_len = strlen(base);
+	if (feed->inotify_fd != -1)
+		w->wd = inotify_add_watch(feed->inotify_fd, dir,
+		    IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
+		        IN_DELETE | IN_CLOSE_WRITE);
+	return 0;
+}
+
+/* Watches where the database really is, if a link leads elsewhere. */
+static void
+feed_watch_real(struct feed *feed)
+{
+	char *real = realpath(feed->db_path, NULL);
+
+	if (real != NULL && strcmp(real, feed->db_path) != 0)
+		feed_watch_set(feed, 1, real);
+	free(real);
+}
+
 /* Closes the store connection after an error; the next check reopens it. */
 static void
 feed_store_lost(struct feed *feed, const char *why)
@@ -449,21 +524,70 @@ feed_store_lost(struct feed *feed, const char *why)
 }
 
 /*
- * Opens the store if it is not open.  Note that a database that comes back
- * without the newest row we read (its id missing, or holding another row)
- * was recreated: the ring is dropped and the generation bumped, so every
- * cursor starts again from the beginning of the new log rather than waiting
- * for ids it already passed (a new event is never silently withheld).  The
- * row is compared, not only the newest id, so that a new log which already
- * went past our newest id is noticed as well.
+ * Starts over on a new log: the ring is dropped and the generation bumped,
+ * so every cursor starts again from the beginning of the new log rather
+ * than waiting for ids it already passed (a new event is never silently
+ * withheld).
+ */
+static void
+feed_restart_log(struct feed *feed)
+{
+	feed->last_id = 0;
+	feed_ring_clear(feed);
+	feed->generation++;
+	feed->more_pending = 1;
+}
+
+/*
+ * Compares the log with what the feed holds, after another connection
+ * committed (or the store was opened again).  The log is a new one when
+ * the newest id ever given went down (its rows deleted and sqlite_sequence
+ * lowered, or the file recreated), or when the newest row the feed read is
+ * now another row with the same id.  Otherwise, when rows were deleted or
+ * edited (store_log's edits moved), the ring is dropped: cursors then read
+ * those ids from SQLite, which holds the truth, and the ring fills again
+ * with what comes next.  The cost is one small read per commit for the
+ * process, whatever the number of subscribers.
+ */
+static int
+feed_check_log(struct feed *feed)
+{
+	struct store_log state;
+	uint64_t         print = 0;
+	int              rc;
+
+	if ((rc = store_log_state(feed->store, &state)) != 0)
+		return rc;
+	if (state.newest < feed->last_id)
+		feed_restart_log(feed);
+	else if (state.edits != feed->edits || feed->log_unknown) {
+		rc = feed->last_id > 0 ?
+		    feed_row_print(feed->store, feed->last_id, &print) : 0;
+		if (rc < 0)
+			return rc;
+		if (rc == 1 && print != feed->last_print)
+			feed_restart_log(feed);
+		else
+			feed_ring_clear(feed);
+	}
+	feed->edits = state.edits;
+	feed->log_unknown = 0;
+	return 0;
+}
+
+/*
+ * Opens the store if it is not open.  The first time, the feed starts at
+ * the newest event; after that, the store may come back as another log
+ * (feed_check_log() tells), and whatever was committed meanwhile is read
+ * on the next check.
  */
 static int
 feed_store_open(struct feed *feed)
 {
-	struct stat st;
-	int64_t     version, last;
-	uint64_t    print = 0;
-	int         rc, same = 1;
+	struct store_log state;
+	int64_t          version, last;
+	uint64_t         print = 0;
+	int              rc;
 
 	if (feed->store != NULL)
 		return 0;
@@ -471,23 +595,14 @@ feed_store_open(struct feed *feed)
 	    sizeof feed->error);
 	if (rc != 0)
 		return rc;
-	if (stat(feed->db_path, &st) == 0) {
-		feed->store_dev = st.st_dev;
-		feed->store_ino = st.st_ino;
-	}
+	feed_watch_real(feed); /* a link may lead elsewhere now */
 	if ((rc = store_data_version(feed->store, &version)) != 0 ||
-	    (rc = store_last_id(feed->store, &last)) != 0) {
+	    (rc = store_last_id(feed->store, &last)) != 0 ||
+	    (rc = store_log_state(feed->store, &state)) != 0 ||
+	    (feed->generation == 0 && last > 0 &&
+	        (rc = feed_row_print(feed->store, last, &print)) < 0)) {
 		feed_store_lost(feed, store_errmsg(feed->store));
 		return rc;
-	}
-	if (feed->generation == 0 ? last > 0 : feed->last_id > 0) {
-		rc = feed_row_print(feed->store,
-		    feed->generation == 0 ? last : feed->last_id, &print);
-		if (rc < 0) {
-			feed_store_lost(feed, store_errmsg(feed->store));
-			return rc;
-		}
-		same = rc == 1 && print == feed->last_print;
 	}
 	feed->data_version = version;
 	feed->have_version = 1;
@@ -495,26 +610,17 @@ feed_store_open(struct feed *feed)
 		feed->generation = 1;
 		feed->last_id = feed->floor_id = last;
 		feed->last_print = print;
-	} else if (!same) {
-		feed->last_id = 0;
-		feed_ring_clear(feed);
-		feed->generation++;
-		feed->more_pending = 1;
-	} else
+		feed->edits = state.edits;
+	} else {
+		feed->log_unknown = 1;
+		if ((rc = feed_check_log(feed)) != 0) {
+			feed_store_lost(feed, store_errmsg(feed->store));
+			return rc;
+		}
 		feed->more_pending = 1; /* read what came while we were away */
+	}
 	feed->error[0] = '\0';
 	return 0;
-}
-
-/* Returns non-zero if the file at db_path is no longer the one open. */
-static int
-feed_store_replaced(struct feed *feed)
-{
-	struct stat st;
-
-	if (stat(feed->db_path, &st) != 0)
-		return 1;
-	return st.st_dev != feed->store_dev || st.st_ino != feed->store_ino;
 }
 
 /* Moves the cursors whose last pull failed to the ready queue. */
@@ -546,7 +652,7 @@ feed_check_store(struct feed *feed)
 	int64_t version;
 	int      rc;
 
-	if (feed->store != NULL && feed_store_replaced(feed))
+	if (feed->store != NULL && store_moved(feed->store))
 		feed_store_lost(feed, "database file was replaced or removed");
 	if ((rc = feed_store_open(feed)) != 0)
 		return rc;
@@ -557,6 +663,12 @@ feed_check_store(struct feed *feed)
 	}
 	if (version == feed->data_version && !feed->more_pending)
 		return 0;
+	/* A commit by another connection: it may have deleted or edited rows. */
+	if (version != feed->data_version && (rc = feed_check_log(feed)) != 0) {
+		if (rc != STORE_BUSY)
+			feed_store_lost(feed, store_errmsg(feed->store));
+		return rc;
+	}
 	feed->data_version = version;
 	feed->more_pending = 0;
 	feed->stats.feed_queries++;
@@ -638,13 +750,23 @@ feed_recheck_timer(struct loop_timer *timer)
 static int
 feed_inotify_relevant(const struct feed *feed, const struct inotify_event *ie)
 {
-	const char *name = ie->name;
+	const char *name;
+	size_t      i;
 
-	if (ie->len == 0 || strncmp(name, feed->db_base, feed->db_base_len) != 0)
+	if (ie->len == 0)
 		return 0;
-	name += feed->db_base_len;
-	return *name == '\0' || strcmp(name, "-wal") == 0 ||
-	    strcmp(name, "-journal") == 0;
+	for (i = 0; i < 2; i++) {
+		const struct feed_watch *w = &feed->watch[i];
+
+		if (w->wd != ie->wd || w->base == NULL ||
+		    strncmp(ie->name, w->base, w->base_len) != 0)
+			continue;
+		name = ie->name + w->base_len;
+		if (*name == '\0' || strcmp(name, "-wal") == 0 ||
+		    strcmp(name, "-journal") == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* Drains inotify and, if the database was touched, checks it. */
@@ -679,27 +801,6 @@ feed_inotify_read(struct loop_io *io, uint32_t events)
 	}
 }
 
-/* Splits db_path into the directory to watch and the file's name. */
-static int
-feed_split_path(struct feed *feed)
-{
-	const char *slash = strrchr(feed->db_path, '/');
-
-	if (slash == NULL) {
-		feed->db_dir = strdup(".");
-		feed->db_base = strdup(feed->db_path);
-	} else {
-		feed->db_dir = slash == feed->db_path ?
-		    strdup("/") :
-		    strndup(feed->db_path, (size_t)(slash - feed->db_path));
-		feed->db_base = strdup(slash + 1);
-	}
-	if (feed->db_dir == NULL || feed->db_base == NULL)
-		return -1;
-	feed->db_base_len = strlen(feed->db_base);
-	return 0;
-}
-
 /* Creates the feed on loop and opens the store. */
 struct feed *
 feed_create(struct loop *loop, const struct feed_options *opts, char *errbuf,
@@ -716,6 +817,7 @@ feed_create(struct loop *loop, const struct feed_options *opts, char *errbuf,
 		goto nomem;
 	feed->loop = loop;
 	feed->inotify_fd = -1;
+	feed->watch[0].wd = feed->watch[1].wd = -1;
 	feed->poll_ms = opts->poll_ms > 0 ? opts->poll_ms : FEED_DEFAULT_POLL;
 	feed->catchup_rows =
 	    opts->catchup_rows > 0 ? opts->catchup_rows : FEED_DEFAULT_CATCHUP;
@@ -730,20 +832,20 @@ feed_create(struct loop *loop, const struct feed_options *opts, char *errbuf,
 	feed->ring = calloc(feed->ring_cap, sizeof *feed->ring);
 	feed->channels = calloc(feed->channel_buckets, sizeof *feed->channels);
 	if (feed->db_path == NULL || feed->ring == NULL ||
-	    feed->channels == NULL || feed_split_path(feed) != 0)
+	    feed->channels == NULL)
 		goto nomem;
 
 	/* No inotify (or no watch) only costs latency: the poll remains. */
 	feed->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (feed->inotify_fd != -1 &&
-	    (inotify_add_watch(feed->inotify_fd, feed->db_dir,
-		 IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-		     IN_CLOSE_WRITE) == -1 ||
-		loop_io_start(loop, &feed->inotify_io, feed->inotify_fd,
-		    EPOLLIN, feed_inotify_read, feed) != 0)) {
+	    loop_io_start(loop, &feed->inotify_io, feed->inotify_fd, EPOLLIN,
+	        feed_inotify_read, feed) != 0) {
 		close(feed->inotify_fd);
 		feed->inotify_fd = -1;
 	}
+	if (feed_watch_set(feed, 0, feed->db_path) != 0)
+		goto nomem;
+	feed_watch_real(feed);
 	loop_timer_init(&feed->poll_timer, feed_poll_timer, feed);
 	loop_timer_init(&feed->recheck_timer, feed_recheck_timer, feed);
 	loop_timer_init(&feed->more_timer, feed_more_timer, feed);
@@ -782,31 +884,59 @@ feed_store(struct feed *feed)
 	return feed->store;
 }
 
+/*
+ * Works out whether a resume point is still in the log; sets start->reset
+ * when it is not.  Two small reads, and a third only for a resume point
+ * behind the pruned log: what they ask changes with every prune, so it is
+ * asked as the subscriber arrives rather than kept.
+ */
+static int
+feed_start_resume(struct feed *feed, int64_t resume, struct feed_start *start)
+{
+	struct store_log state;
+	int              rc;
+
+	start->after = resume;
+	if ((rc = store_log_state(feed->store, &state)) != 0)
+		return rc;
+	if (resume <= state.newest && resume >= state.pruned)
+		return 0;
+	if ((rc = store_oldest_id(feed->store, &start->oldest)) != 0)
+		return rc;
+	if (resume > state.newest)
+		start->after = 0; /* from another log: all of this one */
+	else if (resume + 1 >= start->oldest)
+		return 0; /* nothing after it is gone (the log was reset) */
+	start->reset = 1;
+	start->newest = state.newest;
+	return 0;
+}
+
 /* Works out where a new subscriber starts. */
 int
 feed_start_after(struct feed *feed, const char *const *channels,
     size_t nchannels, int64_t resume, int64_t backlog, int64_t backlog_max,
-    int64_t *afterp, char *why, size_t whylen)
+    struct feed_start *start, char *why, size_t whylen)
 {
 	int rc = 0;
 
+	memset(start, 0, sizeof *start);
 	if (feed->store == NULL) {
 		snprintf(why, whylen, "event store unavailable: %s",
 		    feed_store_error(feed));
 		return STORE_ERROR;
 	}
 	if (resume >= 0)
-		*afterp = resume;
+		rc = feed_start_resume(feed, resume, start);
 	else if (backlog <= 0)
-		*afterp = feed->last_id;
-	else {
+		start->after = feed->last_id;
+	else
 		rc = store_backlog_start(feed->store, channels, nchannels,
 		    (size_t)(backlog < backlog_max ? backlog : backlog_max),
-		    afterp);
-		if (rc != 0)
-			snprintf(why, whylen, "event store unavailable: %s",
-			    store_errmsg(feed->store));
-	}
+		    &start->after);
+	if (rc != 0)
+		snprintf(why, whylen, "event store unavailable: %s",
+		    store_errmsg(feed->store));
 	return rc;
 }
 
@@ -1103,6 +1233,8 @@ feed_free(struct feed *feed)
 		if (feed->inotify_fd != -1)
 			loop_io_stop(feed->loop, &feed->inotify_io);
 	}
+	feed_watch_clear(feed, 0);
+	feed_watch_clear(feed, 1);
 	if (feed->inotify_fd != -1)
 		close(feed->inotify_fd);
 	if (feed->ring != NULL)
@@ -1122,7 +1254,6 @@ feed_free(struct feed *feed)
 	free(feed->channels);
 	free(feed->ring);
 	free(feed->db_path);
-	free(feed->db_dir);
-	free(feed->db_base);
+
 	free(feed);
 }

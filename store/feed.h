@@ -73,16 +73,29 @@ struct store *feed_store(struct feed *feed);
  */
 int feed_check(struct feed *feed);
 
+/* Where a new subscriber starts, from feed_start_after(). */
+struct feed_start {
+	int64_t after;  /* the cursor starts after this id */
+	int     reset;  /* the resume point is gone: tell the client first */
+	int64_t oldest; /* with reset: the oldest id kept */
+	int64_t newest; /* with reset: the newest id given */
+};
+
 /*
- * Works out where a new subscriber starts, into *afterp: at resume when it
+ * Works out where a new subscriber starts, into *start: at resume when it
  * is >= 0 (a Last-Event-ID), else before the last min(backlog, backlog_max)
- * events of its channels when backlog > 0, else at the newest event.
+ * events of its channels when backlog > 0, else at the newest event.  A
+ * resume point older than the pruned log (some ids after it are gone), or
+ * newer than the newest id (it is from a log that was reset or recreated
+ * since; the subscriber then starts at the beginning of this one), sets
+ * reset with the log's oldest and newest ids: the daemon tells the client
+ * before the first event.  A backlog or fresh start never gets a reset.
  * Returns 0, or a negative store error when the store is not open or could
  * not be read, with a one-line reason for the 503 in why.
  */
 int feed_start_after(struct feed *feed, const char *const *channels,
     size_t nchannels, int64_t resume, int64_t backlog, int64_t backlog_max,
-    int64_t *afterp, char *why, size_t whylen);
+    struct feed_start *start, char *why, size_t whylen);
 
 /* Fills *stats. */
 void feed_get_stats(const struct feed *feed, struct feed_stats *stats);

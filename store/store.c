@@ -73,6 +73,81 @@ static const char store_schema_table[] =
 static const char store_schema_index[] =
     "CREATE INDEX IF NOT EXISTS events_channel_id ON events(channel, id)";
 
+/*
+ * Schema 2: the rules that came after the table (event names the protocol
+ * uses itself, ids that JavaScript reads exactly) and what lets a reader
+ * notice any DELETE or UPDATE, and how far the log was pruned.
+ *
+ * The rules are triggers rather than CHECKs of the table, so that a schema
+ * 1 database gets them without rebuilding its table, and a new database
+ * gets the very same ones (it is made as schema 1, then migrated).  They
+ * raise the message a CHECK would, so a publisher reads the same
+ * "CHECK constraint failed: NAME" either way.  Note that the id rule is an
+ * AFTER trigger: before the insert an automatic id is not known yet.
+ *
+ * litepush_meta is one row.  Every DELETE or UPDATE of events bumps
+ * `edits`, so a reader that sees data_version change learns with one small
+ * read whether what it holds in memory may be stale.  `pruned` is how far
+ * the log was pruned: every id up to it that ever existed is gone.  A row
+ * deleted with nothing older left moves it up to just below the oldest row
+ * that remains (or to the newest id ever given, when none remains), so
+ * `litepush prune` and a plain DELETE of the oldest rows are both
+ * recorded, in any deletion order, while deleting a row in the middle
+ * (a moderator removing a message) is not a prune.  The cost is one
+ * index probe per deleted row and none per insert beyond the two WHENs.
+ */
+#define STORE_ID_MAX_TEXT "9007199254740991"
+static const char *const store_schema_v2[] = {
+    "CREATE TABLE IF NOT EXISTS litepush_meta (\n"
+    "  -- one row: what readers need to know of the log besides its rows\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  -- bumped by every DELETE or UPDATE of events\n"
+    "  edits INTEGER NOT NULL DEFAULT 0,\n"
+    "  -- every id up to this one that ever existed has been pruned\n"
+    "  pruned INTEGER NOT NULL DEFAULT 0\n"
+    ")",
+    /* A database pruned before schema 2: everything below its oldest row. */
+    "INSERT OR IGNORE INTO litepush_meta (id, pruned) VALUES (1,"
+    " coalesce((SELECT min(id) - 1 FROM events),"
+    " (SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))",
+    "CREATE TRIGGER IF NOT EXISTS events_event_not_reserved\n"
+    "  BEFORE INSERT ON events WHEN NEW.event IN ('pause', 'reset')\n"
+    "  -- the protocol's own event names\n"
+    "  BEGIN SELECT RAISE(ABORT,"
+    " 'CHECK constraint failed: event_not_reserved'); END",
+    "CREATE TRIGGER IF NOT EXISTS events_event_not_reserved_update\n"
+    "  BEFORE UPDATE OF event ON events WHEN NEW.event IN ('pause', 'reset')\n"
+    "  BEGIN SELECT RAISE(ABORT,"
+    " 'CHECK constraint failed: event_not_reserved'); END",
+    "CREATE TRIGGER IF NOT EXISTS events_id_in_range\n"
+    "  AFTER INSERT ON events\n"
+    "  WHEN NEW.id < 1 OR NEW.id > " STORE_ID_MAX_TEXT "\n"
+    "  -- ids from 1 to 2^53 - 1, which JavaScript reads exactly\n"
+    "  BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: id_in_range'); END",
+    "CREATE TRIGGER IF NOT EXISTS events_id_in_range_update\n"
+    "  AFTER UPDATE OF id ON events\n"
+    "  WHEN NEW.id < 1 OR NEW.id > " STORE_ID_MAX_TEXT "\n"
+    "  BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: id_in_range'); END",
+    "CREATE TRIGGER IF NOT EXISTS events_edited AFTER UPDATE ON events\n"
+    "  BEGIN UPDATE litepush_meta SET edits = edits + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS events_deleted AFTER DELETE ON events\n"
+    "  BEGIN UPDATE litepush_meta SET edits = edits + 1,\n"
+    "    pruned = CASE WHEN EXISTS (SELECT 1 FROM events WHERE id < OLD.id)\n"
+    "      THEN pruned\n"
+    "      ELSE max(pruned, coalesce((SELECT min(id) - 1 FROM events),\n"
+    "        (SELECT seq FROM sqlite_sequence WHERE name = 'events'),\n"
+    "        OLD.id)) END;\n"
+    "  END",
+};
+
+/* The objects schema 2 adds: a table and six triggers. */
+static const char store_schema_v2_count[] =
+    "SELECT count(*) FROM sqlite_master WHERE name IN ('litepush_meta',"
+    " 'events_event_not_reserved', 'events_event_not_reserved_update',"
+    " 'events_id_in_range', 'events_id_in_range_update', 'events_edited',"
+    " 'events_deleted')";
+#define STORE_SCHEMA_V2_OBJECTS 7
+
 /* The columns an events table must have to be ours. */
 static const char *const store_columns[] = {
     "id", "channel", "event", "data", "created"};
@@ -103,6 +178,9 @@ enum store_sql {
 	STORE_SQL_STATS_CHANNELS,
 	STORE_SQL_BEGIN,
 	STORE_SQL_COMMIT,
+	STORE_SQL_LOG_STATE,
+	STORE_SQL_LOG_STATE_V1,
+	STORE_SQL_OLDEST_ID,
 	STORE_SQL_COUNT
 };
 
@@ -140,12 +218,24 @@ static const char *const store_sql_text[STORE_SQL_COUNT] = {
                                  " GROUP BY channel ORDER BY channel",
     [STORE_SQL_BEGIN] = "BEGIN",
     [STORE_SQL_COMMIT] = "COMMIT",
+    [STORE_SQL_LOG_STATE] =
+        "SELECT edits, pruned,"
+        " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)"
+        " FROM litepush_meta",
+    /* A schema 1 database opened read-only: no edits or prunes recorded. */
+    [STORE_SQL_LOG_STATE_V1] =
+        "SELECT 0, 0,"
+        " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)",
+    [STORE_SQL_OLDEST_ID] =
+        "SELECT coalesce((SELECT min(id) FROM events),"
+        " (SELECT seq FROM sqlite_sequence WHERE name = 'events') + 1, 1)",
 };
 
 struct store {
 	sqlite3      *db;
 	char         *path;
 	int           readonly;
+	int           version; /* the schema's user_version once open */
 	int           busy_ms;
 	int           reading; /* inside store_read_after() */
 	uint64_t      statements;
@@ -362,14 +452,14 @@ store_schema_check_table(struct store *store, int *existsp)
 
 /*
  * Looks at what schema the database has.  Sets *completep when there is
- * nothing to create; fails when the database is not ours or too new.  Only
- * reads.
+ * nothing to create or migrate; fails when the database is not ours or too
+ * new.  Only reads.
  */
 static int
 store_schema_inspect(struct store *store, int *completep, int *has_tablep)
 {
 	const char *relation;
-	int64_t     version, has_index;
+	int64_t     version, has_index, v2_objects;
 	int         error;
 
 	*completep = *has_tablep = 0;
@@ -379,7 +469,7 @@ store_schema_inspect(struct store *store, int *completep, int *has_tablep)
 		return error;
 	if ((error = store_schema_check_table(store, has_tablep)) != 0)
 		return error;
-	if (version != 0 && version != STORE_SCHEMA_VERSION) {
+	if (version < 0 || version > STORE_SCHEMA_VERSION) {
 		/* user_version belongs to whoever owns the database. */
 		if (!*has_tablep) {
 			store_set_error(store,
@@ -395,14 +485,18 @@ store_schema_inspect(struct store *store, int *completep, int *has_tablep)
 		    (long long)version, relation, STORE_SCHEMA_VERSION);
 		return STORE_ERROR;
 	}
+	store->version = (int)version;
 	error = store_query(store,
 	    "SELECT count(*) FROM sqlite_master"
 	    " WHERE type = 'index' AND name = 'events_channel_id'",
 	    NULL, 0, &has_index);
+	if (error == 0)
+		error = store_query(
+		    store, store_schema_v2_count, NULL, 0, &v2_objects);
 	if (error != 0)
 		return error;
-	*completep =
-	    version == STORE_SCHEMA_VERSION && *has_tablep && has_index;
+	*completep = version == STORE_SCHEMA_VERSION && *has_tablep &&
+	    has_index && v2_objects == STORE_SCHEMA_V2_OBJECTS;
 	return 0;
 }
 
@@ -460,15 +554,17 @@ store_rollback(struct store *store)
 }
 
 /*
- * Creates what is missing of the schema.  BEGIN IMMEDIATE takes the write
- * lock first, so of several processes opening a new database at once one
- * creates the schema and the others, waiting on the lock, then find it done.
+ * Creates what is missing of the schema, and migrates schema 1 to 2.
+ * BEGIN IMMEDIATE takes the write lock first, so of several processes
+ * opening a new (or older) database at once one does the work and the
+ * others, waiting on the lock, then find it done.
  */
 static int
 store_schema_create(struct store *store)
 {
-	char sql[64];
-	int  complete, has_table, error;
+	char   sql[64];
+	int    complete, has_table, error;
+	size_t i;
 
 	if ((error = store_exec(store, "BEGIN IMMEDIATE")) != 0)
 		return error;
@@ -476,16 +572,21 @@ store_schema_create(struct store *store)
 	if ((error = store_schema_inspect(store, &complete, &has_table)) != 0)
 		goto fail;
 	if (!complete) {
-		/* The version is 0 or ours here: inspect refused any other. */
+		/* The version is 0..ours here: inspect refused any other. */
+		if ((error = store_exec(store, store_schema_table)) != 0 ||
+		    (error = store_exec(store, store_schema_index)) != 0)
+			goto fail;
+		for (i = 0; i < nitems(store_schema_v2); i++)
+			if ((error = store_exec(store, store_schema_v2[i])) != 0)
+				goto fail;
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
 		    STORE_SCHEMA_VERSION);
-		if ((error = store_exec(store, store_schema_table)) != 0 ||
-		    (error = store_exec(store, store_schema_index)) != 0 ||
-		    (error = store_exec(store, sql)) != 0)
+		if ((error = store_exec(store, sql)) != 0)
 			goto fail;
 	}
 	if ((error = store_exec(store, "COMMIT")) != 0)
 		goto fail;
+	store->version = STORE_SCHEMA_VERSION;
 	return 0;
 
 fail:
@@ -862,6 +963,60 @@ int
 store_data_version(struct store *store, int64_t *versionp)
 {
 	return store_query_cached(store, STORE_SQL_DATA_VERSION, versionp);
+}
+
+/* Reads what the log holds besides its rows. */
+int
+store_log_state(struct store *store, struct store_log *state)
+{
+	sqlite3_stmt *stmt;
+	int           rc, error = 0;
+
+	memset(state, 0, sizeof *state);
+	stmt = store_statement(store, store->version >= 2 ? STORE_SQL_LOG_STATE
+	                                                  : STORE_SQL_LOG_STATE_V1);
+	if (stmt == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		state->edits = sqlite3_column_int64(stmt, 0);
+		state->pruned = sqlite3_column_int64(stmt, 1);
+		state->newest = sqlite3_column_int64(stmt, 2);
+	} else if (rc != SQLITE_DONE)
+		error = store_sqlite_error(store, rc);
+	sqlite3_reset(stmt);
+	return error;
+}
+
+/* Writes the oldest id kept (the next id to come when the log is empty). */
+int
+store_oldest_id(struct store *store, int64_t *idp)
+{
+	return store_query_cached(store, STORE_SQL_OLDEST_ID, idp);
+}
+
+/*
+ * Returns non-zero if the file open is no longer the one at the path.
+ * SQLite compares the inode of its open descriptor with the path's, so a
+ * file replaced at any moment, even while it was being opened, is seen.
+ */
+int
+store_moved(struct store *store)
+{
+	int moved = 0;
+
+	if (sqlite3_file_control(store->db, "main", SQLITE_FCNTL_HAS_MOVED,
+	        &moved) != SQLITE_OK)
+		return 0; /* an in-memory database cannot move */
+	return moved != 0;
+}
+
+/* Returns non-zero if name is an event name the protocol keeps for itself. */
+int
+store_event_reserved(const char *name)
+{
+	return name != NULL &&
+	    (strcmp(name, "pause") == 0 || strcmp(name, "reset") == 0);
 }
 
 /* Runs a cached DELETE with one integer parameter; counts the rows. */

@@ -19,7 +19,7 @@
 #define STORE_NOMEM      (-6)
 
 /* The schema version written to PRAGMA user_version. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Channel rule of the schema: 1..64 of [A-Za-z0-9_.:-]. */
 #define STORE_CHANNEL_MAX 64
@@ -99,6 +99,45 @@ int store_last_id(struct store *store, int64_t *idp);
  * made through this same store do not change it.
  */
 int store_data_version(struct store *store, int64_t *versionp);
+
+/*
+ * What the log holds besides its rows (schema 2's litepush_meta): edits
+ * changes with every DELETE or UPDATE of events; every id up to pruned
+ * that ever existed was pruned; newest is the newest id ever given (it
+ * goes down only when the log was reset: its rows deleted and
+ * sqlite_sequence lowered).  A schema 1 database open read-only reports
+ * edits and pruned as 0.
+ */
+struct store_log {
+	int64_t edits;
+	int64_t pruned;
+	int64_t newest;
+};
+
+/* Fills *state with one small read. */
+int store_log_state(struct store *store, struct store_log *state);
+
+/*
+ * Writes the oldest id kept to *idp: the smallest id, or when the log is
+ * empty the id the next event will get.
+ */
+int store_oldest_id(struct store *store, int64_t *idp);
+
+/*
+ * Returns non-zero if the database file open is no longer the one at the
+ * store's path (removed, or replaced by another file, even while it was
+ * being opened).  Nothing outside the store needs to stat() the file.
+ */
+int store_moved(struct store *store);
+
+/* The largest id the schema takes: 2^53 - 1, which JavaScript reads exactly. */
+#define STORE_ID_MAX INT64_C(9007199254740991)
+
+/*
+ * Returns non-zero if name is an event name the protocol uses itself
+ * ("pause", "reset"): the schema refuses rows with them.
+ */
+int store_event_reserved(const char *name);
 
 /* Deletes all but the newest keep events; writes the count to *deletedp. */
 int store_prune_keep_last(struct store *store, int64_t keep, int64_t *deletedp);

@@ -668,8 +668,19 @@ START_TEST(test_sse_retry_comment_pause)
 	ck_assert_int_eq(sse_encode_comment(&b, "a\nb"), 0);
 	ASSERT_BYTES(&b, ": \n\n: \n\n: a\n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_pause(&b, INT64_C(1700000000123)), 0);
-	ASSERT_BYTES(&b, "event: pause\ndata: 1700000000123\n\n");
+	ck_assert_int_eq(sse_encode_pause(&b, INT64_C(1700000000123), 2734), 0);
+	ASSERT_BYTES(&b, "retry: 2734\nevent: pause\ndata: 1700000000123\n\n");
+	b.len = 0;
+	ck_assert_int_eq(sse_encode_pause(&b, 5, -10), 0);
+	ASSERT_BYTES(&b, "retry: 0\nevent: pause\ndata: 5\n\n");
+	b.len = 0;
+	ck_assert_int_eq(sse_encode_position(&b, 42), 0);
+	ck_assert_int_eq(sse_encode_position(&b, 0), 0);
+	ASSERT_BYTES(&b, "id: 42\n\nid: 0\n\n");
+	b.len = 0;
+	ck_assert_int_eq(sse_encode_reset(&b, 91, INT64_C(9007199254740991)), 0);
+	ASSERT_BYTES(&b, "event: reset\ndata: {\"oldest\":91,"
+	                 "\"newest\":9007199254740991}\n\n");
 	buf_free(&b);
 }
 END_TEST
@@ -683,9 +694,9 @@ START_TEST(test_sse_retry_comment_pause_parsed)
 	ck_assert_int_eq(sse_encode_retry(&b, 2500), 0);
 	ck_assert_int_eq(sse_encode_comment(&b, "keepalive"), 0);
 	ck_assert_int_eq(sse_encode_event(&b, 9, NULL, LIT("hi")), 0);
-	ck_assert_int_eq(sse_encode_pause(&b, 123456), 0);
+	ck_assert_int_eq(sse_encode_pause(&b, 123456, 777), 0);
 	whatwg_sse_parse(&p, b.data, b.len);
-	ck_assert_int_eq(p.retry, 2500);
+	ck_assert_int_eq(p.retry, 777);
 	ck_assert_uint_eq(p.nevents, 2);
 	ck_assert(whatwg_sse_equal(&p.events[0].type, LIT("message")));
 	ck_assert(whatwg_sse_equal(&p.events[0].data, LIT("hi")));
@@ -693,6 +704,36 @@ START_TEST(test_sse_retry_comment_pause_parsed)
 	ck_assert(whatwg_sse_equal(&p.events[1].type, LIT("pause")));
 	ck_assert(whatwg_sse_equal(&p.events[1].data, LIT("123456")));
 	ck_assert(whatwg_sse_equal(&p.events[1].last_event_id, LIT("9")));
+	whatwg_sse_free(&p);
+	buf_free(&b);
+}
+END_TEST
+
+/*
+ * The position sets the last event id without an event, and the reset
+ * that follows it is an event that leaves the id alone.
+ */
+START_TEST(test_sse_position_reset_parsed)
+{
+	struct buf               b = {0};
+	struct whatwg_sse_parser p;
+
+	ck_assert_int_eq(sse_encode_retry(&b, 3000), 0);
+	ck_assert_int_eq(sse_encode_position(&b, 20), 0);
+	ck_assert_int_eq(sse_encode_reset(&b, 91, 100), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 91, "add", LIT("x")), 0);
+	ck_assert_int_eq(sse_encode_position(&b, 95), 0);
+	ck_assert_int_eq(sse_encode_pause(&b, 123456, 10), 0);
+	whatwg_sse_parse(&p, b.data, b.len);
+	ck_assert_uint_eq(p.nevents, 3);
+	ck_assert(whatwg_sse_equal(&p.events[0].type, LIT("reset")));
+	ck_assert(whatwg_sse_equal(
+	    &p.events[0].data, LIT("{\"oldest\":91,\"newest\":100}")));
+	ck_assert(whatwg_sse_equal(&p.events[0].last_event_id, LIT("20")));
+	ck_assert(whatwg_sse_equal(&p.events[1].last_event_id, LIT("91")));
+	ck_assert(whatwg_sse_equal(&p.events[2].type, LIT("pause")));
+	ck_assert(whatwg_sse_equal(&p.events[2].last_event_id, LIT("95")));
+	ck_assert_int_eq(p.retry, 10);
 	whatwg_sse_free(&p);
 	buf_free(&b);
 }
@@ -1060,6 +1101,7 @@ check_sse_suite(void)
 	tcase_add_test(tc, test_sse_event_name_defended);
 	tcase_add_test(tc, test_sse_retry_comment_pause);
 	tcase_add_test(tc, test_sse_retry_comment_pause_parsed);
+	tcase_add_test(tc, test_sse_position_reset_parsed);
 	tcase_add_test(tc, test_sse_appends);
 	suite_add_tcase(s, tc);
 

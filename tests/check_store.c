@@ -209,17 +209,22 @@ write_file(const char *path, const void *bytes, size_t len)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-/* Opening creates the table, the index, user_version 1 and WAL mode. */
+/* Opening creates the table, the index, user_version 2 and WAL mode. */
 START_TEST(test_store_schema_created)
 {
 	char out[4096];
 
 	shell_ok("PRAGMA user_version; PRAGMA journal_mode;", out, sizeof out);
-	ck_assert_str_eq(out, "1\nwal\n");
+	ck_assert_str_eq(out, "2\nwal\n");
 	shell_ok("SELECT type, name FROM sqlite_master WHERE name LIKE "
-	         "'events%' ORDER BY name;",
+	         "'events%' OR name LIKE 'litepush%' ORDER BY name;",
 	    out, sizeof out);
-	ck_assert_str_eq(out, "table|events\nindex|events_channel_id\n");
+	ck_assert_str_eq(out,
+	    "table|events\nindex|events_channel_id\ntrigger|events_deleted\n"
+	    "trigger|events_edited\ntrigger|events_event_not_reserved\n"
+	    "trigger|events_event_not_reserved_update\n"
+	    "trigger|events_id_in_range\ntrigger|events_id_in_range_update\n"
+	    "table|litepush_meta\n");
 	shell_ok("SELECT group_concat(name, ',') FROM pragma_table_info("
 	         "'events');",
 	    out, sizeof out);
@@ -311,7 +316,7 @@ START_TEST(test_store_schema_in_empty_file)
 	shell_ok("PRAGMA user_version; PRAGMA journal_mode; "
 	         "SELECT count(*) FROM events;",
 	    out, sizeof out);
-	ck_assert_str_eq(out, "1\nwal\n0\n");
+	ck_assert_str_eq(out, "2\nwal\n0\n");
 }
 END_TEST
 
@@ -327,7 +332,7 @@ START_TEST(test_store_schema_beside_other_tables)
 	shell_ok("SELECT x FROM other; SELECT count(*) FROM events; "
 	         "PRAGMA user_version;",
 	    out, sizeof out);
-	ck_assert_str_eq(out, "42\n1\n1\n");
+	ck_assert_str_eq(out, "42\n1\n2\n");
 }
 END_TEST
 
@@ -347,7 +352,7 @@ START_TEST(test_store_schema_hand_made_table)
 	shell_ok("PRAGMA user_version; SELECT count(*) FROM sqlite_master "
 	         "WHERE name = 'events_channel_id';",
 	    out, sizeof out);
-	ck_assert_str_eq(out, "1\n1\n");
+	ck_assert_str_eq(out, "2\n1\n");
 }
 END_TEST
 
@@ -699,6 +704,20 @@ START_TEST(test_store_constraint_shell)
 	        "CHECK constraint failed: data_is_text"},
 	    {"INSERT INTO events (created) VALUES ('yesterday');",
 	        "CHECK constraint failed: created_is_integer"},
+	    {"INSERT INTO events (event) VALUES ('pause');",
+	        "CHECK constraint failed: event_not_reserved"},
+	    {"INSERT INTO events (event) VALUES ('reset');",
+	        "CHECK constraint failed: event_not_reserved"},
+	    {"UPDATE events SET event = 'pause';",
+	        "CHECK constraint failed: event_not_reserved"},
+	    {"INSERT INTO events (id) VALUES (9007199254740992);",
+	        "CHECK constraint failed: id_in_range"},
+	    {"INSERT INTO events (id) VALUES (0);",
+	        "CHECK constraint failed: id_in_range"},
+	    {"INSERT INTO events (id) VALUES (-3);",
+	        "CHECK constraint failed: id_in_range"},
+	    {"UPDATE events SET id = 9007199254740992;",
+	        "CHECK constraint failed: id_in_range"},
 	};
 	char    out[1024], before[1024];
 	int64_t version;
@@ -721,9 +740,184 @@ START_TEST(test_store_constraint_shell)
 	shell_ok("INSERT INTO events (channel, event) VALUES "
 	         "(printf('%.*c', 64, 'x'), printf('%.*c', 64, 'e'));"
 	         "INSERT INTO events (channel) VALUES ('-');"
-	         "INSERT INTO events (channel) VALUES (123);",
+	         "INSERT INTO events (channel) VALUES (123);"
+	         "INSERT INTO events (event) VALUES ('Pause');",
 	    NULL, 0);
-	ck_assert_int_eq(last_id(), 4);
+	ck_assert_int_eq(last_id(), 5);
+}
+END_TEST
+
+/* The largest id is taken; the automatic one after it is refused. */
+START_TEST(test_store_constraint_id_limit)
+{
+	char    out[1024];
+	int64_t id = 0;
+
+	shell_ok("INSERT INTO events (id, data) VALUES (9007199254740991, 'x');",
+	    NULL, 0);
+	ck_assert_int_eq(last_id(), STORE_ID_MAX);
+	ck_assert_int_eq(
+	    store_append(store, "a", NULL, "y", 1, &id), STORE_CONSTRAINT);
+	ck_assert_str_eq(
+	    store_errmsg(store), "CHECK constraint failed: id_in_range");
+	ck_assert_int_ne(shell("INSERT INTO events (data) VALUES ('z');", out,
+	                     sizeof out),
+	    0);
+	ck_assert(strstr(out, "id_in_range") != NULL);
+	ck_assert_int_eq(last_id(), STORE_ID_MAX);
+}
+END_TEST
+
+/* The store refuses reserved names itself, and says which rule. */
+START_TEST(test_store_constraint_reserved_append)
+{
+	ck_assert_int_eq(store_append(store, "a", "pause", "0", 1, NULL),
+	    STORE_CONSTRAINT);
+	ck_assert_str_eq(
+	    store_errmsg(store), "CHECK constraint failed: event_not_reserved");
+	ck_assert(store_event_reserved("pause"));
+	ck_assert(store_event_reserved("reset"));
+	ck_assert(!store_event_reserved("Pause"));
+	ck_assert(!store_event_reserved(NULL));
+	ck_assert_int_eq(last_id(), 0);
+}
+END_TEST
+
+/* Makes the test database a schema 1 one, as litepush 1 left it. */
+static void
+make_schema_1(void)
+{
+	shell_ok("DROP TRIGGER events_event_not_reserved;"
+	         "DROP TRIGGER events_event_not_reserved_update;"
+	         "DROP TRIGGER events_id_in_range;"
+	         "DROP TRIGGER events_id_in_range_update;"
+	         "DROP TRIGGER events_edited; DROP TRIGGER events_deleted;"
+	         "DROP TABLE litepush_meta; PRAGMA user_version = 1;",
+	    NULL, 0);
+}
+
+/* A schema 1 database is migrated: rules added, its prune recorded. */
+START_TEST(test_store_schema_migrate_1_to_2)
+{
+	struct store_log state;
+	char             out[1024];
+	int              i;
+
+	store_close(store);
+	store = NULL;
+	make_schema_1();
+	for (i = 0; i < 5; i++)
+		shell_ok("INSERT INTO events (data, event) VALUES ('x', 'pause');",
+		    NULL, 0);
+	shell_ok("DELETE FROM events WHERE id <= 3;", NULL, 0);
+	/* Read-only: no migration, and nothing is recorded. */
+	ck_assert_int_eq(open_at(db_path, STORE_OPEN_READONLY, &store), 0);
+	ck_assert_int_eq(store_log_state(store, &state), 0);
+	ck_assert_int_eq(state.pruned, 0);
+	ck_assert_int_eq(state.newest, 5);
+	store_close(store);
+	ck_assert_int_eq(open_at(db_path, 0, &store), 0);
+	shell_ok("PRAGMA user_version; SELECT edits, pruned FROM litepush_meta;",
+	    out, sizeof out);
+	ck_assert_str_eq(out, "2\n0|3\n");
+	ck_assert_int_ne(shell("INSERT INTO events (event) VALUES ('reset');",
+	                     out, sizeof out),
+	    0);
+	ck_assert(strstr(out, "event_not_reserved") != NULL);
+	/* The rows it had are kept as they were. */
+	shell_ok("SELECT count(*) FROM events WHERE event = 'pause';", out,
+	    sizeof out);
+	ck_assert_str_eq(out, "2\n");
+}
+END_TEST
+
+/* Every DELETE or UPDATE moves edits; inserts do not. */
+START_TEST(test_store_log_edits)
+{
+	struct store_log state, before;
+	int              i;
+
+	for (i = 0; i < 10; i++)
+		append("a", NULL, "x");
+	ck_assert_int_eq(store_log_state(store, &before), 0);
+	ck_assert_int_eq(before.newest, 10);
+	ck_assert_int_eq(before.pruned, 0);
+	append("a", NULL, "x");
+	ck_assert_int_eq(store_log_state(store, &state), 0);
+	ck_assert_int_eq(state.edits, before.edits);
+	ck_assert_int_eq(state.newest, 11);
+	shell_ok("UPDATE events SET data = 'moderated' WHERE id = 7;", NULL, 0);
+	ck_assert_int_eq(store_log_state(store, &state), 0);
+	ck_assert_int_gt(state.edits, before.edits);
+	before = state;
+	/* A row in the middle is deleted: an edit, not a prune. */
+	shell_ok("DELETE FROM events WHERE id = 5;", NULL, 0);
+	ck_assert_int_eq(store_log_state(store, &state), 0);
+	ck_assert_int_gt(state.edits, before.edits);
+	ck_assert_int_eq(state.pruned, 0);
+}
+END_TEST
+
+/* How far the log was pruned, whatever order the rows went in. */
+START_TEST(test_store_log_pruned)
+{
+	struct store_log state;
+	int64_t          oldest, deleted;
+	int              i;
+
+	for (i = 0; i < 100; i++)
+		append("a", NULL, "x");
+	ck_assert_int_eq(store_oldest_id(store, &oldest), 0);
+	ck_assert_int_eq(oldest, 1);
+	/* Newest first: only the last one has nothing older left. */
+	shell_ok("DELETE FROM events WHERE id IN "
+	         "(SELECT id FROM events WHERE id <= 20 ORDER BY id DESC);",
+	    NULL, 0);
+	ck_assert_int_eq(store_log_state(store, &state), 0);
+	ck_assert_int_eq(state.pruned, 20);
+	ck_assert_int_eq(store_prune_keep_last(store, 10, &deleted), 0);
+	ck_assert_int_eq(deleted, 70);
+	ck_assert_int_eq(store_log_state(store, &state), 0);
+	ck_assert_int_eq(state.pruned, 90);
+	ck_assert_int_eq(store_oldest_id(store, &oldest), 0);
+	ck_assert_int_eq(oldest, 91);
+	/* The newest rows deleted: not a prune. */
+	shell_ok("DELETE FROM events WHERE id > 95;", NULL, 0);
+	ck_assert_int_eq(store_log_state(store, &state), 0);
+	ck_assert_int_eq(state.pruned, 90);
+	ck_assert_int_eq(state.newest, 100);
+	/* All of it: up to the newest id given. */
+	shell_ok("DELETE FROM events;", NULL, 0);
+	ck_assert_int_eq(store_log_state(store, &state), 0);
+	ck_assert_int_eq(state.pruned, 100);
+	ck_assert_int_eq(store_oldest_id(store, &oldest), 0);
+	ck_assert_int_eq(oldest, 101);
+	/* A reset log: the newest id goes down. */
+	shell_ok("DELETE FROM sqlite_sequence; INSERT INTO events (data) "
+	         "VALUES ('new');",
+	    NULL, 0);
+	ck_assert_int_eq(store_log_state(store, &state), 0);
+	ck_assert_int_eq(state.newest, 1);
+	ck_assert_int_eq(store_oldest_id(store, &oldest), 0);
+	ck_assert_int_eq(oldest, 1);
+}
+END_TEST
+
+/* A file removed or replaced under an open store is noticed. */
+START_TEST(test_store_moved)
+{
+	char moved[600];
+
+	ck_assert(!store_moved(store));
+	snprintf(moved, sizeof moved, "%s.old", db_path);
+	ck_assert_int_eq(rename(db_path, moved), 0);
+	ck_assert(store_moved(store));
+	ck_assert_int_eq(rename(moved, db_path), 0);
+	ck_assert(!store_moved(store));
+	ck_assert_int_eq(unlink(db_path), 0);
+	ck_assert(store_moved(store));
+	write_file(db_path, "", 0);
+	ck_assert(store_moved(store));
 }
 END_TEST
 
@@ -976,10 +1170,10 @@ START_TEST(test_store_open_newer_schema)
 
 	store_close(store);
 	store = NULL;
-	shell_ok("PRAGMA user_version = 2;", NULL, 0);
+	shell_ok("PRAGMA user_version = 3;", NULL, 0);
 	ck_assert_int_eq(open_at(db_path, 0, &store), STORE_ERROR);
 	snprintf(expected, sizeof expected,
-	    "%s: schema version 2 is newer than this litepush's (1)", db_path);
+	    "%s: schema version 3 is newer than this litepush's (2)", db_path);
 	ck_assert_str_eq(errbuf, expected);
 
 	shell_ok("DROP TABLE events; PRAGMA user_version = 7;", NULL, 0);
@@ -1209,6 +1403,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_schema_created);
 	tcase_add_test(tc, test_store_schema_idempotent);
 	tcase_add_test(tc, test_store_schema_concurrent_create);
+	tcase_add_test(tc, test_store_schema_migrate_1_to_2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("adopt");
@@ -1237,6 +1432,8 @@ store_suite(void)
 	tcase_add_test(tc, test_store_constraint_append_channel);
 	tcase_add_test(tc, test_store_constraint_append_event);
 	tcase_add_test(tc, test_store_constraint_shell);
+	tcase_add_test(tc, test_store_constraint_id_limit);
+	tcase_add_test(tc, test_store_constraint_reserved_append);
 	tcase_add_test(tc, test_store_channel_rule_matches_schema);
 	tcase_add_test(tc, test_store_channel_valid);
 	suite_add_tcase(s, tc);
@@ -1245,6 +1442,9 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup_store, teardown);
 	tcase_add_test(tc, test_store_prune_keep_last);
 	tcase_add_test(tc, test_store_prune_before);
+	tcase_add_test(tc, test_store_log_edits);
+	tcase_add_test(tc, test_store_log_pruned);
+	tcase_add_test(tc, test_store_moved);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stats");

@@ -148,6 +148,14 @@ envelope_encode_ack(struct buf *out, int64_t id)
 	return buf_printf(out, "{\"ack\":%" PRId64 "}", id);
 }
 
+/* Appends {"reset":{"oldest":N,"newest":M}}. */
+int
+envelope_encode_reset(struct buf *out, int64_t oldest, int64_t newest)
+{
+	return buf_printf(out, "{\"reset\":{\"oldest\":%" PRId64
+	    ",\"newest\":%" PRId64 "}}", oldest, newest);
+}
+
 /* Appends {"error":"REASON"}. */
 int
 envelope_encode_error(struct buf *out, const char *reason)
@@ -251,6 +259,12 @@ envelope_parse_publish(const char *msg, size_t len,
 			    "bad event name: at most %d bytes, without line "
 			    "breaks or NUL",
 			    STORE_EVENT_MAX);
+			goto fail;
+		}
+		if (store_event_reserved(value)) {
+			envelope_error(errbuf, errlen,
+			    "bad event name: \"%s\" is the protocol's own",
+			    value);
 			goto fail;
 		}
 		pub->event = value;

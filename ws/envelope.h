@@ -31,6 +31,12 @@ int envelope_encode_event(struct buf *out, const struct store_event *ev);
 /* Appends {"ack":ID}; returns 0 or -1. */
 int envelope_encode_ack(struct buf *out, int64_t id);
 
+/*
+ * Appends {"reset":{"oldest":N,"newest":M}}, sent before the first event
+ * when the client's resume point is gone; returns 0 or -1.
+ */
+int envelope_encode_reset(struct buf *out, int64_t oldest, int64_t newest);
+
 /* Appends {"error":"REASON"}; returns 0 or -1. */
 int envelope_encode_error(struct buf *out, const char *reason);
 

@@ -4,7 +4,6 @@
 #include <sys/epoll.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -136,8 +135,6 @@ struct wsconn_server {
 	int                     shutting_down;
 	struct buf              scratch;   /* where each message is encoded */
 	struct store           *publisher; /* our own connection for appends */
-	dev_t                   publisher_dev;
-	ino_t                   publisher_ino;
 	struct loop_timer publish_timer; /* tells the feed after appends */
 };
 
@@ -585,13 +582,9 @@ wsconn_may_publish(const struct wsconn_server *server, const char *channel)
 static struct store *
 wsconn_publisher(struct wsconn_server *server, char *reason, size_t len)
 {
-	struct stat st;
-	char        err[512];
+	char err[512];
 
-	if (server->publisher != NULL &&
-	    (stat(server->config.db_path, &st) != 0 ||
-	        st.st_dev != server->publisher_dev ||
-	        st.st_ino != server->publisher_ino)) {
+	if (server->publisher != NULL && store_moved(server->publisher)) {
 		store_close(server->publisher);
 		server->publisher = NULL;
 	}
@@ -601,10 +594,6 @@ wsconn_publisher(struct wsconn_server *server, char *reason, size_t len)
 	        &server->publisher, err, sizeof err) != 0) {
 		snprintf(reason, len, "event store unavailable: %s", err);
 		return NULL;
-	}
-	if (stat(server->config.db_path, &st) == 0) {
-		server->publisher_dev = st.st_dev;
-		server->publisher_ino = st.st_ino;
 	}
 	return server->publisher;
 }
@@ -925,6 +914,20 @@ wsconn_arm(struct wsconn *c)
 		loop_timer_start(c->server->loop, &c->timer, (uint64_t)period);
 }
 
+/* Queues the reset message that goes before the first event. */
+static int
+wsconn_queue_reset(struct wsconn *c, const struct feed_start *start)
+{
+	struct buf *scratch = &c->server->scratch;
+
+	buf_clear(scratch);
+	if (envelope_encode_reset(scratch, start->oldest, start->newest) != 0) {
+		buf_clear(scratch);
+		return -1;
+	}
+	return wsconn_queue_scratch(c);
+}
+
 /* The request is a valid handshake: upgrade, or refuse with 503; may free c. */
 static void
 wsconn_upgrade(struct wsconn *c)
@@ -933,7 +936,7 @@ wsconn_upgrade(struct wsconn *c)
 	struct handshake     *hs = c->hs;
 	const char           *names[QUERY_MAX_CHANNELS];
 	char                  reason[600];
-	int64_t               after;
+	struct feed_start     start;
 	size_t                i;
 
 	if (hs->forwarded_for != NULL)
@@ -948,15 +951,16 @@ wsconn_upgrade(struct wsconn *c)
 	if (feed_start_after(server->feed, names, hs->query.nchannels,
 	        hs->query.has_last_id ? hs->query.last_id : -1,
 	        hs->query.has_backlog ? hs->query.backlog : 0,
-	        server->config.backlog_max, &after, reason, sizeof reason) != 0) {
+	        server->config.backlog_max, &start, reason, sizeof reason) != 0) {
 		wsconn_refuse(c, 503, "Retry-After: 5", reason);
 		return;
 	}
 	c->target = strndup(hs->target, WSCONN_LOG_TARGET_MAX);
 	if (c->target == NULL ||
 	    (c->cursor = feed_cursor_create(server->feed, names,
-	         hs->query.nchannels, after, wsconn_ready, c)) == NULL ||
-	    handshake_accept_response(&c->out, hs->accept) != 0) {
+	         hs->query.nchannels, start.after, wsconn_ready, c)) == NULL ||
+	    handshake_accept_response(&c->out, hs->accept) != 0 ||
+	    (start.reset && wsconn_queue_reset(c, &start) != 0)) {
 		feed_cursor_free(c->cursor);
 		c->cursor = NULL;
 		wsconn_refuse(c, 503, "Retry-After: 5", "out of memory");
