@@ -61,7 +61,7 @@ run "$litepush" init "$db"
 expect_eq "init again exits 0" 0 "$run_status"
 expect_eq "init again leaves the schema unchanged" "$schema" \
     "$(sqlite3 "$db" .schema)"
-expect_eq "user_version is 1" 1 "$(sqlite3 "$db" "PRAGMA user_version")"
+expect_eq "user_version is 2" 2 "$(sqlite3 "$db" "PRAGMA user_version")"
 expect_eq "journal_mode is wal" wal "$(sqlite3 "$db" "PRAGMA journal_mode")"
 
 printf 'this is not a database, only text that goes on and on' \
@@ -108,7 +108,7 @@ expect_eq "publish of empty standard input stores empty data" "0|" \
 
 run "$litepush" publish "$test_tmpdir/new.db" news hi
 expect_eq "publish creates a missing database" "0|1" "$run_status|$run_out"
-expect_eq "with the schema" 1 \
+expect_eq "with the schema" 2 \
     "$(sqlite3 "$test_tmpdir/new.db" "PRAGMA user_version")"
 
 # --- refused rows -----------------------------------------------------------

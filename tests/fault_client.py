@@ -315,6 +315,10 @@ class Subscriber:
                         if event == "pause":
                             self.log("pause", payload.decode())
                             return int(payload)
+                        if event == "reset":
+                            self.log("reset", payload.decode())
+                            data, event = [], None
+                            continue
                         if number is None:
                             raise Failure("an event without an id")
                         self.take(number, event, payload)
@@ -391,6 +395,9 @@ class Subscriber:
                     continue
                 event = json.loads(message)
                 message = b""
+                if "reset" in event:
+                    self.log("reset", json.dumps(event["reset"]))
+                    continue
                 self.take(event["id"], event["event"],
                           event["data"].encode("utf-8", "surrogatepass"))
         writer.write(ws_frame(OP_CLOSE, struct.pack("!H", 1000)))

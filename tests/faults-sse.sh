@@ -82,9 +82,8 @@ fi
 # event is never silently withheld from a connected client, so every
 # connected stream starts again from the beginning of the new log (its
 # ids go down once); a client that resumes later with an id past the new
-# log's newest starts at the newest event (what was published between
-# the recreation and its return is not sent: nothing can tell which of
-# the new events it has seen).  Recreate by removing the database with
+# log's newest has seen none of the new log (its id is the old log's): it
+# gets a reset, then the new log from its beginning.  Recreate by removing the database with
 # its -wal and -shm files (never by moving a new file over a live one
 # whose -wal remains) and creating it again.
 database_recreated

@@ -71,7 +71,8 @@ database_removed_and_restored
 # Note the rule (as for litepush-sse): a new event is never silently
 # withheld from a connected client, so every open WebSocket starts again
 # from the beginning of the new log; a client that resumes later with an
-# id past the new log's newest starts at the newest event.
+# id past the new log's newest gets a reset, then the new log from its
+# beginning.
 database_recreated
 run ws_publish '{"channel":"chat","data":"into the new log"}'
 expect_eq "recreate: publishing over WebSocket goes to the new log" \

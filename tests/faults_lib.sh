@@ -666,15 +666,17 @@ database_recreated()
 	    "$high 1 2 3 " "$(tr '\n' ' ' <"$tmp/again.out")"
 	start_follow again-late --transport "$transport" \
 	    --url "$(transport_url)" --channels again --any-order \
-	    --last-event-id "$high" --count 1 --print ids --timeout 30 \
-	    --ready-file "$tmp/again-late.ready"
+	    --last-event-id "$high" --count 4 --print ids --timeout 30 \
+	    --ready-file "$tmp/again-late.ready" --log "$tmp/again-late.log"
 	wait_for "recreate: a client resuming with $resume_with$high (past the newest, 3) opens" \
 	    20 follow_ready again-late "$follow_pid"
 	sql "INSERT INTO events(channel, data) VALUES('again', 'new 4')"
-	end_follow "recreate: it starts at the newest event" again-late \
-	    "$follow_pid"
-	expect_eq "recreate: and gets the next one, id 4" 4 \
-	    "$(cat "$tmp/again-late.out")"
+	end_follow "recreate: it is told of the reset, and gets the new log from its beginning" \
+	    again-late "$follow_pid"
+	expect_eq "recreate: ids 1 2 3, then the next one, 4" "1 2 3 4 " \
+	    "$(tr '\n' ' ' <"$tmp/again-late.out")"
+	expect_eq "recreate: after one reset" 1 \
+	    "$(grep -c '^[0-9]* [0-9]* reset' "$tmp/again-late.log")"
 }
 
 # start: the daemon, just started for a $db that does not exist, refuses

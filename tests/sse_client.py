@@ -296,6 +296,10 @@ class Stream:
         """Records one event; returns the pause time when it is a pause."""
         if pause is not None:
             raise Failure("event after the pause: %r" % event)
+        if event["event"] == "reset":
+            # The resume point is gone; the events from the oldest follow.
+            self.shared["emit"](self.index, event)
+            return None
         if event["event"] == "pause":
             try:
                 at = int(event["data"])
@@ -381,7 +385,8 @@ def main():
             line = json.dumps(dict(event, conn=index))
         elif args.output == "pauses" and event["event"] == "pause":
             line = "%s %d" % (event["data"], event["received_ms"])
-        elif args.output == "ids" and index == 0 and event["event"] != "pause":
+        elif args.output == "ids" and index == 0 and \
+                event["event"] not in ("pause", "reset"):
             line = event["id"]
         if line is not None:
             with lock:

@@ -191,17 +191,18 @@ expect_eq "Content-Type" "text/event-stream; charset=utf-8" \
     "$(header Content-Type "$tmp/live.head")"
 expect_eq "Cache-Control" no-cache "$(header Cache-Control "$tmp/live.head")"
 expect_eq "X-Accel-Buffering" no "$(header X-Accel-Buffering "$tmp/live.head")"
-if head -n 2 "$tmp/live.body" | tr '\n' ' ' | grep -qx 'retry: [0-9]* *'; then
-	ok "the body starts with retry: MS and a blank line"
-else
-	fail "the body starts with retry: MS and a blank line" "retry: MS" \
-	    "$(head -n 2 "$tmp/live.body")"
-fi
 plain=$(sql "SELECT id FROM events WHERE data = 'plain'")
+if head -n 4 "$tmp/live.body" | tr '\n' ' ' |
+    grep -qx "retry: [0-9]*  id: $((plain - 2))  *"; then
+	ok "the body starts with retry: MS, then the position (id: $((plain - 2))), each with a blank line"
+else
+	fail "the body starts with retry: MS and the position" \
+	    "retry: MS, id: $((plain - 2))" "$(head -n 4 "$tmp/live.body")"
+fi
 expect_eq "only the new events of the channel, each with id, event, data" \
     "$(printf 'id: %s\ndata: plain\n\nid: %s\nevent: add\ndata: line one\ndata: line two\n\n' \
     "$plain" "$((plain + 1))")" \
-    "$(sed '1,2d; /^: keepalive$/{N;d;}' "$tmp/live.body")"
+    "$(sed '1,4d; /^: keepalive$/{N;d;}' "$tmp/live.body")"
 wait_for "keepalive comments arrive (--keepalive 1)" 10 \
     has_line "$tmp/live.body" ": keepalive"
 stop_pid "$curl_pid"
@@ -268,16 +269,17 @@ expect_client_ok "Last-Event-ID and lastEventId=0" "$client_pid" both
 expect_same_lines "the header wins over the query parameter" \
     "$tmp/resume.expected" "$tmp/both.out"
 
-# An id past the newest (from a log since recreated) starts at the newest;
-# sent as a plain header, so the client does not hold the stream to it.
+# An id past the newest is from a log since reset or recreated: its client
+# has seen none of this log, and gets a reset, then all of it.  Sent as a
+# plain header, so the client does not hold the stream to it.
+ids_of resume >"$tmp/future.expected"
 start_client future --url "$url" --channels resume \
-    --header "Last-Event-ID: 999999999" --count 1 --print ids \
-    --ready-file "$tmp/future.ready"
-wait_for "Last-Event-ID past the newest id opens a stream" 10 \
-    test -e "$tmp/future.ready"
-publish resume 1
-expect_client_ok "which gets the next new event" "$client_pid" future
-expect_eq "only it" "$(ids_of resume | tail -n 1)" "$(cat "$tmp/future.out")"
+    --header "Last-Event-ID: 999999999" \
+    --count "$(wc -l <"$tmp/future.expected")" --print ids
+expect_client_ok "Last-Event-ID past the newest id gets the log from its beginning" \
+    "$client_pid" future
+expect_same_lines "every event of the channel, once, in order" \
+    "$tmp/future.expected" "$tmp/future.out"
 
 # Backlog: the last five events, then the live ones.
 publish backlog 8
