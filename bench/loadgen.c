@@ -158,6 +158,7 @@ static volatile uint64_t published, publish_errors;
 static char             publish_error_text[256];
 static double           publish_start, publish_end, last_receipt;
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 die(const char *fmt, ...)
 {
@@ -817,6 +818,8 @@ event_data(char *buf, size_t cap, uint64_t seq)
 	return (size_t)n;
 }
 
+static void publish_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static void
 publish_error(const char *fmt, ...)
 {
