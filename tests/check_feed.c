@@ -647,6 +647,102 @@ START_TEST(test_feed_resume_at_unseen_id_is_kept)
 }
 END_TEST
 
+/* Runs sql in the sqlite3 shell on the test database, as an admin would. */
+static void
+shell_ok(const char *sql)
+{
+	ck_assert_int_eq(testutil_sqlite3(db_path, sql, NULL, 0), 0);
+}
+
+/* A DELETE or UPDATE drops the ring: new cursors read the table as it is. */
+START_TEST(test_feed_edits_drop_the_ring)
+{
+	struct feed        *feed = make_feed(0, 0, 0);
+	struct received     r = { 0 }, after = { 0 };
+	const char         *channels[] = { "news" };
+	struct feed_cursor *cursor;
+	struct feed_stats   st;
+	size_t              i;
+
+	cursor = read_twenty(feed, &r);
+	feed_get_stats(feed, &st);
+	ck_assert_uint_eq(st.ring_count, 20);
+	shell_ok("DELETE FROM events WHERE id = 5;"
+	         "UPDATE events SET data = 'edited' WHERE id = 7;");
+	ck_assert_int_eq(feed_check(feed), 0);
+	feed_get_stats(feed, &st);
+	ck_assert_uint_eq(st.ring_count, 0);
+	/* The connected cursor, caught up, is left alone. */
+	ck_assert_int_eq(r.ready_calls, 0);
+	feed_cursor_free(cursor);
+	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &after);
+	pull_all(cursor, &after, 1 << 20);
+	ck_assert_uint_eq(after.count, 19);
+	for (i = 0; i < after.count; i++)
+		ck_assert_int_ne(after.ids[i], 5);
+	feed_cursor_free(cursor);
+	feed_free(feed);
+}
+END_TEST
+
+/* Where a resuming subscriber starts, and when it is told of a reset. */
+START_TEST(test_feed_start_after_reset)
+{
+	struct feed       *feed = make_feed(0, 0, 0);
+	const char        *channels[] = { "news" };
+	struct feed_start  start;
+	char               why[256];
+	int64_t            deleted;
+
+	append_many("news", 10);
+	ck_assert_int_eq(store_prune_keep_last(writer, 3, &deleted), 0);
+	feed_check(feed);
+	ck_assert_int_eq(feed_start_after(feed, channels, 1, 0, 0, 1000,
+	                     &start, why, sizeof why), 0);
+	ck_assert(start.reset);
+	ck_assert_int_eq(start.after, 0);
+	ck_assert_int_eq(start.oldest, 8);
+	ck_assert_int_eq(start.newest, 10);
+	ck_assert_int_eq(feed_start_after(feed, channels, 1, 7, 0, 1000,
+	                     &start, why, sizeof why), 0);
+	ck_assert(!start.reset);
+	ck_assert_int_eq(start.after, 7);
+	/* A backlog asks for recent events, not for a resume. */
+	ck_assert_int_eq(feed_start_after(feed, channels, 1, -1, 10, 1000,
+	                     &start, why, sizeof why), 0);
+	ck_assert(!start.reset);
+	ck_assert_int_eq(start.after, 0);
+	/* Past the newest: from another log, which it gets whole. */
+	ck_assert_int_eq(feed_start_after(feed, channels, 1, 50, 0, 1000,
+	                     &start, why, sizeof why), 0);
+	ck_assert(start.reset);
+	ck_assert_int_eq(start.after, 0);
+	ck_assert_int_eq(start.oldest, 8);
+	feed_free(feed);
+}
+END_TEST
+
+/* A lowered sequence is a new log: connected cursors get its new rows. */
+START_TEST(test_feed_lowered_sequence_restarts_cursors)
+{
+	struct feed        *feed = make_feed(0, 0, 0);
+	struct received     r = { 0 };
+	struct feed_cursor *cursor;
+
+	cursor = read_twenty(feed, &r);
+	shell_ok("DELETE FROM events WHERE id > 15;"
+	         "UPDATE sqlite_sequence SET seq = 15 WHERE name = 'events';");
+	ck_assert_int_eq(append_many("news", 2), 17);
+	feed_check(feed);
+	ck_assert_int_eq(r.ready_calls, 1);
+	r.count = 0;
+	pull_all(cursor, &r, 1 << 20);
+	assert_sequence(&r, 1, 17);
+	feed_cursor_free(cursor);
+	feed_free(feed);
+}
+END_TEST
+
 START_TEST(test_feed_rejects_bad_channels)
 {
 	struct feed     *feed = make_feed(0, 0, 0);
@@ -733,6 +829,13 @@ feed_suite(void)
 	tcase_add_test(tc, test_feed_rejects_bad_channels);
 	tcase_add_test(tc, test_feed_resume_past_newest_starts_at_newest);
 	tcase_add_test(tc, test_feed_resume_at_unseen_id_is_kept);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("truth");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_feed_edits_drop_the_ring);
+	tcase_add_test(tc, test_feed_start_after_reset);
+	tcase_add_test(tc, test_feed_lowered_sequence_restarts_cursors);
 	suite_add_tcase(s, tc);
 	return s;
 }
