@@ -19,6 +19,17 @@
  * so nothing is lost or repeated across a reconnection.  The ids are the
  * store's, the same on both transports: an id seen on one resumes the other.
  *
+ * When the events after the resume point are gone (pruned, or the log was
+ * recreated), the server says so before the events it still has, and both
+ * call onreset({oldest, newest}): the oldest id kept and the newest id
+ * given.  The events that follow are the ones kept, from `oldest` on;
+ * whatever the page built from the events before is incomplete, so it
+ * reloads its state then (from the application, or by starting afresh).  A reset is not an event:
+ * onevent is not called for it, and it carries no id, so lastEventId stays
+ * until the first event after it.
+ *
+ *   stream.onreset = ({oldest, newest}) => reload();
+ *
  * The states passed to onstate are
  *   {name: 'connecting'}
  *   {name: 'open'}
@@ -26,7 +37,10 @@
  *   {name: 'closed', until: MS}  the connection failed; retrying at MS
  *   {name: 'closed'}             close() was called
  *
- * Plain JavaScript (ES2017), nothing to build, nothing loaded from elsewhere.
+ * and a reset may come in state 'open', before the first event of a
+ * connection (onreset, above).
+ *
+ * Plain JavaScript (ES2020), nothing to build, nothing loaded from elsewhere.
  */
 'use strict';
 
@@ -78,34 +92,51 @@ function litepushStateText(state) {
 }
 
 /*
- * Server-Sent Events with litepush's pause.  The browser's EventSource
- * already reconnects after a dropped connection, sending the last id in a
- * Last-Event-ID header; this adds the two cases it leaves to the page:
+ * Server-Sent Events with litepush's pause and reset.  The browser's
+ * EventSource already reconnects after a dropped connection, sending the
+ * last id in a Last-Event-ID header; this adds what it leaves to the page:
  *
- * - `event: pause`, `data: MS`: the server ends the stream on purpose (its
- *   --max-age, a restart, overload) and asks to come back at MS.  The
+ * - `event: pause`, `data: MS`, then the end of the response: the server
+ *   ends the stream on purpose (its --max-age, a restart, overload) and
+ *   asks to come back at MS.  When the stream ends right after it, the
  *   EventSource is closed at once (it would reconnect by itself after
  *   `retry:` ms) and a new one opens at MS.  An EventSource cannot be given
  *   a Last-Event-ID header, so the new one carries `lastEventId=` in its URL.
+ * - `event: reset`, `data: {"oldest":N,"newest":M}`: onreset (see above).
  * - an error status (502 or 503 while litepush-sse restarts): EventSource
  *   gives up for good; a new one is tried later and later (backoff).
  *
+ * The server's pause never carries an id, and is always the last thing
+ * before the response ends; a row named `pause` in a database from before
+ * schema 2 (which refuses the name) arrives as an event of that name with
+ * an id, and more may follow it.  Note that an EventSource does not tell
+ * whether a block had an `id:` line (message.lastEventId is the last id
+ * seen so far either way), so the end of the stream is the test: a pause is
+ * only noted, any event after it cancels it, and it is obeyed when the
+ * EventSource reports the end (onerror in state CONNECTING) with nothing
+ * in between.  Every event moves lastEventId, `pause` and `reset` too, so
+ * a row named `pause` is never asked for again.
+ *
  * options: events, the event names to listen for besides `message` (an
- * EventSource only delivers the names it listens for); backlog, how many
- * past events the first connection asks for; lastEventId, where to start.
+ * EventSource only delivers the names it listens for; `pause` and `reset`
+ * are the protocol's, never delivered); backlog, how many past events the
+ * first connection asks for; lastEventId, where to start.
  */
 class LitepushStream {
   constructor(url, channels, options = {}) {
     this.url = url;
     this.channels = channels;
-    this.events = ['message'].concat(options.events || []);
+    this.events = ['message'].concat(options.events || [])
+      .filter((name) => name !== 'pause' && name !== 'reset');
     this.backlog = options.backlog || 0;
     this.lastEventId = options.lastEventId ?? null;
     this.onevent = null; /* ({id, event, data}) */
     this.onstate = null; /* (state), see above */
+    this.onreset = null; /* ({oldest, newest}), see above */
     this.source = null;
     this.timer = null;
     this.failures = 0;
+    this.pauseUntil = null; /* a pause received, obeyed if the stream ends */
   }
 
   /* Connects, resuming after lastEventId when there is one. */
@@ -114,29 +145,55 @@ class LitepushStream {
     const query = litepushQuery(this.channels, this.lastEventId, this.backlog);
     const source = new EventSource(this.url + '?' + query);
     this.source = source;
+    this.pauseUntil = null;
     this.setState({name: 'connecting'});
 
     source.onopen = () => {
       this.failures = 0;
+      this.pauseUntil = null;
       this.setState({name: 'open'});
     };
+    /* What every event does, delivered or not: moves the resume point (an
+     * empty lastEventId means none was given yet) and cancels a pause. */
+    const see = (message) => {
+      if (message.lastEventId !== '') this.lastEventId = message.lastEventId;
+      this.pauseUntil = null;
+    };
     const deliver = (message) => {
-      this.lastEventId = message.lastEventId;
+      see(message);
       if (this.onevent) {
         this.onevent({id: message.lastEventId, event: message.type,
                       data: message.data});
       }
     };
     for (const name of this.events) source.addEventListener(name, deliver);
+    source.addEventListener('reset', (message) => {
+      see(message);
+      let range = null;
+      try {
+        range = JSON.parse(message.data);
+      } catch (error) {
+        /* Still a reset: the events before are gone. */
+      }
+      if (this.onreset) {
+        this.onreset({oldest: range ? range.oldest ?? null : null,
+                      newest: range ? range.newest ?? null : null});
+      }
+    });
     source.addEventListener('pause', (message) => {
+      see(message);
       const now = Date.now();
       let until = Number(message.data);
       if (!Number.isFinite(until)) until = now + 3000;
-      this.wait('paused', Math.min(until, now + LITEPUSH_PAUSE_MAX_MS));
+      this.pauseUntil = Math.min(until, now + LITEPUSH_PAUSE_MAX_MS);
     });
     source.onerror = () => {
       if (source !== this.source) return;
-      if (source.readyState === EventSource.CONNECTING) {
+      if (source.readyState === EventSource.CONNECTING &&
+          this.pauseUntil !== null) {
+        /* The stream ended right after a pause: the server's. */
+        this.wait('paused', this.pauseUntil);
+      } else if (source.readyState === EventSource.CONNECTING) {
         /* Dropped: the browser reconnects by itself, with Last-Event-ID. */
         this.setState({name: 'connecting'});
       } else {
@@ -163,6 +220,7 @@ class LitepushStream {
   stop() {
     clearTimeout(this.timer);
     this.timer = null;
+    this.pauseUntil = null;
     if (this.source) {
       this.source.close();
       this.source = null;
@@ -180,6 +238,8 @@ class LitepushStream {
  * {"id":42,"channel":"news","event":"add","data":"..."} (event is null for
  * a plain message).  A closed connection (the daemon restarting sends
  * close 1001) is opened again after a backoff, resuming from the last id.
+ * A first text {"reset":{"oldest":N,"newest":M}} is the reset (onreset,
+ * above); it has no id and does not move lastEventId.
  *
  * publish() sends {"channel":..,"event":..,"data":..}; litepush-ws answers
  * each message, in order, with {"ack":ID} or {"error":"why"} (publishing is
@@ -192,7 +252,8 @@ class LitepushSocket {
     this.backlog = options.backlog || 0;
     this.lastEventId = options.lastEventId ?? null;
     this.onevent = null; /* ({id, channel, event, data}) */
-    this.onstate = null;
+    this.onstate = null; /* (state), see above */
+    this.onreset = null; /* ({oldest, newest}), see above */
     this.socket = null;
     this.timer = null;
     this.failures = 0;
@@ -220,11 +281,18 @@ class LitepushSocket {
       } catch (error) {
         return;
       }
+      if (frame === null || typeof frame !== 'object') return;
       if ('ack' in frame) {
         this.settle((request) => request.resolve(frame.ack));
       } else if ('error' in frame) {
         this.settle((request) => request.reject(new Error(frame.error)));
-      } else {
+      } else if ('reset' in frame) {
+        const range = frame.reset || {};
+        if (this.onreset) {
+          this.onreset({oldest: range.oldest ?? null,
+                        newest: range.newest ?? null});
+        }
+      } else if ('id' in frame) {
         this.lastEventId = frame.id;
         if (this.onevent) this.onevent(frame);
       }
