@@ -4,10 +4,14 @@
  * what a site copies: litepush.js is.
  *
  * The page has a channel form (#connect with #channels, and #close), views
- * #state, #last-id and #ticker, and a table #log with its placeholder
- * #empty.  Channels come from the page's own URL (page.html?channel=a,b)
- * or the form; the demo's publisher sends the time as "tick" events on
- * "clock" every second, which go to the ticker, the others to the log.
+ * #state, #last-id and #ticker, a notice #reset, and a table #log with its
+ * placeholder #empty.  Channels come from the page's own URL
+ * (page.html?channel=a,b) or the form, and the first connection may resume
+ * from page.html?lastEventId=N; the demo's publisher sends the time as
+ * "tick" events on "clock" every second, which go to the ticker, the
+ * others to the log.  A reset (the events after the resume point were
+ * pruned) empties the log, which the events that follow fill again, and
+ * says so in #reset.
  */
 'use strict';
 
@@ -25,6 +29,8 @@ function demoPage(open, columns) {
   const lastIdView = document.getElementById('last-id');
   const tickerView = document.getElementById('ticker');
   const logBody = document.querySelector('#log tbody');
+  const resetView = document.getElementById('reset');
+  let resumeFrom = params.get('lastEventId'); /* the first connection's */
   let client = null;
 
   channelsInput.value = params.getAll('channel').join(',') || 'demo,clock';
@@ -48,11 +54,26 @@ function demoPage(open, columns) {
     document.getElementById('log').hidden = false;
   }
 
+  // Empties the log: what it showed was built on events now gone.
+  function reloadLog(range) {
+    logBody.replaceChildren();
+    document.getElementById('log').hidden = true;
+    document.getElementById('empty').hidden = false;
+    resetView.textContent = 'Some events were pruned; reloading state: ' +
+      'the log starts again from the oldest event kept, #' + range.oldest +
+      ' (newest #' + range.newest + '), at ' + litepushClock(Date.now()) + '.';
+    resetView.hidden = false;
+  }
+
   function connect() {
     if (client) client.close();
     const channels = channelsInput.value.split(',').map((c) => c.trim())
       .filter((c) => c !== '');
     client = open(channels);
+    if (resumeFrom !== null && resumeFrom !== '') {
+      client.lastEventId = resumeFrom;
+    }
+    resumeFrom = null;
     client.onstate = (state) => {
       stateView.dataset.state = state.name;
       stateView.textContent = litepushStateText(state);
@@ -65,6 +86,7 @@ function demoPage(open, columns) {
         logEvent(event);
       }
     };
+    client.onreset = reloadLog;
     client.open();
   }
 
