@@ -8,6 +8,8 @@
 //   LITEPUSH_SCREENSHOTS  where the screenshots go
 //   LITEPUSH_SERVER       lighttpd or apache (names the screenshots)
 //   LITEPUSH_PROFILE      a fresh Chromium profile directory
+//   stack_build           the build tree (tests/stack_setup.sh), for
+//                         cli/litepush
 //
 // Prints one "ok - ..." or "not ok - ..." line per check (with Expected /
 // But got lines after a failure) and "# done" at the end.  Note that no
@@ -84,6 +86,12 @@ function insert(channel, rows) {
 function idsOf(channel) {
   const out = sql(`SELECT id FROM events WHERE channel = ${quote(channel)} ORDER BY id`);
   return out === '' ? [] : out.split('\n');
+}
+
+// Runs build/cli/litepush with args; returns its output.
+function litepush(...args) {
+  return execFileSync(join(env.stack_build, 'cli', 'litepush'), args,
+                      {encoding: 'utf8'}).trim();
 }
 
 // Runs control.sh ACTION (start-sse, kill-sse, start-ws, stop-ws).
@@ -393,6 +401,135 @@ async function indexScreenshot() {
   await page.close();
 }
 
+// Returns the text of the reset notice of index.html or ws.html once it
+// shows.
+async function resetNotice(page) {
+  await page.waitForSelector('#reset:not([hidden])');
+  return page.$eval('#reset', (notice) => notice.textContent);
+}
+
+// The reset notice for a log whose oldest kept id is oldest, newest given
+// newest.
+function resetPattern(oldest, newest) {
+  return new RegExp('^Some events were pruned; reloading state: the log ' +
+                    `starts again from the oldest event kept, #${oldest} ` +
+                    `\\(newest #${newest}\\), at \\d\\d:\\d\\d:\\d\\d\\.$`);
+}
+
+// Watches page's requests to /stream and /ws: failed is a promise that
+// rejects once more than limit were made after the first `from` (so that a
+// reconnection loop fails at once rather than at a timeout); stop() ends
+// the watch.
+function watchReconnects(page, from, limit) {
+  let watch;
+  const failed = new Promise((resolve, reject) => {
+    watch = () => {
+      const made = page.streamRequests.length - from;
+      if (made > limit) {
+        reject(new Mismatch(`at most ${limit} new connections`,
+                            `${made}, reconnecting in a loop: ` +
+                            page.streamRequests.slice(from, from + 3).join(' ')));
+      }
+    };
+    page.on('request', watch);
+  });
+  failed.catch(() => {});
+  return {failed, stop: () => page.off('request', watch)};
+}
+
+async function pauseRow() {
+  const page = await openPage('index.html?channel=t_pause_row');
+  await check('index.html: a row named pause from a schema 1 database does not stop the stream: the events after it appear, each once, in order, and the page does not reconnect in a loop',
+              async () => {
+                await waitState(page, 'open');
+                const before = insert('t_pause_row', [{event: 'add', data: 'before the pause row'}]);
+                await waitIds(page, before);
+                const requestsBefore = page.streamRequests.length;
+                const start = Date.now();
+                // Schema 2 refuses the name: a database from before holds
+                // such rows, which is what dropping the rule makes.
+                const [pause] = sql('DROP TRIGGER events_event_not_reserved;\n' +
+                                    'INSERT INTO events(channel, event, data) ' +
+                                    "VALUES('t_pause_row', 'pause', '0') RETURNING id;")
+                  .split('\n');
+                const after = insert('t_pause_row', [1, 2, 3].map((n) => ({
+                  event: 'add', data: `after the pause row ${n}`})));
+                // Sent after them, so that a repeat of any would be in the
+                // log by the time this is.
+                const marker = insert('t_pause_row', [{data: 'the last one'}]);
+                const reconnects = watchReconnects(page, requestsBefore, 10);
+                const arrived = waitIds(page, [...after, ...marker]);
+                arrived.catch(() => {}); // when the loop is seen first
+                try {
+                  await Promise.race([arrived, reconnects.failed]);
+                } finally {
+                  reconnects.stop();
+                }
+                expectEqual([...before, ...after, ...marker], await logIds(page));
+                expectEqual(idsOf('t_pause_row').filter((id) => id !== pause),
+                            await logIds(page));
+                // The server's own pause (--max-age 3 s) is still obeyed:
+                // a new connection resumes after the last event.
+                await page.waitForRequest((request) =>
+                  /\/stream\?/.test(request.url()) &&
+                  Number(new URL(request.url()).searchParams.get('lastEventId')) >=
+                    Number(marker[0]));
+                // One connection per --max-age (at least 2.7 s with its
+                // jitter) and one more for slack; a loop makes hundreds.
+                const elapsed = Date.now() - start;
+                const limit = 2 + Math.floor(elapsed / 2700);
+                const made = page.streamRequests.length - requestsBefore;
+                if (made > limit) {
+                  throw new Mismatch(`at most ${limit} /stream requests in ${elapsed} ms`,
+                                     `${made}: ${page.streamRequests.slice(requestsBefore, requestsBefore + 5).join(' ')} ...`);
+                }
+              });
+  await page.close();
+}
+
+async function reset() {
+  let ids;
+  await check('litepush prune --keep-last 3 after 10 rows on a channel',
+              () => {
+                ids = insert('t_reset', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => ({
+                  event: 'add', data: `row ${n}`})));
+                litepush('prune', env.LITEPUSH_DB, '--keep-last', '3');
+                expectEqual(ids.slice(7), idsOf('t_reset'));
+              });
+  if (!ids) return;
+  const kept = ids.slice(7);
+  const pages = [
+    ['index.html', 'reset', await openPage(`index.html?channel=t_reset&lastEventId=${ids[1]}`)],
+    ['ws.html', 'ws-reset', await openPage(`ws.html?channel=t_reset&lastEventId=${ids[1]}`)],
+  ];
+  for (const [name, shot, page] of pages) {
+    await check(`${name}: resuming from a pruned id shows the reset, then the events kept, each once, in order`,
+                async () => {
+                  const notice = await resetNotice(page);
+                  if (!resetPattern(kept[0], kept[2]).test(notice)) {
+                    throw new Mismatch(`a notice matching ${resetPattern(kept[0], kept[2])}`,
+                                       notice);
+                  }
+                  await waitIds(page, kept);
+                  expectEqual(kept.map((id, n) => ({id, event: 'add', data: `row ${n + 8}`})),
+                              await logRows(page));
+                  const resumed = page.streamRequests.map((url) =>
+                    new URL(url).searchParams.get('lastEventId'));
+                  expectEqual(ids[1], resumed[0]);
+                });
+    await screenshot(page, shot);
+  }
+  await check('index.html and ws.html: after the reset a new event appears once, after the kept ones',
+              async () => {
+                const next = insert('t_reset', [{event: 'add', data: 'after the reset'}]);
+                await Promise.all(pages.map(([, , page]) => waitIds(page, next)));
+                for (const [, , page] of pages) {
+                  expectEqual([...kept, ...next], await logIds(page));
+                }
+              });
+  await Promise.all(pages.map(([, , page]) => page.close()));
+}
+
 // --- main -------------------------------------------------------------------
 
 context = await chromium.launchPersistentContext(env.LITEPUSH_PROFILE, {
@@ -409,6 +546,8 @@ try {
   await wsPublishing();
   await chat();
   await indexScreenshot();
+  await pauseRow();
+  await reset();
   await check('no page had a JavaScript error', () => expectEqual([], pageErrors));
 } finally {
   await context.close();
