@@ -10,7 +10,7 @@ set -eu
 
 build="autoconf automake make gcc pkg-config libfcgi-dev libsqlite3-dev
 sqlite3 check libwslay-dev libjansson-dev"
-test="$build lighttpd apache2 curl python3 python3-websockets clang
+test="$build lighttpd apache2 curl python3 python3-websockets libfcgi-bin clang
 libclang-rt-14-dev chromium"
 
 case "${1:-test}" in
