@@ -932,20 +932,26 @@ store_backlog_start(struct store *store, const char *const *channels,
 	return error;
 }
 
-/* Runs a cached one-row query and writes its first column to *valuep. */
+/*
+ * Runs a cached one-row query and writes its first ncolumns columns to
+ * values (zeros when there is no row).
+ */
 static int
-store_query_cached(struct store *store, enum store_sql which, int64_t *valuep)
+store_query_cached(struct store *store, enum store_sql which, int64_t *values,
+    int ncolumns)
 {
 	sqlite3_stmt *stmt;
-	int           rc, error = 0;
+	int           rc, i, error = 0;
 
-	*valuep = 0;
+	for (i = 0; i < ncolumns; i++)
+		values[i] = 0;
 	if ((stmt = store_statement(store, which)) == NULL)
 		return STORE_ERROR;
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*valuep = sqlite3_column_int64(stmt, 0);
-	else if (rc != SQLITE_DONE)
+	if (rc == SQLITE_ROW) {
+		for (i = 0; i < ncolumns; i++)
+			values[i] = sqlite3_column_int64(stmt, i);
+	} else if (rc != SQLITE_DONE)
 		error = store_sqlite_error(store, rc);
 	sqlite3_reset(stmt);
 	return error;
@@ -955,36 +961,29 @@ store_query_cached(struct store *store, enum store_sql which, int64_t *valuep)
 int
 store_last_id(struct store *store, int64_t *idp)
 {
-	return store_query_cached(store, STORE_SQL_LAST_ID, idp);
+	return store_query_cached(store, STORE_SQL_LAST_ID, idp, 1);
 }
 
 /* Writes PRAGMA data_version to *versionp. */
 int
 store_data_version(struct store *store, int64_t *versionp)
 {
-	return store_query_cached(store, STORE_SQL_DATA_VERSION, versionp);
+	return store_query_cached(store, STORE_SQL_DATA_VERSION, versionp, 1);
 }
 
 /* Reads what the log holds besides its rows. */
 int
 store_log_state(struct store *store, struct store_log *state)
 {
-	sqlite3_stmt *stmt;
-	int           rc, error = 0;
+	int64_t values[3];
+	int     error;
 
-	memset(state, 0, sizeof *state);
-	stmt = store_statement(store, store->version >= 2 ? STORE_SQL_LOG_STATE
-	                                                  : STORE_SQL_LOG_STATE_V1);
-	if (stmt == NULL)
-		return STORE_ERROR;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		state->edits = sqlite3_column_int64(stmt, 0);
-		state->pruned = sqlite3_column_int64(stmt, 1);
-		state->newest = sqlite3_column_int64(stmt, 2);
-	} else if (rc != SQLITE_DONE)
-		error = store_sqlite_error(store, rc);
-	sqlite3_reset(stmt);
+	error = store_query_cached(store,
+	    store->version >= 2 ? STORE_SQL_LOG_STATE : STORE_SQL_LOG_STATE_V1,
+	    values, 3);
+	state->edits = values[0];
+	state->pruned = values[1];
+	state->newest = values[2];
 	return error;
 }
 
@@ -992,7 +991,7 @@ store_log_state(struct store *store, struct store_log *state)
 int
 store_oldest_id(struct store *store, int64_t *idp)
 {
-	return store_query_cached(store, STORE_SQL_OLDEST_ID, idp);
+	return store_query_cached(store, STORE_SQL_OLDEST_ID, idp, 1);
 }
 
 /*
