@@ -17,18 +17,8 @@ if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0
 	exit 77
 fi
 
-# playwright-core from the npm registry, once per source tree (the lock
-# file pins it).  It never downloads a browser: the test uses Debian's.
 browser_dir=$top_srcdir/tests/browser
-# shellcheck disable=SC2016
-if ! flock "$browser_dir/package.json" sh -c '
-    [ -f "$1/node_modules/playwright-core/package.json" ] ||
-    npm ci --prefix "$1" --no-audit --no-fund --loglevel=error' \
-    sh "$browser_dir" >"$test_tmpdir/npm.log" 2>&1; then
-	cat "$test_tmpdir/npm.log"
-	fail "npm ci installs playwright-core"
-	finish
-fi
+browser_packages
 
 # shellcheck source=tests/stack_setup.sh
 . "$top_srcdir/tests/stack_setup.sh"

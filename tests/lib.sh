@@ -32,6 +32,8 @@
 #                               the tracked processes are stopped and before
 #                               the temporary directory is removed
 #   rss_kb PID / peak_rss_kb PID  VmRSS / VmHWM of PID in kB (from /proc)
+#   browser_packages            installs tests/browser's npm packages once
+#                               per source tree, or fails the script
 #   finish                      prints the counts, exits 1 on any failure
 #
 # Note that Python, where a test needs it, is /usr/bin/python3: the python3
@@ -346,6 +348,26 @@ peak_rss_kb()
 {
 	awk '/^VmHWM:/ { kb = $2 } END { print kb + 0 }' "/proc/$1/status" \
 	    2>/dev/null || echo 0
+}
+
+# Installs the npm packages tests/browser/package.json names (playwright-
+# core, eventsource; the lock file pins them) once per source tree, under
+# a lock so that parallel tests do not race; ends the script with npm's
+# output when that fails.  It never downloads a browser: the tests use
+# Debian's.
+browser_packages()
+{
+	lib_browser_dir=$top_srcdir/tests/browser
+	# shellcheck disable=SC2016
+	if ! flock "$lib_browser_dir/package.json" sh -c '
+	    [ -f "$1/node_modules/playwright-core/package.json" ] &&
+	    [ -f "$1/node_modules/eventsource/package.json" ] ||
+	    npm ci --prefix "$1" --no-audit --no-fund --loglevel=error' \
+	    sh "$lib_browser_dir" >"$test_tmpdir/npm.log" 2>&1; then
+		cat "$test_tmpdir/npm.log"
+		fail "npm ci installs playwright-core and eventsource"
+		finish
+	fi
 }
 
 # Prints the counts of this script and exits 1 if anything failed.
