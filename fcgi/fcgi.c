@@ -1,7 +1,12 @@
-/* fcgi.c: the FastCGI records litepush-sse writes and reads itself, after libfcgi's accept. */
+/* fcgi.c: the FastCGI records litepush-sse reads and writes itself, around libfcgi's parser. */
 #include "config.h"
 
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -92,11 +97,119 @@ fcgi_end_request(struct buf *out, uint16_t request_id, uint32_t app_status)
 	return buf_append(out, p, sizeof p);
 }
 
-/* Scans bytes from the web server for FCGI_ABORT_REQUEST. */
+/* A name's or a value's length has been read: the pair goes on. */
+static void
+fcgi_pair_length(struct fcgi_request *req)
+{
+	if (!req->pair_value) {
+		req->pair_name = req->pair_len;
+		req->pair_value = 1;
+	} else {
+		req->pair_skip = (uint64_t)req->pair_name + req->pair_len;
+		req->pair_value = 0;
+	}
+	req->pair_len = 0;
+}
+
+/*
+ * Follows the name-value pairs through n bytes of PARAMS content: a length
+ * is one byte, or four with the top bit set (the FastCGI specification,
+ * 3.4); the name and value bytes are skipped.
+ */
+static void
+fcgi_pairs(struct fcgi_request *req, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		if (req->pair_skip > 0) {
+			size_t k = n < req->pair_skip ? n : (size_t)req->pair_skip;
+
+			req->pair_skip -= k;
+			p += k;
+			n -= k;
+		} else if (req->pair_bytes > 0) {
+			req->pair_len = req->pair_len << 8 | *p++;
+			n--;
+			if (--req->pair_bytes == 0)
+				fcgi_pair_length(req);
+		} else if (*p & 0x80) {
+			req->pair_len = *p++ & 0x7fu;
+			req->pair_bytes = 3;
+			n--;
+		} else {
+			req->pair_len = *p++;
+			n--;
+			fcgi_pair_length(req);
+		}
+	}
+}
+
+/* Scans a new connection's bytes for its request's records. */
+int
+fcgi_request_scan(struct fcgi_request *req, const unsigned char *data,
+    size_t len, char *reason, size_t reason_len)
+{
+	while (len - req->next >= FCGI_HEADER_LEN) {
+		const unsigned char *h = data + req->next, *content = h + 8;
+		size_t   content_len = (size_t)(h[4] << 8 | h[5]);
+		size_t   total = FCGI_HEADER_LEN + content_len + h[6];
+		uint16_t id = (uint16_t)(h[2] << 8 | h[3]);
+
+		if (h[0] != FCGI_VERSION_1) {
+			snprintf(reason, reason_len,
+			    "not a FastCGI record (version byte %u)", h[0]);
+			return FCGI_REQUEST_BAD;
+		}
+		if (len - req->next < total)
+			break;
+		if (!req->begun) {
+			if (h[1] != FCGI_BEGIN_REQUEST || content_len < 8 ||
+			    id == FCGI_NULL_REQUEST_ID) {
+				snprintf(reason, reason_len,
+				    "the connection did not begin with "
+				    "FCGI_BEGIN_REQUEST (record type %u)", h[1]);
+				return FCGI_REQUEST_BAD;
+			}
+			if ((content[0] << 8 | content[1]) != FCGI_RESPONDER) {
+				snprintf(reason, reason_len,
+				    "role %u is not served: litepush-sse is a "
+				    "responder", content[0] << 8 | content[1]);
+				return FCGI_REQUEST_BAD;
+			}
+			req->begun = 1;
+			req->request_id = id;
+		} else if (id != req->request_id) {
+			snprintf(reason, reason_len,
+			    "a record for request %u inside request %u "
+			    "(one request per connection)", id, req->request_id);
+			return FCGI_REQUEST_BAD;
+		} else if (h[1] != FCGI_PARAMS) {
+			snprintf(reason, reason_len,
+			    "record type %u before the end of the parameters",
+			    h[1]);
+			return FCGI_REQUEST_BAD;
+		} else if (content_len == 0) {
+			if (req->pair_value || req->pair_bytes > 0 ||
+			    req->pair_skip > 0) {
+				snprintf(reason, reason_len,
+				    "a parameter runs past the end of the "
+				    "parameters");
+				return FCGI_REQUEST_BAD;
+			}
+			req->next += total;
+			req->end = req->next;
+			return FCGI_REQUEST_DONE;
+		} else
+			fcgi_pairs(req, content, content_len);
+		req->next += total;
+	}
+	return FCGI_REQUEST_MORE;
+}
+
+/* Scans what the web server sends after the request's records. */
 int
 fcgi_input_scan(struct fcgi_input *in, const unsigned char *data, size_t len)
 {
-	while (len > 0 && !in->lost && !in->aborted) {
+	while (len > 0 && in->end == FCGI_INPUT_OK) {
 		size_t n;
 
 		if (in->skip > 0) {
@@ -116,25 +229,55 @@ fcgi_input_scan(struct fcgi_input *in, const unsigned char *data, size_t len)
 		if (in->header_len < FCGI_HEADER_LEN)
 			break;
 		in->header_len = 0;
-		if (in->header[0] != 1) {
-			in->lost = 1;
-			break;
-		}
-		if (in->header[1] == FCGI_ABORT_REQUEST)
-			in->aborted = 1;
 		in->skip = ((size_t)in->header[4] << 8 | in->header[5]) +
 		    in->header[6];
+		if (in->header[0] != FCGI_VERSION_1)
+			in->end = FCGI_INPUT_BROKEN;
+		else if (in->header[1] == FCGI_ABORT_REQUEST)
+			in->end = FCGI_INPUT_ABORTED;
+		else if (in->header[1] == FCGI_STDIN &&
+		    (in->header[4] | in->header[5]) != 0)
+			in->end = FCGI_INPUT_BODY;
 	}
-	return in->aborted;
+	return in->end;
 }
 
-/* Takes the connection out of an accepted request. */
+/*
+ * Parses a request's records with libfcgi.  If libfcgi refuses them, it
+ * closes the memory file and then tries to accept a new connection on
+ * listen_sock -1, which fails at once: FCGX_Accept_r() returns an error
+ * rather than waiting.
+ */
 int
-fcgi_detach(FCGX_Request *request)
+fcgi_parse(const unsigned char *records, size_t len, FCGX_Request *req)
 {
-	int fd = request->ipcFd;
+	size_t done = 0;
+	int    fd = memfd_create("litepush-request", MFD_CLOEXEC);
 
-	FCGX_Free(request, 0);
-	request->ipcFd = -1;
-	return fd;
+	if (fd < 0)
+		return -1;
+	while (done < len) {
+		ssize_t n = write(fd, records + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return -1;
+	}
+	FCGX_InitRequest(req, -1, 0);
+	req->ipcFd = fd;
+	req->keepConnection = 1;
+	if (FCGX_Accept_r(req) < 0) {
+		FCGX_Free(req, 1);
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
 }

@@ -3,8 +3,6 @@
 
 
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,10 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
-#include "fcgi.h"
+#include "buf.h"
 #include "feed.h"
+#include "intake.h"
 #include "listen.h"
 #include "loop.h"
 #include "options.h"
@@ -24,35 +24,24 @@
 #include "stream.h"
 
 /*
- * libfcgi at the door, one event loop behind it.  A few acceptor threads
- * call FCGX_Accept_r() and validate the request there (errors are answered
- * through libfcgi as usual); a valid stream is handed over with its
- * connection to the loop, which serves every stream of the process.  As
- * plain CGI the same stream runs alone on standard output.
+ * One event loop serves every stream of the process.  New FastCGI
+ * connections are read on it too (fcgi/intake.h: libfcgi parses each
+ * request's records once they have all come, so a silent or slow peer
+ * holds nobody up), validated here, and answered or streamed.  As plain
+ * CGI the same stream runs alone on standard output.
  */
 
-#define RESPONDER_ACCEPTORS 2
-
-/* A validated request on its way from an acceptor to the loop. */
-struct responder_handoff {
-	struct responder_handoff *next;
-	int                       fd;
-	uint16_t                  request_id;
-	int64_t                   resume;
-	struct query              query;
-};
+/* Shutdown deadline: streams that have not drained their pause by then are cut. */
+#define RESPONDER_EXIT_MS 1500
 
 static struct loop          *responder_loop;
 static struct stream_server *responder_server;
-static struct loop_async     responder_handoff_async;
+static struct intake        *responder_intake;
 static struct loop_async     responder_shutdown_async;
 static struct loop_async     responder_stats_async;
 static struct feed          *responder_feed;
 static volatile sig_atomic_t responder_stats_ready; /* the async exists */
 static struct loop_timer     responder_exit_timer;
-static pthread_mutex_t       responder_accept_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t       responder_queue_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct responder_handoff *responder_queue;
 static int                   responder_cgi_mode; /* one stream, then exit */
 static int                   responder_ending;   /* shutdown has begun */
 
@@ -129,7 +118,8 @@ responder_usage_error(const char *fmt, ...)
  */
 static int
 responder_validate(const char *method, const char *query_string,
-    const char *last_event_id, struct query *query, int64_t *resume,
+    const char *last_event_id, const char *content_length,
+    const char *transfer_encoding, struct query *query, int64_t *resume,
     const char **status, const char **extra_header, char *reason, size_t len)
 {
 	int64_t id;
@@ -144,6 +134,18 @@ responder_validate(const char *method, const char *query_string,
 		return -1;
 	}
 	*status = "400 Bad Request";
+	/*
+	 * A body is refused, not read: reading it would cost the loop time for
+	 * nothing (RFC 9110 9.3.1 gives content in a GET no meaning), and a
+	 * stream that sends one anyway is ended (fcgi_input_scan).
+	 */
+	if ((content_length != NULL && content_length[0] != '\0' &&
+		strspn(content_length, "0") != strlen(content_length)) ||
+	    transfer_encoding != NULL) {
+		snprintf(reason, len, "a GET request for an event stream has no "
+		    "body");
+		return -1;
+	}
 	/*
 	 * CGI (RFC 3875 4.1.7) always sets QUERY_STRING, empty without a
 	 * query.  Its absence means the web server dropped it (mod_proxy_fcgi
@@ -172,103 +174,36 @@ responder_validate(const char *method, const char *query_string,
 	return 0;
 }
 
-/* Answers an invalid FastCGI request through libfcgi and finishes it. */
+/* Logs a line for the intake. */
 static void
-responder_fcgi_error(FCGX_Request *request, const char *status,
-    const char *extra_header, const char *reason)
+responder_intake_log(const char *msg, void *arg)
 {
-	FCGX_FPrintF(request->out,
-	    "Status: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-	    "Cache-Control: no-cache\r\n%s%s\r\n%s\n",
-	    status, extra_header ? extra_header : "", extra_header ? "\r\n" : "",
-	    reason);
-	FCGX_Finish_r(request);
+	(void)arg;
+	responder_log("%s", msg);
 }
 
-/* Takes one accepted request: answers it, or hands it to the loop. */
+/* A FastCGI request has come whole: answer it, or stream. */
 static void
-responder_accepted(FCGX_Request *request)
+responder_request(const struct intake_request *req, void *arg)
 {
-	struct responder_handoff *handoff;
-	const char               *status, *extra;
-	char                      reason[256];
+	const char  *status, *extra;
+	char         reason[256];
+	struct query query;
+	int64_t      resume;
 
-	handoff = malloc(sizeof *handoff);
-	if (handoff == NULL) {
-		responder_fcgi_error(request, "503 Service Unavailable",
-		    "Retry-After: 5", "out of memory");
+	(void)arg;
+	if (responder_validate(FCGX_GetParam("REQUEST_METHOD", req->envp),
+		FCGX_GetParam("QUERY_STRING", req->envp),
+		FCGX_GetParam("HTTP_LAST_EVENT_ID", req->envp),
+		FCGX_GetParam("CONTENT_LENGTH", req->envp),
+		FCGX_GetParam("HTTP_TRANSFER_ENCODING", req->envp), &query,
+		&resume, &status, &extra, reason, sizeof reason) != 0) {
+		stream_refuse(responder_server, req->fd, req->request_id, status,
+		    extra, reason);
 		return;
 	}
-	if (responder_validate(FCGX_GetParam("REQUEST_METHOD", request->envp),
-		FCGX_GetParam("QUERY_STRING", request->envp),
-		FCGX_GetParam("HTTP_LAST_EVENT_ID", request->envp),
-		&handoff->query, &handoff->resume, &status, &extra, reason,
-		sizeof reason) != 0) {
-		free(handoff);
-		responder_fcgi_error(request, status, extra, reason);
-		return;
-	}
-	handoff->request_id = (uint16_t)request->requestId;
-	handoff->fd = fcgi_detach(request);
-	pthread_mutex_lock(&responder_queue_lock);
-	handoff->next = responder_queue;
-	responder_queue = handoff;
-	pthread_mutex_unlock(&responder_queue_lock);
-	loop_async_send(&responder_handoff_async);
-}
-
-/* An acceptor thread: libfcgi accepts and parses, we validate. */
-static void *
-responder_acceptor(void *arg)
-{
-	int listen_fd = *(int *)arg;
-
-	for (;;) {
-		FCGX_Request request;
-		int          rc;
-
-		if (FCGX_InitRequest(&request, listen_fd, 0) != 0) {
-			responder_log("cannot initialise a FastCGI request");
-			sleep(1);
-			continue;
-		}
-		/* Accepting and reading the parameters, one thread at a time. */
-		pthread_mutex_lock(&responder_accept_lock);
-		rc = FCGX_Accept_r(&request);
-		pthread_mutex_unlock(&responder_accept_lock);
-		if (rc < 0) {
-			/* Out of descriptors, most likely: back off a little. */
-			FCGX_Free(&request, 1);
-			usleep(100 * 1000);
-			continue;
-		}
-		responder_accepted(&request);
-	}
-	return NULL;
-}
-
-/* On the loop: starts the streams the acceptors handed over, oldest first. */
-static void
-responder_take_handoffs(struct loop_async *async)
-{
-	struct responder_handoff *list, *reversed = NULL, *next;
-
-	(void)async;
-	pthread_mutex_lock(&responder_queue_lock);
-	list = responder_queue;
-	responder_queue = NULL;
-	pthread_mutex_unlock(&responder_queue_lock);
-	for (; list != NULL; list = next) {
-		next = list->next;
-		list->next = reversed;
-		reversed = list;
-	}
-	for (; reversed != NULL; reversed = next) {
-		next = reversed->next;
-		stream_open(responder_server, reversed->fd, reversed->request_id,
-		    &reversed->query, reversed->resume);
-		free(reversed);
-	}
+	stream_open(responder_server, req->fd, req->request_id, &query, resume,
+	    req->input, req->input_len);
 }
 
 /* The last stream has gone: in CGI mode or at shutdown, that is the end. */
@@ -298,7 +233,8 @@ responder_shutdown(struct loop_async *async)
 		return;
 	responder_ending = 1;
 	loop_timer_init(&responder_exit_timer, responder_exit_deadline, NULL);
-	loop_timer_start(responder_loop, &responder_exit_timer, 1500);
+	loop_timer_start(responder_loop, &responder_exit_timer,
+	    RESPONDER_EXIT_MS);
 	stream_shutdown(responder_server);
 }
 
@@ -338,28 +274,6 @@ responder_signals(void)
 	proc_signals(responder_signal);
 }
 
-/* Starts the acceptor threads on listen_fd, with the signals left to the loop. */
-static void
-responder_start_acceptors(int *listen_fd)
-{
-	sigset_t  set, old;
-	pthread_t thread;
-	int       i;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	for (i = 0; i < RESPONDER_ACCEPTORS; i++) {
-		if (pthread_create(&thread, NULL, responder_acceptor, listen_fd) != 0) {
-			responder_log("cannot start an acceptor thread");
-			exit(1);
-		}
-		pthread_detach(thread);
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
 /* The options: the configuration points into them, so they live as long
  * as the process (and leak checkers see them reachable on every exit). */
 static char **responder_args;
@@ -379,7 +293,8 @@ responder_cgi(void)
 		return 2;
 	}
 	if (responder_validate(getenv("REQUEST_METHOD"), getenv("QUERY_STRING"),
-		getenv("HTTP_LAST_EVENT_ID"), &query, &resume, &status, &extra,
+		getenv("HTTP_LAST_EVENT_ID"), getenv("CONTENT_LENGTH"),
+		getenv("HTTP_TRANSFER_ENCODING"), &query, &resume, &status, &extra,
 		reason, sizeof reason) != 0) {
 		struct buf out = { 0 };
 
@@ -390,7 +305,7 @@ responder_cgi(void)
 		buf_free(&out);
 		return 0;
 	}
-	stream_open(responder_server, STDOUT_FILENO, 0, &query, resume);
+	stream_open(responder_server, STDOUT_FILENO, 0, &query, resume, NULL, 0);
 	if (stream_count(responder_server) > 0)
 		loop_run(responder_loop);
 	return 0;
@@ -405,7 +320,7 @@ main(int argc, char **argv)
 	const char          *listen_addr = NULL;
 	char                 err[512];
 	int                  nargs, c, status = 0;
-	static int           listen_fd; /* read by the acceptor threads */
+	int                  listen_fd = FCGI_LISTENSOCK_FILENO;
 	int64_t              n;
 
 	responder_args = options_with_env(argc, argv, responder_options, &nargs);
@@ -482,8 +397,6 @@ main(int argc, char **argv)
 			responder_log("%s", err);
 			return 1;
 		}
-		/* libfcgi's accept blocks: the acceptor threads wait in it. */
-		fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) & ~O_NONBLOCK);
 	} else
 		responder_cgi_mode = FCGX_IsCGI();
 
@@ -517,14 +430,19 @@ main(int argc, char **argv)
 	if (responder_cgi_mode) {
 		status = responder_cgi();
 	} else {
-		loop_async_init(responder_loop, &responder_handoff_async,
-		    responder_take_handoffs, NULL);
-		responder_start_acceptors(&listen_fd);
+		responder_intake = intake_create(responder_loop, listen_fd,
+		    responder_request, responder_intake_log, NULL);
+		if (responder_intake == NULL) {
+			responder_log("cannot accept on the FastCGI socket: %s",
+			    strerror(errno));
+			return 1;
+		}
 		loop_run(responder_loop);
+		intake_free(responder_intake);
 	}
 	stream_server_free(responder_server);
 	feed_free(feed);
+	loop_free(responder_loop);
 	options_free(responder_args);
-	/* Acceptor threads may sit in accept(): end the process, not them. */
-	_exit(status);
+	return status;
 }

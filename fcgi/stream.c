@@ -31,6 +31,9 @@
 #define STREAM_PULLS_PER_TURN 4
 /* How long a stream that was paused may take to drain before it is closed. */
 #define STREAM_LINGER_MS   5000
+/* Reading what the web server sends: per read(), and per wake-up. */
+#define STREAM_INPUT_CHUNK    16384
+#define STREAM_INPUT_PER_TURN (64 * 1024)
 
 struct stream {
 	struct stream_server *server;
@@ -335,23 +338,45 @@ stream_ready(struct feed_cursor *cursor, void *arg)
 	stream_pump(arg);
 }
 
-/* Reads what the web server sends: only its end or an abort matter. */
+/*
+ * Scans what the web server sent after the request's records; returns 0,
+ * or -1 when the stream must end (an abort, a request body, bytes that are
+ * not records).  Note that a request body (refused before the stream
+ * starts when the parameters announce one) is not read to its end: that
+ * would let one peer's gigabytes hold the loop.
+ */
+static int
+stream_input(struct stream *s, const unsigned char *data, size_t len)
+{
+	return fcgi_input_scan(&s->input, data, len) == FCGI_INPUT_OK ? 0 : -1;
+}
+
+/*
+ * Reads what the web server sends: only its end, an abort or a body
+ * matter.  At most STREAM_INPUT_PER_TURN bytes per wake-up, so that a peer
+ * that keeps sending cannot keep the loop from the other streams (epoll
+ * reports the rest next turn).
+ */
 static void
 stream_io(struct loop_io *io, uint32_t events)
 {
 	struct stream *s = io->arg;
 
 	if (events & EPOLLIN) {
-		unsigned char data[512];
-		ssize_t       n;
+		unsigned char data[STREAM_INPUT_CHUNK];
+		size_t        total = 0;
+		ssize_t       n = -1;
 
-		while ((n = read(s->fd, data, sizeof data)) > 0) {
-			if (fcgi_input_scan(&s->input, data, (size_t)n)) {
+		errno = EAGAIN;
+		while (total < STREAM_INPUT_PER_TURN &&
+		    (n = read(s->fd, data, sizeof data)) > 0) {
+			total += (size_t)n;
+			if (stream_input(s, data, (size_t)n) != 0) {
 				stream_destroy(s);
 				return;
 			}
 		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			stream_destroy(s);
 			return;
 		}
@@ -531,7 +556,7 @@ stream_fail(struct stream *s, const char *status, const char *extra_header,
 }
 
 /* Answers the connection fd with an error response (fd is ours). */
-static void
+void
 stream_refuse(struct stream_server *server, int fd, uint16_t request_id,
     const char *status, const char *extra_header, const char *reason)
 {
@@ -558,7 +583,8 @@ stream_retry_after(struct stream_server *server, char *out, size_t len)
 /* Starts a stream on fd for a validated request. */
 void
 stream_open(struct stream_server *server, int fd, uint16_t request_id,
-    const struct query *query, int64_t resume)
+    const struct query *query, int64_t resume, const void *input,
+    size_t input_len)
 {
 	const char    *names[QUERY_MAX_CHANNELS];
 	char           retry_after[64], reason[600];
@@ -591,6 +617,10 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 
 	if ((s = stream_new(server, fd, request_id)) == NULL) {
 		close(fd);
+		return;
+	}
+	if (stream_input(s, input, input_len) != 0) {
+		stream_destroy(s);
 		return;
 	}
 	s->cursor = feed_cursor_create(server->feed, names, query->nchannels,

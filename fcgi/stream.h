@@ -11,8 +11,8 @@ struct loop;
 struct feed;
 
 /*
- * A stream owns one connection: a FastCGI connection handed over after
- * libfcgi's accept (its records are written here), or the standard output
+ * A stream owns one connection: a FastCGI connection handed over by the
+ * intake (fcgi/intake.h; its records are written here), or the standard output
  * of a CGI process.  It writes the response headers with the `retry:`
  * field, then pulls events from its cursor whenever its socket has room,
  * all ready events in one write; nothing is queued per stream, and output
@@ -43,12 +43,24 @@ struct stream_server *stream_server_create(struct loop *loop,
 /*
  * Starts a stream on fd for a validated request: request_id is the FastCGI
  * request id, or 0 for plain CGI (no records, blocking writes).  resume is
- * the Last-Event-ID (or -1 for none).  Answers 503 itself when the store is
+ * the Last-Event-ID (or -1 for none).  input is what was read from a
+ * FastCGI connection past the request's parameters (the records after
+ * them; NULL and 0 for none).  Answers 503 itself when the store is
  * unavailable, the server is full or shutting down.  Takes ownership of fd
  * in every case.
  */
 void stream_open(struct stream_server *server, int fd, uint16_t request_id,
-    const struct query *query, int64_t resume);
+    const struct query *query, int64_t resume, const void *input,
+    size_t input_len);
+
+/*
+ * Answers the request on fd with an error response instead of a stream
+ * (status as "400 Bad Request", extra_header NULL or one more "Name:
+ * value" header, a one-line reason), without blocking the loop.  Takes
+ * ownership of fd.
+ */
+void stream_refuse(struct stream_server *server, int fd, uint16_t request_id,
+    const char *status, const char *extra_header, const char *reason);
 
 /*
  * Ends every stream with a pause event (reconnect time spread over the
