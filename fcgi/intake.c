@@ -24,7 +24,8 @@
 
 #define INTAKE_READ_CHUNK 16384 /* bytes read per read() */
 #define INTAKE_BACKOFF_MS 100   /* no accept() for this long after EMFILE */
-#define INTAKE_LOG_MS     1000  /* at most one drop logged per second */
+#define INTAKE_LOG_MS     1000  /* at most INTAKE_LOG_LINES drops logged */
+#define INTAKE_LOG_LINES  10    /* per INTAKE_LOG_MS */
 
 /* A connection whose request has not come yet. */
 struct intake_conn {
@@ -49,36 +50,52 @@ struct intake {
 	intake_log_fn      log;
 	void              *arg;
 	const char        *web_servers; /* FCGI_WEB_SERVER_ADDRS, or NULL */
-	uint64_t           logged_at;   /* when the last drop was logged */
-	unsigned long      unlogged;    /* drops since, not logged */
+	uint64_t           log_window;  /* when the current log window began */
+	int                log_lines;   /* lines logged in it */
+	unsigned long      unlogged;    /* drops in it beyond those */
+	struct loop_timer  log_timer;   /* the window's end: says how many */
 };
 
 /*
- * Logs a dropped connection, at most one line per INTAKE_LOG_MS: a flood
- * of bad peers must not become a flood of log lines.  The next line says
- * how many went unlogged.
+ * Logs a dropped connection, at most INTAKE_LOG_LINES a second: a flood of
+ * bad peers must not become a flood of log lines.  How many went unlogged
+ * is said at the end of the second.
  */
 static void __attribute__((format(printf, 2, 3)))
 intake_log_drop(struct intake *intake, const char *fmt, ...)
 {
 	uint64_t now = loop_now(intake->loop);
 	char     line[512];
-	size_t   n;
 	va_list  ap;
 
-	if (intake->logged_at != 0 && now - intake->logged_at < INTAKE_LOG_MS) {
-		intake->unlogged++;
+	if (intake->log_lines == 0 || now - intake->log_window >= INTAKE_LOG_MS) {
+		intake->log_window = now;
+		intake->log_lines = 0;
+	}
+	if (intake->log_lines == INTAKE_LOG_LINES) {
+		if (intake->unlogged++ == 0)
+			loop_timer_start(intake->loop, &intake->log_timer,
+			    intake->log_window + INTAKE_LOG_MS - now);
 		return;
 	}
+	intake->log_lines++;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	n = strlen(line);
-	if (intake->unlogged > 0)
-		snprintf(line + n, sizeof line - n, " (and %lu more dropped "
-		    "since the last such line)", intake->unlogged);
-	intake->logged_at = now;
+	intake->log(line, intake->arg);
+}
+
+/* The end of a log window in which drops went unlogged. */
+static void
+intake_log_summary(struct loop_timer *timer)
+{
+	struct intake *intake = timer->arg;
+	char           line[128];
+
+	snprintf(line, sizeof line, "dropped or refused %lu more FastCGI "
+	    "connections in that second", intake->unlogged);
 	intake->unlogged = 0;
+	intake->log_lines = 0;
 	intake->log(line, intake->arg);
 }
 
@@ -317,6 +334,7 @@ intake_create(struct loop *loop, int listen_fd, intake_fn fn,
 	intake->web_servers = addrs != NULL && *addrs != '\0' ? addrs : NULL;
 	TAILQ_INIT(&intake->pending);
 	loop_timer_init(&intake->backoff, intake_resume, intake);
+	loop_timer_init(&intake->log_timer, intake_log_summary, intake);
 	if (flags == -1 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
 	    loop_io_start(loop, &intake->listen_io, listen_fd, EPOLLIN,
 		intake_accept, intake) != 0) {
@@ -341,5 +359,6 @@ intake_free(struct intake *intake)
 		intake_conn_free(TAILQ_FIRST(&intake->pending), 0);
 	loop_io_stop(intake->loop, &intake->listen_io);
 	loop_timer_stop(intake->loop, &intake->backoff);
+	loop_timer_stop(intake->loop, &intake->log_timer);
 	free(intake);
 }
