@@ -4,8 +4,12 @@
 
 /*
  * Installs handler for SIGTERM, SIGINT and SIGUSR1 (SA_RESTART), ignores
- * SIGPIPE (a client gone is seen as EPIPE), and unblocks the three signals:
- * Apache's threaded MPMs start CGI children with SIGTERM blocked.
+ * SIGPIPE (a client gone is seen as EPIPE), answers SIGHUP with a line on
+ * standard error and nothing else (the daemons log to standard error, so
+ * there is no log file to reopen, and their options are read once: a
+ * SIGHUP from logrotate or a closing terminal must not end them), and
+ * unblocks the four signals: Apache's threaded MPMs start CGI children
+ * with SIGTERM blocked.
  */
 void proc_signals(void (*handler)(int));
 
