@@ -139,6 +139,17 @@ run ws_client handshake --url "$url" --origin none
 expect_status "a request without Origin (not a browser) is accepted" 101
 run ws_client handshake --url "$url" --origin "http://127.0.0.1:$port.evil.example"
 expect_status "an Origin that only starts with the Host gets 403" 403
+# DNS rebinding: a page at rebind.attacker.example, its name re-pointed at
+# 127.0.0.1, sends an Origin and a Host that agree.  Without --origin only
+# loopback names are browsers' origins litepush-ws takes.
+run ws_client handshake --url "$url" --host "rebind.attacker.example:$port" \
+    --origin "http://rebind.attacker.example:$port"
+expect_status "without --origin, an Origin naming the Host but not loopback gets 403 (DNS rebinding)" 403
+for loopback in "http://localhost:3000" "https://127.0.0.2" "http://[::1]:$port"; do
+	run ws_client handshake --url "$url" --host "elsewhere.example" \
+	    --origin "$loopback"
+	expect_status "without --origin, the loopback Origin $loopback is accepted, whatever the Host" 101
+done
 
 origin_port=$(free_port)
 start_ws origin --listen "127.0.0.1:$origin_port" \

@@ -1,6 +1,9 @@
 /* handshake.c: the WebSocket opening handshake (RFC 6455 4.2), pure. */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -241,15 +244,43 @@ handshake_origin_same(
 	       a->port == b->port;
 }
 
-/* Returns non-zero if the Origin may connect with this Host. */
+/*
+ * Returns non-zero if an origin's host is a loopback name: localhost,
+ * 127.0.0.0/8 or [::1].  Browsers write an origin's host in its canonical
+ * form (lower case, an IPv4 address as four decimal numbers), so nothing
+ * looser is needed.
+ */
+static int
+handshake_origin_loopback(const struct handshake_origin *o)
+{
+	char            host[INET6_ADDRSTRLEN + 2];
+	struct in_addr  v4;
+	struct in6_addr v6;
+	size_t          len = o->host_len;
+
+	if (len == 0 || len >= sizeof host)
+		return 0;
+	memcpy(host, o->host, len);
+	host[len] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
+		host[len - 1] = '\0';
+		return inet_pton(AF_INET6, host + 1, &v6) == 1 &&
+		       IN6_IS_ADDR_LOOPBACK(&v6);
+	}
+	return 0;
+}
+
+/* Returns non-zero if the Origin may connect. */
 int
 handshake_origin_allowed(
-    const struct handshake_policy *policy, const char *origin, const char *host)
+    const struct handshake_policy *policy, const char *origin)
 {
 	struct handshake_origin o, allowed;
-	const char             *host_name, *end;
-	size_t                  host_len, i;
-	long                    host_port;
+	size_t                  i;
 
 	if (origin == NULL)
 		return 1; /* not a browser: the Origin rule is for browsers */
@@ -269,18 +300,15 @@ handshake_origin_allowed(
 		}
 		return 0;
 	}
-	/* The default: the Origin names the host the browser connected to. */
-	if (host == NULL || handshake_origin_parse(origin, 0, &o) != 0)
-		return 0;
-	end =
-	    handshake_parse_host(host, NULL, &host_name, &host_len, &host_port);
-	if (end == NULL || *end != '\0')
-		return 0;
-	if (host_port < 0)
-		host_port = handshake_default_port(o.scheme, o.scheme_len);
-	return o.host_len == host_len &&
-	       strncasecmp(o.host, host_name, host_len) == 0 &&
-	       o.port == host_port;
+	/*
+	 * The default: pages on this machine only.  Not "the Origin names the
+	 * Host", which DNS rebinding defeats: a page at
+	 * http://rebind.attacker.example, its name re-pointed at 127.0.0.1,
+	 * sends an Origin and a Host that agree.  A rebound name is never a
+	 * loopback name, so it cannot pass this.
+	 */
+	return handshake_origin_parse(origin, 0, &o) == 0 &&
+	       handshake_origin_loopback(&o);
 }
 
 /*
@@ -637,7 +665,7 @@ handshake_check(struct handshake *hs, const struct handshake_headers *h,
 	if (h->has_body)
 		return handshake_fail(
 		    hs, 400, "a WebSocket handshake has no request body");
-	if (!handshake_origin_allowed(policy, h->origin, h->host))
+	if (!handshake_origin_allowed(policy, h->origin))
 		return handshake_fail(hs, 403, "origin \"%s\" is not allowed",
 		    handshake_quote(quoted, h->origin, strlen(h->origin)));
 	qs = strchr(hs->target, '?');

@@ -19,11 +19,13 @@
 
 /*
  * Who may connect.  With no origins, a browser request (one with an Origin
- * header) is accepted when its Origin's host and port are those of its Host
- * header; with origins, when the Origin is one of them ("*" allows any, and
- * "null" must be listed to allow the Origin "null").  A request without an
- * Origin header does not come from a browser and is always accepted.
- * The strings are borrowed.
+ * header) is accepted when its Origin's host is a loopback name
+ * (localhost, 127.0.0.0/8, [::1]; any scheme and port): a page served from
+ * anywhere else needs to be listed, which keeps DNS rebinding out.  With
+ * origins, the Origin must be one of them ("*" allows any, and "null" must
+ * be listed to allow the Origin "null").  A request without an Origin
+ * header does not come from a browser and is always accepted.  The
+ * strings are borrowed.
  */
 struct handshake_policy {
 	const char *const *origins;
@@ -75,11 +77,12 @@ int handshake_feed(struct handshake *hs, const void *data, size_t len,
 void handshake_free(struct handshake *hs);
 
 /*
- * Returns non-zero if the Origin header value origin may connect with the
- * Host header value host under policy (see struct handshake_policy).
+ * Returns non-zero if the Origin header value origin (NULL when absent)
+ * may connect under policy (see struct handshake_policy; NULL is the
+ * default rule).
  */
 int handshake_origin_allowed(const struct handshake_policy *policy,
-    const char *origin, const char *host);
+    const char *origin);
 
 /*
  * Writes the Sec-WebSocket-Accept value for a Sec-WebSocket-Key (as sent,
