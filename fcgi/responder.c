@@ -323,7 +323,8 @@ main(int argc, char **argv)
 	int                  listen_fd = FCGI_LISTENSOCK_FILENO;
 	int64_t              n;
 
-	responder_args = options_with_env(argc, argv, responder_options, &nargs);
+	responder_args =
+	    options_with_env(argc, argv, "h", responder_options, &nargs);
 	if (responder_args == NULL) {
 		responder_log("out of memory");
 		return 1;

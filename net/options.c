@@ -9,22 +9,37 @@
 
 #include "options.h"
 
-/* Returns non-zero if argv names the long option `name` (as --name or --name=). */
+/*
+ * Marks in given[] (one flag per entry of opts) the long options that argv
+ * holds, by letting getopt_long() itself parse a copy of it: so every
+ * spelling it accepts counts, abbreviations ("--pub" for "--publish")
+ * included, and a value that looks like an option, or anything after
+ * "--", does not.  Returns 0, or -1 when memory ran out.  Note that getopt
+ * is left to be initialised again (optind 0) for the caller's own parse.
+ */
 static int
-options_given(int argc, char *const *argv, const char *name)
+options_given(int argc, char *const *argv, const char *shortopts,
+    const struct option *opts, unsigned char *given)
 {
-	size_t len = strlen(name);
-	int    i;
+	char **copy = calloc((size_t)argc + 1, sizeof *copy);
+	int    saved_opterr = opterr, index, i;
 
-	for (i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-
-		if (strcmp(arg, "--") == 0)
+	if (copy == NULL)
+		return -1;
+	for (i = 0; i < argc; i++)
+		copy[i] = argv[i];
+	opterr = 0;
+	optind = 0;
+	for (;;) {
+		index = -1;
+		if (getopt_long(argc, copy, shortopts, opts, &index) == -1)
 			break;
-		if (strncmp(arg, "--", 2) == 0 && strncmp(arg + 2, name, len) == 0 &&
-		    (arg[2 + len] == '\0' || arg[2 + len] == '='))
-			return 1;
+		if (index >= 0)
+			given[index] = 1;
 	}
+	opterr = saved_opterr;
+	optind = 0;
+	free(copy);
 	return 0;
 }
 
@@ -40,25 +55,31 @@ options_variable(const char *name, char *out, size_t len)
 
 /* Returns argv with environment defaults in front of it. */
 char **
-options_with_env(int argc, char *const *argv, const struct option *opts,
-    int *argcp)
+options_with_env(int argc, char *const *argv, const char *shortopts,
+    const struct option *opts, int *argcp)
 {
-	char      **out;
+	char         **out;
+	unsigned char *given;
 	const struct option *o;
-	size_t      count = 0;
-	int         n = 0, i;
+	size_t         count = 0;
+	int            n = 0, i;
 
 	for (o = opts; o->name != NULL; o++)
 		count++;
+	given = calloc(count + 1, 1);
 	out = calloc(count + (size_t)argc + 1, sizeof *out);
-	if (out == NULL)
+	if (given == NULL || out == NULL ||
+	    options_given(argc, argv, shortopts, opts, given) != 0) {
+		free(given);
+		free(out);
 		return NULL;
+	}
 	out[n++] = strdup(argc > 0 ? argv[0] : "litepush");
 	for (o = opts; o->name != NULL; o++) {
 		char        variable[128];
 		const char *value;
 
-		if (o->has_arg == no_argument || options_given(argc, argv, o->name))
+		if (o->has_arg == no_argument || given[o - opts])
 			continue;
 		options_variable(o->name, variable, sizeof variable);
 		value = getenv(variable);
@@ -67,6 +88,7 @@ options_with_env(int argc, char *const *argv, const struct option *opts,
 		if (asprintf(&out[n], "--%s=%s", o->name, value) == -1) {
 			out[n] = NULL;
 			options_free(out);
+			free(given);
 			return NULL;
 		}
 		n++;
@@ -74,9 +96,11 @@ options_with_env(int argc, char *const *argv, const struct option *opts,
 	for (i = 1; i < argc; i++) {
 		if ((out[n++] = strdup(argv[i])) == NULL) {
 			options_free(out);
+			free(given);
 			return NULL;
 		}
 	}
+	free(given);
 	out[n] = NULL;
 	*argcp = n;
 	return out;

@@ -10,11 +10,15 @@
  * "--name=value" for every long option of opts that has an argument, is
  * absent from argv and has a variable LITEPUSH_<NAME> (upper case, '-' as
  * '_') in the environment, followed by argv itself.  Parsed with
- * getopt_long, the command line thus wins over the environment.  The
- * result is freed with options_free(); NULL when memory ran out.
+ * getopt_long (shortopts and opts as the caller will pass them), the
+ * command line thus wins over the environment, for every spelling
+ * getopt_long accepts: "--pub x" keeps LITEPUSH_PUBLISH out as "--publish
+ * x" does.  A repeatable option given at all replaces the variable's
+ * whole list.  The result is freed with options_free(); NULL when memory
+ * ran out.
  */
-char **options_with_env(int argc, char *const *argv, const struct option *opts,
-    int *argcp);
+char **options_with_env(int argc, char *const *argv, const char *shortopts,
+    const struct option *opts, int *argcp);
 
 /* Frees what options_with_env() returned. */
 void options_free(char **argv);

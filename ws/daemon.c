@@ -337,7 +337,7 @@ main(int argc, char **argv)
 	config.publish = publish;
 	config.log = stderr;
 
-	daemon_args = options_with_env(argc, argv, daemon_options, &nargs);
+	daemon_args = options_with_env(argc, argv, "h", daemon_options, &nargs);
 	if (daemon_args == NULL) {
 		daemon_log("out of memory");
 		return 1;
