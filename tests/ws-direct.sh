@@ -192,6 +192,17 @@ expect_frames "a close with code 999 (invalid) gets close 1002" \
     close-bad-code "close 1002"
 expect_frames "a close with a 1-byte payload gets close 1002" \
     close-one-byte "close 1002"
+# RFC 6455's codes a peer may send, and those IANA registered since (1012
+# service restart, 1013 try again later, 1014 bad gateway), are echoed;
+# the reserved ones (1004-1006, 1015, under 1000, 1016-2999) get 1002.
+for code in 1000 1001 1002 1003 1007 1008 1009 1010 1011 1012 1013 1014 3000 4999; do
+	run ws_client raw --url "$url" --channels raw --case close-code --code "$code"
+	expect_out "a close with code $code is echoed" "close $code"
+done
+for code in 999 1004 1005 1006 1015 1016 2999 5000; do
+	run ws_client raw --url "$url" --channels raw --case close-code --code "$code"
+	expect_out "a close with code $code gets close 1002" "close 1002"
+done
 expect_frames "a message of 65537 bytes (over --max-message) gets close 1009" \
     oversized "close 1009"
 expect_frames "65537 bytes in fragments of 16 KiB get close 1009" \

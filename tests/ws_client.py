@@ -468,6 +468,8 @@ def case_frames(args):
         return [frame(OP_CLOSE, struct.pack("!H", 1000) + b"bye")], False
     if name == "close-bad-code":
         return [frame(OP_CLOSE, struct.pack("!H", 999))], False
+    if name == "close-code":
+        return [frame(OP_CLOSE, struct.pack("!H", args.code) + b"why")], False
     if name == "close-one-byte":
         return [frame(OP_CLOSE, b"\x03")], False
     if name == "text":
@@ -730,6 +732,8 @@ def parse_args():
     group.add_argument("--publish-channel", default="chat")
     group.add_argument("--size", type=int, default=65537,
                        help="message size of the oversized cases")
+    group.add_argument("--code", type=int, default=1000,
+                       help="the code the close-code case closes with")
     group.add_argument("--pings", type=int, default=3,
                        help="answer-pings: stop after N pings")
     group = parser.add_argument_group("handshake (raw also uses these)")

@@ -112,6 +112,9 @@ struct wsconn {
 	int                     shut;       /* write side shut: draining */
 	int                     failed;     /* the socket failed or hit EOF */
 	int                     bad_frame;  /* a violation wslay lets pass */
+	int                     in_close;   /* the frame being read is a close */
+	int                     close_bytes; /* of its code, read so far */
+	uint16_t                close_code; /* the code of the client's close */
 	int                     queue_failed;
 	int                     server_first; /* the server began the close */
 	uint16_t                raw_close;    /* a close written past wslay */
@@ -520,6 +523,36 @@ wsconn_frame_start(wslay_event_context_ptr            ctx,
 	c->last_frame = loop_now(c->server->loop);
 	if (arg->opcode == WSLAY_CONNECTION_CLOSE && arg->payload_length == 1)
 		c->bad_frame = 1;
+	c->in_close = arg->opcode == WSLAY_CONNECTION_CLOSE;
+	c->close_bytes = 0;
+	c->close_code = 0;
+}
+
+/* A piece of a frame's payload: the code of a close is noted. */
+static void
+wsconn_frame_chunk(wslay_event_context_ptr            ctx,
+    const struct wslay_event_on_frame_recv_chunk_arg *arg, void *user_data)
+{
+	struct wsconn *c = user_data;
+	size_t         i;
+
+	(void)ctx;
+	for (i = 0; c->in_close && c->close_bytes < 2 && i < arg->data_length;
+	     i++) {
+		c->close_code = (uint16_t)(c->close_code << 8 | arg->data[i]);
+		c->close_bytes++;
+	}
+}
+
+/*
+ * Returns non-zero for the close codes registered at IANA after RFC 6455
+ * (1012 service restart, 1013 try again later, 1014 bad gateway), which a
+ * client may send and wslay does not know: it answers them with 1002.
+ */
+static int
+wsconn_close_code_later(uint16_t code)
+{
+	return code >= 1012 && code <= 1014;
 }
 
 /*
@@ -682,7 +715,7 @@ static const struct wslay_event_callbacks wsconn_callbacks = {
     wsconn_send_callback,
     NULL, /* no masks: a server does not mask */
     wsconn_frame_start,
-    NULL,
+    wsconn_frame_chunk,
     NULL,
     wsconn_message,
 };
@@ -771,6 +804,10 @@ wsconn_receive(struct wsconn *c)
 	 */
 	if (rc != 0 || c->bad_frame)
 		wsconn_raw_close(c, rc == WSLAY_ERR_NOMEM ? 1011 : 1002, "");
+	else if (!wslay_event_get_read_enabled(c->ctx) && c->in_close &&
+	    c->close_bytes == 2 && wsconn_close_code_later(c->close_code))
+		/* Echoed past wslay, whose 1002 for it is never written. */
+		wsconn_raw_close(c, c->close_code, "");
 	else if (!wslay_event_get_read_enabled(c->ctx))
 		wsconn_closing(
 		    c); /* wslay queued a close: a reply or 1002...1009 */
