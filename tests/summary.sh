@@ -6,10 +6,50 @@
 # print "ok - ..." / "not ok - ..." lines.  A test whose log holds neither
 # but whose result is FAIL or ERROR (it crashed) counts as one failure.
 # A report in BUILDDIR/sanitizer-logs/ is shown and counts as one failure.
-# Prints the Check lines, then "N passed, N failed"; exits 1 on any failure.
+# Every skipped script (automake's SKIP: exit 77, its "skip: REASON" line)
+# and every skipped part of one (a "# skip ..." line in its log) is listed
+# with its reason; under CI (CI=true) or ./check.sh (LITEPUSH_STRICT_SKIPS=1)
+# each one that tests/skips-allowed does not allow counts as one failure:
+# a test that did not run because something is not installed is a missing
+# install step, not a pass.
+# Prints the Check lines, the skips, then "N passed, N failed, N skipped";
+# exits 1 on any failure.
 set -u
 passed=0
 failed=0
+skipped=0
+strict=${LITEPUSH_STRICT_SKIPS:-}
+[ "${CI:-}" = true ] && strict=1
+allowed_file=$(dirname "$0")/skips-allowed
+
+# Succeeds when tests/skips-allowed allows the skip of script $1 with text $2.
+skip_allowed()
+{
+	grep -v '^#' "$allowed_file" 2>/dev/null | grep -v '^$' |
+	while IFS='|' read -r allowed_script allowed_start; do
+		if [ "$allowed_script" = "$1" ]; then
+			case "$2" in
+			# shellcheck disable=SC2254 # START may hold a glob
+			$allowed_start*) echo yes; break ;;
+			esac
+		fi
+	done | grep -q yes
+}
+
+# Lists a skip of script $1 with text $2, and counts it against the run
+# when strict and not allowed.
+note_skip()
+{
+	skipped=$((skipped + 1))
+	if skip_allowed "$1" "$2"; then
+		echo "skipped (allowed) $1: $2"
+	elif [ -n "$strict" ]; then
+		echo "SKIPPED, NOT ALLOWED (tests/skips-allowed) $1: $2"
+		failed=$((failed + 1))
+	else
+		echo "skipped $1: $2"
+	fi
+}
 for dir in "$@"; do
 	for trs in $(find "$dir/tests" -name '*.trs' 2>/dev/null | sort); do
 		log=${trs%.trs}.log
@@ -29,6 +69,17 @@ for dir in "$@"; do
 			passed=$((passed + oks))
 			failed=$((failed + noks))
 		fi
+		name=tests/$(basename "${trs%.trs}")
+		if [ "$result" = SKIP ]; then
+			reason=$(grep -m 1 '^skip: ' "$log" 2>/dev/null)
+			note_skip "$name" "${reason:-skip: (no reason given)}"
+		fi
+		# Skipped parts: "# skip ..." lines, once each.
+		grep '^# skip' "$log" 2>/dev/null | sort -u >"${TMPDIR:-/tmp}/summary.$$"
+		while IFS= read -r line; do
+			note_skip "$name" "$line"
+		done <"${TMPDIR:-/tmp}/summary.$$"
+		rm -f "${TMPDIR:-/tmp}/summary.$$"
 		case "$result" in
 		FAIL|ERROR)
 			if [ -z "$checks" ] && [ "$noks" -eq 0 ]; then
@@ -44,5 +95,5 @@ for dir in "$@"; do
 		failed=$((failed + 1))
 	done
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
