@@ -388,6 +388,7 @@ main(int argc, char **argv)
 
 	responder_signals();
 	proc_raise_nofile();
+	proc_memory_returns();
 	if (FCGX_Init() != 0) {
 		responder_log("cannot initialise libfcgi");
 		return 1;

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,4 +69,20 @@ proc_raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+/*
+ * Note why: glibc serves a block of 128 KiB or more with its own mmap()
+ * and unmaps it on free(), but after the first such free it raises the
+ * threshold to that block's size (up to 32 MiB), so that the next buffers
+ * of a megabyte come from the heap, whose free pages below its top are
+ * only given back by malloc_trim().  50 stalled readers of 1 MB rows left
+ * litepush-ws at 80 MB after they had gone.  Setting the threshold turns
+ * the adjustment off: every large buffer is its own mapping, given back
+ * when freed; small ones stay in the heap as before.
+ */
+void
+proc_memory_returns(void)
+{
+	mallopt(M_MMAP_THRESHOLD, PROC_MMAP_THRESHOLD);
 }

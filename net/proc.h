@@ -16,4 +16,12 @@ void proc_signals(void (*handler)(int));
 /* Raises the soft limit of open files to the hard one: a client is a file. */
 void proc_raise_nofile(void);
 
+/*
+ * Makes memory freed in large blocks go back to the system at once (glibc's
+ * mmap threshold fixed at PROC_MMAP_THRESHOLD instead of rising after the
+ * first large free).  A daemon calls it once, before it allocates much.
+ */
+#define PROC_MMAP_THRESHOLD (128 * 1024)
+void proc_memory_returns(void);
+
 #endif

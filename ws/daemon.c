@@ -410,6 +410,7 @@ main(int argc, char **argv)
 	    config.ping_ms > 0 ? 2 * config.ping_ms : DAEMON_STALL_MS;
 
 	proc_raise_nofile();
+	proc_memory_returns();
 	daemon_loop = loop_create();
 	if (daemon_loop == NULL) {
 		daemon_log("cannot create the event loop: %s", strerror(errno));
