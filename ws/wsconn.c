@@ -22,6 +22,7 @@
 #include "envelope.h"
 #include "feed.h"
 #include "handshake.h"
+#include "publish.h"
 #include "loop.h"
 #include "query.h"
 #include "store.h"
@@ -69,8 +70,10 @@
 #define WSCONN_LINGER_MS 2000
 /* Handshakes in progress allowed beyond max_conns, at least. */
 #define WSCONN_HANDSHAKES_MIN 64
-/* Busy timeout of the publishing connection: the loop waits this long. */
+/* Busy timeout of the publishing connection (on the publish thread). */
 #define WSCONN_PUBLISH_BUSY_MS 200
+/* Publishes of one connection in flight before it is read no more. */
+#define WSCONN_PUBLISH_INFLIGHT 16
 /* How much of a request target the log shows. */
 #define WSCONN_LOG_TARGET_MAX 200
 
@@ -116,6 +119,7 @@ struct wsconn {
 	int                     close_bytes; /* of its code, read so far */
 	uint16_t                close_code; /* the code of the client's close */
 	int                     queue_failed;
+	size_t                  publishing; /* results to come from publish */
 	int                     server_first; /* the server began the close */
 	uint16_t                raw_close;    /* a close written past wslay */
 	char                    peer[64];
@@ -137,7 +141,7 @@ struct wsconn_server {
 	size_t                  open;       /* of which upgraded */
 	int                     shutting_down;
 	struct buf              scratch;   /* where each message is encoded */
-	struct store           *publisher; /* our own connection for appends */
+	struct publish         *publish;  /* the append thread, once needed */
 	struct loop_timer publish_timer; /* tells the feed after appends */
 };
 
@@ -226,6 +230,8 @@ wsconn_free(struct wsconn *c)
 		free(c->hs);
 		server->handshakes--;
 	}
+	if (c->publishing > 0)
+		publish_forget(server->publish, c);
 	loop_io_stop(server->loop, &c->io);
 	loop_timer_stop(server->loop, &c->timer);
 	feed_cursor_free(c->cursor);
@@ -359,6 +365,7 @@ wsconn_watch(struct wsconn *c)
 		if (waiting || c->more)
 			events |= EPOLLOUT;
 		if (c->upgraded && !waiting && c->raw_close == 0 &&
+		    c->publishing < WSCONN_PUBLISH_INFLIGHT &&
 		    (c->ctx == NULL || wslay_event_get_read_enabled(c->ctx)))
 			events |= EPOLLIN | EPOLLRDHUP;
 	}
@@ -452,9 +459,12 @@ wsconn_recv_callback(wslay_event_context_ptr ctx, uint8_t *data, size_t len,
 			buf_free(&c->in);
 		return (ssize_t)len;
 	}
-	/* Replies are waiting: read no more until they are written. */
+	/*
+	 * Replies are waiting: read no more until they are written (or, for
+	 * publishes, until enough of them have come back).
+	 */
 	if (wslay_event_want_write(ctx) || buf_pending_len(&c->out) > 0 ||
-	    c->budget == 0) {
+	    c->budget == 0 || c->publishing >= WSCONN_PUBLISH_INFLIGHT) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
@@ -607,58 +617,55 @@ wsconn_may_publish(const struct wsconn_server *server, const char *channel)
 }
 
 /*
- * Returns the store connection that publishing appends through, opening it
- * (again, if the file was replaced) as needed; NULL with a reason.  Note
- * that it is not the feed's connection: SQLite's data_version, which the
- * feed watches, does not change for a connection's own commits.
+ * Answers with {"error":REASON}, behind the replies to the publishes still
+ * in flight when there are any: a client's replies keep the order of its
+ * messages.
  */
-static struct store *
-wsconn_publisher(struct wsconn_server *server, char *reason, size_t len)
+static void
+wsconn_reply_in_order(struct wsconn *c, const char *reason)
 {
-	char err[512];
-
-	if (server->publisher != NULL && store_moved(server->publisher)) {
-		store_close(server->publisher);
-		server->publisher = NULL;
+	if (c->publishing == 0) {
+		wsconn_reply_error(c, reason);
+		return;
 	}
-	if (server->publisher != NULL)
-		return server->publisher;
-	if (store_open(server->config.db_path, 0, WSCONN_PUBLISH_BUSY_MS,
-	        &server->publisher, err, sizeof err) != 0) {
-		snprintf(reason, len, "event store unavailable: %s", err);
-		return NULL;
+	if (publish_submit(c->server->publish, c, NULL, NULL, NULL, 0,
+		reason) != 0) {
+		c->queue_failed = 1;
+		return;
 	}
-	return server->publisher;
+	c->publishing++;
 }
 
-/* Appends a publish request to the store; returns 0 with the id, or -1. */
-static int
-wsconn_append(struct wsconn_server *server, const struct envelope_publish *pub,
-    int64_t *idp, char *reason, size_t len)
-{
-	struct store *store = wsconn_publisher(server, reason, len);
-	int           rc;
+static void wsconn_pump(struct wsconn *c);
 
-	if (store == NULL)
-		return -1;
-	rc = store_append(
-	    store, pub->channel, pub->event, pub->data, pub->data_len, idp);
+/* A publish's result, on the loop: the ack or the error, then more input. */
+static void
+wsconn_publish_done(
+    void *owner, int rc, int64_t id, const char *reason, void *arg)
+{
+	struct wsconn *c = owner;
+
+	(void)arg;
+	c->publishing--;
+	if (c->closing)
+		return; /* a reply could not be sent after our close anyway */
 	if (rc == 0) {
-		/* The feed checks once after this iteration's I/O. */
-		loop_timer_start(server->loop, &server->publish_timer, 0);
-		return 0;
-	}
-	if (rc == STORE_CONSTRAINT)
-		snprintf(reason, len, "event refused: %s", store_errmsg(store));
-	else if (rc == STORE_BUSY)
-		snprintf(reason, len, "event store busy: try again");
-	else {
-		snprintf(
-		    reason, len, "event store error: %s", store_errmsg(store));
-		store_close(server->publisher); /* reopened next time */
-		server->publisher = NULL;
-	}
-	return -1;
+		buf_clear(&c->server->scratch);
+		if (envelope_encode_ack(&c->server->scratch, id) != 0)
+			c->queue_failed = 1;
+		wsconn_queue_scratch(c);
+	} else
+		wsconn_reply_error(c, reason);
+	wsconn_pump(c);
+}
+
+/* Rows were appended: the feed checks once, after this iteration's I/O. */
+static void
+wsconn_published(void *arg)
+{
+	struct wsconn_server *server = arg;
+
+	loop_timer_start(server->loop, &server->publish_timer, 0);
 }
 
 /* Handles a client's text message: a publish request. */
@@ -668,11 +675,10 @@ wsconn_publish(struct wsconn *c, const char *msg, size_t len)
 	struct wsconn_server   *server = c->server;
 	struct envelope_publish pub;
 	char                    reason[ENVELOPE_REASON_MAX + 512];
-	int64_t                 id;
 
 	if (envelope_parse_publish(msg, len, &pub, reason, sizeof reason) !=
 	    0) {
-		wsconn_reply_error(c, reason);
+		wsconn_reply_in_order(c, reason);
 		return;
 	}
 	if (server->config.npublish == 0)
@@ -681,16 +687,22 @@ wsconn_publish(struct wsconn *c, const char *msg, size_t len)
 	else if (!wsconn_may_publish(server, pub.channel))
 		snprintf(reason, sizeof reason,
 		    "publishing to channel \"%s\" is not allowed", pub.channel);
-	else if (wsconn_append(server, &pub, &id, reason, sizeof reason) == 0) {
-		envelope_publish_free(&pub);
-		buf_clear(&server->scratch);
-		if (envelope_encode_ack(&server->scratch, id) != 0)
+	else {
+		if (server->publish == NULL)
+			server->publish = publish_create(server->loop,
+			    server->config.db_path, WSCONN_PUBLISH_BUSY_MS,
+			    wsconn_publish_done, wsconn_published, server);
+		if (server->publish == NULL ||
+		    publish_submit(server->publish, c, pub.channel, pub.event,
+			pub.data, pub.data_len, NULL) != 0)
 			c->queue_failed = 1;
-		wsconn_queue_scratch(c);
+		else
+			c->publishing++;
+		envelope_publish_free(&pub);
 		return;
 	}
 	envelope_publish_free(&pub);
-	wsconn_reply_error(c, reason);
+	wsconn_reply_in_order(c, reason);
 }
 
 /* A whole message from the client (control frames are wslay's). */
@@ -706,7 +718,7 @@ wsconn_message(wslay_event_context_ptr        ctx,
 	if (arg->opcode == WSLAY_TEXT_FRAME)
 		wsconn_publish(c, (const char *)arg->msg, arg->msg_length);
 	else if (arg->opcode == WSLAY_BINARY_FRAME)
-		wsconn_reply_error(
+		wsconn_reply_in_order(
 		    c, "binary messages are not accepted: send JSON as text");
 }
 
@@ -870,6 +882,7 @@ wsconn_pump(struct wsconn *c)
 			continue;
 		}
 		if (c->readable && c->budget > 0 &&
+		    c->publishing < WSCONN_PUBLISH_INFLIGHT &&
 		    (c->ctx == NULL || wslay_event_get_read_enabled(c->ctx))) {
 			if (wsconn_receive(c) != 0)
 				return;
@@ -1272,7 +1285,7 @@ wsconn_server_free(struct wsconn_server *server)
 	while ((c = TAILQ_FIRST(&server->conns)) != NULL)
 		wsconn_free(c);
 	loop_timer_stop(server->loop, &server->publish_timer);
-	store_close(server->publisher);
+	publish_free(server->publish);
 	buf_free(&server->scratch);
 	free(server);
 }
