@@ -155,10 +155,40 @@ intake_parse(struct intake_conn *c)
 	req.fd = c->fd;
 	req.request_id = c->scan.request_id;
 	req.envp = fcgx.envp;
+	req.too_large = NULL;
 	req.input = data + c->scan.end;
 	req.input_len = len - c->scan.end;
 	intake->fn(&req, intake->arg);
 	FCGX_Free(&fcgx, 1);
+	intake_conn_free(c, 1);
+}
+
+/*
+ * The request is over INTAKE_REQUEST_MAX: answered (431) once its
+ * BEGIN_REQUEST says which request it is, else dropped.
+ */
+static void
+intake_too_large(struct intake_conn *c)
+{
+	struct intake        *intake = c->intake;
+	struct intake_request req;
+	char                  why[128];
+
+	snprintf(why, sizeof why, "the request's parameters are over %d KiB",
+	    INTAKE_REQUEST_MAX / 1024);
+	if (!c->scan.begun) {
+		intake_drop(c, why);
+		return;
+	}
+	loop_io_stop(intake->loop, &c->io);
+	memset(&req, 0, sizeof req);
+	req.fd = c->fd;
+	req.request_id = c->scan.request_id;
+	req.too_large = why;
+	/* From the first record not read whole: the stream goes on from it. */
+	req.input = (const unsigned char *)buf_pending(&c->in) + c->scan.next;
+	req.input_len = buf_pending_len(&c->in) - c->scan.next;
+	intake->fn(&req, intake->arg);
 	intake_conn_free(c, 1);
 }
 
@@ -175,9 +205,7 @@ intake_conn_io(struct loop_io *io, uint32_t events)
 		ssize_t n;
 
 		if (buf_pending_len(&c->in) >= INTAKE_REQUEST_MAX) {
-			snprintf(why, sizeof why, "its request is over %d bytes",
-			    INTAKE_REQUEST_MAX);
-			intake_drop(c, why);
+			intake_too_large(c);
 			return;
 		}
 		if (buf_reserve(&c->in, INTAKE_READ_CHUNK) != 0) {

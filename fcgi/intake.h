@@ -28,12 +28,19 @@ struct loop;
 
 struct intake;
 
-/* A complete request, valid during the callback only. */
+/*
+ * A complete request, valid during the callback only; or, with envp NULL,
+ * one whose parameters are over INTAKE_REQUEST_MAX (too_large says so in a
+ * line), to be refused with 431.
+ */
 struct intake_request {
 	int                  fd;         /* the connection: the callee's now */
 	uint16_t             request_id;
-	FCGX_ParamArray      envp;       /* for FCGX_GetParam() */
-	const unsigned char *input;      /* bytes read past the parameters */
+	FCGX_ParamArray      envp;       /* for FCGX_GetParam(), or NULL */
+	const char          *too_large;  /* when envp is NULL */
+	const unsigned char *input;      /* bytes read past the parameters
+	                                    (too large: from the first record
+	                                    not read whole) */
 	size_t               input_len;
 };
 

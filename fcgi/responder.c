@@ -192,6 +192,12 @@ responder_request(const struct intake_request *req, void *arg)
 	int64_t      resume;
 
 	(void)arg;
+	if (req->envp == NULL) {
+		stream_refuse(responder_server, req->fd, req->request_id,
+		    "431 Request Header Fields Too Large", NULL, req->too_large,
+		    req->input, req->input_len);
+		return;
+	}
 	if (responder_validate(FCGX_GetParam("REQUEST_METHOD", req->envp),
 		FCGX_GetParam("QUERY_STRING", req->envp),
 		FCGX_GetParam("HTTP_LAST_EVENT_ID", req->envp),
@@ -199,7 +205,7 @@ responder_request(const struct intake_request *req, void *arg)
 		FCGX_GetParam("HTTP_TRANSFER_ENCODING", req->envp), &query,
 		&resume, &status, &extra, reason, sizeof reason) != 0) {
 		stream_refuse(responder_server, req->fd, req->request_id, status,
-		    extra, reason);
+		    extra, reason, req->input, req->input_len);
 		return;
 	}
 	stream_open(responder_server, req->fd, req->request_id, &query, resume,

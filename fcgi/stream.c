@@ -558,12 +558,15 @@ stream_fail(struct stream *s, const char *status, const char *extra_header,
 /* Answers the connection fd with an error response (fd is ours). */
 void
 stream_refuse(struct stream_server *server, int fd, uint16_t request_id,
-    const char *status, const char *extra_header, const char *reason)
+    const char *status, const char *extra_header, const char *reason,
+    const void *input, size_t input_len)
 {
 	struct stream *s = stream_new(server, fd, request_id);
 
 	if (s == NULL)
 		close(fd);
+	else if (stream_input(s, input, input_len) != 0)
+		stream_destroy(s);
 	else
 		stream_fail(s, status, extra_header, reason);
 }
@@ -597,12 +600,12 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	stream_retry_after(server, retry_after, sizeof retry_after);
 	if (server->shutting_down) {
 		stream_refuse(server, fd, request_id, "503 Service Unavailable",
-		    retry_after, "litepush-sse is shutting down");
+		    retry_after, "litepush-sse is shutting down", NULL, 0);
 		return;
 	}
 	if ((int64_t)server->count >= server->config.max_streams) {
 		stream_refuse(server, fd, request_id, "503 Service Unavailable",
-		    retry_after, "too many streams: try again later");
+		    retry_after, "too many streams: try again later", NULL, 0);
 		return;
 	}
 	for (i = 0; i < query->nchannels; i++)
@@ -611,7 +614,7 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 		query->has_backlog ? query->backlog : 0,
 		server->config.backlog_max, &start, reason, sizeof reason) != 0) {
 		stream_refuse(server, fd, request_id, "503 Service Unavailable",
-		    retry_after, reason);
+		    retry_after, reason, NULL, 0);
 		return;
 	}
 

@@ -56,11 +56,12 @@ void stream_open(struct stream_server *server, int fd, uint16_t request_id,
 /*
  * Answers the request on fd with an error response instead of a stream
  * (status as "400 Bad Request", extra_header NULL or one more "Name:
- * value" header, a one-line reason), without blocking the loop.  Takes
- * ownership of fd.
+ * value" header, a one-line reason), without blocking the loop; input is
+ * as for stream_open().  Takes ownership of fd.
  */
 void stream_refuse(struct stream_server *server, int fd, uint16_t request_id,
-    const char *status, const char *extra_header, const char *reason);
+    const char *status, const char *extra_header, const char *reason,
+    const void *input, size_t input_len);
 
 /*
  * Ends every stream with a pause event (reconnect time spread over the
