@@ -49,6 +49,7 @@ struct stream {
 	struct loop_timer     keepalive;  /* also the linger deadline at the end */
 	struct loop_timer     max_age;
 	int                   counted;  /* a stream, not a refusal */
+	int                   refusal;  /* an error response: a body is moot */
 	int                   draining; /* response complete, waiting for EOF */
 	TAILQ_ENTRY(stream)   entry;
 };
@@ -348,7 +349,11 @@ stream_ready(struct feed_cursor *cursor, void *arg)
 static int
 stream_input(struct stream *s, const unsigned char *data, size_t len)
 {
-	return fcgi_input_scan(&s->input, data, len) == FCGI_INPUT_OK ? 0 : -1;
+	int end = fcgi_input_scan(&s->input, data, len);
+
+	/* A refused request's body (a POST's) is not read, and ends nothing. */
+	return end == FCGI_INPUT_OK || (end == FCGI_INPUT_BODY && s->refusal) ?
+	    0 : -1;
 }
 
 /*
@@ -563,9 +568,12 @@ stream_refuse(struct stream_server *server, int fd, uint16_t request_id,
 {
 	struct stream *s = stream_new(server, fd, request_id);
 
-	if (s == NULL)
+	if (s == NULL) {
 		close(fd);
-	else if (stream_input(s, input, input_len) != 0)
+		return;
+	}
+	s->refusal = 1;
+	if (stream_input(s, input, input_len) != 0)
 		stream_destroy(s);
 	else
 		stream_fail(s, status, extra_header, reason);

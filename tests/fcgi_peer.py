@@ -12,6 +12,9 @@ Modes (each against --connect HOST:PORT):
           with content, as fast as the socket takes them, until the server
           closes the connection or --timeout passes; prints "closed BYTES"
           (BYTES of body sent) or "open BYTES".
+  post    a POST with a 5-byte body, all of it in one write (so that the
+          body comes with the parameters); prints the response's Status
+          line, or "eof" if the connection closed without one.
   flood   one valid request, then records of an unknown type with content,
           as fast as the socket takes them, for --timeout seconds; prints
           "closed BYTES" if the server closed it first, else "open BYTES".
@@ -42,12 +45,12 @@ def pair(name, value):
     return length(len(name)) + length(len(value)) + name + value
 
 
-def request(channel, request_id=1):
+def request(channel, request_id=1, method=b"GET", extra=()):
     params = b"".join(pair(n, v) for n, v in [
-        (b"REQUEST_METHOD", b"GET"),
+        (b"REQUEST_METHOD", method),
         (b"QUERY_STRING", b"channel=" + channel.encode()),
         (b"SERVER_PROTOCOL", b"HTTP/1.1"),
-    ])
+    ] + list(extra))
     begin = struct.pack(">HB5x", 1, 0)
     return (record(1, request_id, begin) + record(4, request_id, params) +
             record(4, request_id))
@@ -123,6 +126,26 @@ def send_until_closed(sock, chunk, deadline):
     return False, sent
 
 
+def mode_post(args):
+    s = connect(args.connect)
+    s.sendall(request(args.channel, method=b"POST",
+                      extra=[(b"CONTENT_LENGTH", b"5")]) +
+              record(5, 1, b"hello") + record(5, 1))
+    out = b""
+    s.settimeout(args.timeout)
+    try:
+        while b"\r\n" not in out:
+            more = s.recv(65536)
+            if not more:
+                break
+            out += more
+    except OSError:
+        pass
+    line = out[8:].split(b"\r\n", 1)[0] if len(out) > 8 else b""
+    print(line.decode("latin-1") if line.startswith(b"Status:") else "eof")
+    return 0
+
+
 def mode_stream_then(args, rtype):
     s = connect(args.connect)
     s.sendall(request(args.channel))
@@ -135,7 +158,7 @@ def mode_stream_then(args, rtype):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["idle", "body", "flood"])
+    p.add_argument("mode", choices=["idle", "body", "post", "flood"])
     p.add_argument("--connect", required=True, help="HOST:PORT")
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--send-bytes", type=int, default=0)
@@ -145,6 +168,8 @@ def main():
     args = p.parse_args()
     if args.mode == "idle":
         return mode_idle(args)
+    if args.mode == "post":
+        return mode_post(args)
     return mode_stream_then(args, 5 if args.mode == "body" else 11)
 
 

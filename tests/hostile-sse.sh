@@ -129,6 +129,12 @@ run env REQUEST_METHOD=GET QUERY_STRING=channel=news HTTP_TRANSFER_ENCODING=chun
 expect_contains "so does one with Transfer-Encoding" "Status: 400 Bad Request" \
     "$run_out"
 
+# A POST whose body came in the same read as its parameters: refused with
+# 405 all the same (the body does not end a refusal before it is written).
+run $peer post --connect "$addr" --timeout 10
+expect_eq "a POST with its body in the same write gets 405" \
+    "Status: 405 Method Not Allowed" "$run_out"
+
 # A stream whose peer sends a body anyway: it is ended at the first byte
 # of it, not read to its end (the old stream read it all, 512 bytes at a
 # time, for as long as the peer sent).
