@@ -62,19 +62,29 @@ stop_pid "$ws_pid"
 
 # An option's value that looks like another option is a value, not the
 # option: LITEPUSH_PUBLISH still applies.
-start_with_env "LITEPUSH_PUBLISH=*" --origin=--publish
-expect_eq "--origin=--publish does not count as --publish" 'reply {"ack":N}' \
-    "$(reply_to admin)"
-stop_pid "$ws_pid"
-
-# litepush-sse, as plain CGI: its retry: field.
-for spelling in "--ret 1234" "--retry=1234"; do
+for spelling in "--origin=--publish" "--origin --publish"; do
 	# shellcheck disable=SC2086
-	LITEPUSH_RETRY=9000 REQUEST_METHOD=GET QUERY_STRING=channel=news \
-	    timeout -k 1 3 "$top_builddir/fcgi/litepush-sse" --db "$db" \
-	    $spelling >"$test_tmpdir/sse.out" 2>/dev/null </dev/null
-	expect_eq "litepush-sse: LITEPUSH_RETRY=9000 with $spelling sends retry: 1234" \
-	    "retry: 1234" "$(tr -d '\r' <"$test_tmpdir/sse.out" | grep -m 1 '^retry:')"
+	start_with_env "LITEPUSH_PUBLISH=*" $spelling
+	expect_eq "$spelling does not count as --publish" 'reply {"ack":N}' \
+	    "$(reply_to admin)"
+	stop_pid "$ws_pid"
+done
+
+# litepush-sse, as plain CGI: its retry: field.  A single option's last
+# value wins, so the variable given first would only show when it is
+# refused: one the command line replaces is not even read.
+for env_retry in 9000 soon; do
+	for spelling in "--ret 1234" "--retry=1234"; do
+		# shellcheck disable=SC2086
+		LITEPUSH_RETRY=$env_retry REQUEST_METHOD=GET \
+		    QUERY_STRING=channel=news timeout -k 1 3 \
+		    "$top_builddir/fcgi/litepush-sse" --db "$db" $spelling \
+		    >"$test_tmpdir/sse.out" 2>"$test_tmpdir/sse.err" </dev/null
+		got=$(tr -d '\r' <"$test_tmpdir/sse.out" | grep -m 1 '^retry:')
+		[ -n "$got" ] || got=$(cat "$test_tmpdir/sse.err")
+		expect_eq "litepush-sse: LITEPUSH_RETRY=$env_retry with $spelling sends retry: 1234" \
+		    "retry: 1234" "$got"
+	done
 done
 LITEPUSH_RETRY=9000 REQUEST_METHOD=GET QUERY_STRING=channel=news \
     timeout -k 1 3 "$top_builddir/fcgi/litepush-sse" --db "$db" \
