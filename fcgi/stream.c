@@ -319,6 +319,15 @@ stream_pump(struct stream *s)
 			break;
 		n = feed_cursor_pull(s->cursor, STREAM_PULL_BYTES, stream_encode,
 		    scratch);
+		if (n == FEED_REFUSED) {
+			/*
+			 * The event could not be encoded (no memory): nothing
+			 * would wake the stream again.  It ends; the client
+			 * resumes from its Last-Event-ID.
+			 */
+			stream_destroy(s);
+			return;
+		}
 		if (n <= 0) {
 			buf_clear(scratch);
 			break; /* caught up (or the store failed): the feed calls back */

@@ -1182,10 +1182,12 @@ feed_cursor_pull(struct feed_cursor *cursor, size_t max_bytes,
 			return rc;
 		}
 		if (rc > 0 || cursor->position < feed->floor_id)
-			return rc;
+			return rc == 0 ? FEED_REFUSED : rc;
 	}
 	rc = feed_pull_ring(cursor, &pull);
-	if (rc == 0 && !pull.stopped)
+	if (rc == 0 && pull.stopped)
+		return FEED_REFUSED;
+	if (rc == 0)
 		feed_cursor_wait(cursor);
 	return rc;
 }

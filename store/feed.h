@@ -122,16 +122,20 @@ struct feed_cursor *feed_cursor_create(struct feed *feed,
     const char *const *channels, size_t nchannels, int64_t after,
     feed_ready_fn ready, void *arg);
 
+/* feed_cursor_pull(): fn refused the cursor's next event; it is not waiting. */
+#define FEED_REFUSED (-100)
+
 /*
  * Passes the cursor's next events to fn in id order, each exactly once, and
  * advances past each event fn accepts (returns 0); a non-zero return stops
  * without consuming that event.  Stops after about max_bytes of data (at
  * least one event) or one SQLite chunk.  Events are borrowed: valid during
- * fn only.  Returns the number of events consumed; 0 when the cursor has
- * caught up (it then waits, and ready will be called), or when fn refused
- * the first event (it does not wait then: pull again when you can); or a
- * negative store error (the cursor then waits and is made ready after the
- * next good poll).
+ * fn only.  Returns the number of events consumed (the cursor is not
+ * waiting: pull again); 0 when the cursor has caught up (it then waits,
+ * and ready will be called); FEED_REFUSED when fn refused the first event
+ * (the cursor does not wait: nothing will call ready, so pull again when
+ * fn can take it, or free the cursor); or a negative store error (the
+ * cursor then waits and is made ready after the next good poll).
  */
 int feed_cursor_pull(struct feed_cursor *cursor, size_t max_bytes,
     store_event_fn fn, void *arg);

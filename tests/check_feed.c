@@ -265,11 +265,40 @@ START_TEST(test_feed_refused_event_is_not_consumed)
 	append_many("news", 3);
 	feed_check(feed);
 	r.refuse = 1;
-	ck_assert_int_eq(feed_cursor_pull(cursor, 4096, record, &r), 0);
+	ck_assert_int_eq(feed_cursor_pull(cursor, 4096, record, &r), FEED_REFUSED);
+	ck_assert_int_eq(feed_cursor_last_id(cursor), 0);
+	/* Not waiting: a new event does not call ready. */
+	append_many("news", 1);
+	feed_check(feed);
+	ck_assert_int_eq(r.ready_calls, 0);
+	r.refuse = 0;
+	pull_all(cursor, &r, 4096);
+	assert_sequence(&r, 1, 4);
+	feed_cursor_free(cursor);
+	feed_free(feed);
+}
+END_TEST
+
+/*
+ * A cursor behind the ring (reading SQLite) whose fn refuses the first
+ * event gets FEED_REFUSED too, not the 0 of a caught-up cursor.
+ */
+START_TEST(test_feed_refused_from_store_is_told)
+{
+	struct feed        *feed = make_feed(4, 0, 0);
+	struct received     r = { 0 };
+	const char         *channels[] = { "news" };
+	struct feed_cursor *cursor;
+
+	append_many("news", 10);
+	feed_check(feed);
+	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
+	r.refuse = 1;
+	ck_assert_int_eq(feed_cursor_pull(cursor, 4096, record, &r), FEED_REFUSED);
 	ck_assert_int_eq(feed_cursor_last_id(cursor), 0);
 	r.refuse = 0;
 	pull_all(cursor, &r, 4096);
-	assert_sequence(&r, 1, 3);
+	assert_sequence(&r, 1, 10);
 	feed_cursor_free(cursor);
 	feed_free(feed);
 }
@@ -796,6 +825,7 @@ feed_suite(void)
 	tcase_add_test(tc, test_feed_ready_only_for_its_channels);
 	tcase_add_test(tc, test_feed_budget_limits_a_pull);
 	tcase_add_test(tc, test_feed_refused_event_is_not_consumed);
+	tcase_add_test(tc, test_feed_refused_from_store_is_told);
 	tcase_add_test(tc, test_feed_free_cursor_while_queued);
 	suite_add_tcase(s, tc);
 
