@@ -626,6 +626,33 @@ START_TEST(test_wsconn_context_released)
 }
 END_TEST
 
+/*
+ * The feed may see a publish's commit before its result reaches the loop
+ * (the worker commits, then hands the result over).  Forced here: the row
+ * is awaited in the store and the feed checked by hand before the loop
+ * takes the result.  The sender still gets its ack before its own event.
+ */
+START_TEST(test_wsconn_ack_before_own_event)
+{
+	int      fd = client_open("/?channel=chat");
+	uint64_t end;
+	int64_t  last = 0;
+
+	send_frame(fd, 1, 0, 1, 1, LIT("{\"channel\":\"chat\",\"data\":\"x\"}"));
+	step(); /* reads the frame and hands it to the worker */
+	for (end = now_ms() + WAIT_MS; last == 0 && now_ms() < end;) {
+		ck_assert_int_eq(store_last_id(writer, &last), 0);
+		if (last == 0)
+			poll(NULL, 0, 1);
+	}
+	ck_assert_int_eq(last, 1);
+	feed_check(feed);
+	expect_text(fd, "{\"ack\":1}");
+	expect_text(fd, event_json(1, "chat", NULL, "x"));
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_wsconn_publish_errors)
 {
 	static const struct {
@@ -1270,6 +1297,7 @@ check_wsconn_suite(void)
 	tcase_add_test(tc, test_wsconn_publish_disabled);
 	tcase_add_test(tc, test_wsconn_publish_reaches_others);
 	tcase_add_test(tc, test_wsconn_context_released);
+	tcase_add_test(tc, test_wsconn_ack_before_own_event);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 

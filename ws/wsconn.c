@@ -120,6 +120,7 @@ struct wsconn {
 	uint16_t                close_code; /* the code of the client's close */
 	int                     queue_failed;
 	size_t                  publishing; /* results to come from publish */
+	int64_t                 acked;      /* the newest id acked to the client */
 	int                     server_first; /* the server began the close */
 	uint16_t                raw_close;    /* a close written past wslay */
 	char                    peer[64];
@@ -650,6 +651,8 @@ wsconn_publish_done(
 	if (c->closing)
 		return; /* a reply could not be sent after our close anyway */
 	if (rc == 0) {
+		if (id > c->acked)
+			c->acked = id;
 		buf_clear(&c->server->scratch);
 		if (envelope_encode_ack(&c->server->scratch, id) != 0)
 			c->queue_failed = 1;
@@ -833,6 +836,14 @@ wsconn_queue_event(const struct store_event *ev, void *arg)
 	struct wsconn *c = arg;
 	struct buf    *scratch = &c->server->scratch;
 
+	/*
+	 * The client's own event comes after its ack.  The feed may see a
+	 * commit before the worker's result reaches the loop, so while
+	 * publishes are in flight an event newer than the last ack (it may be
+	 * one of them) waits; the next result pumps again.
+	 */
+	if (c->publishing > 0 && ev->id > c->acked)
+		return 1;
 	buf_clear(scratch);
 	if (envelope_encode_event(scratch, ev) != 0) {
 		c->queue_failed = 1;
@@ -901,7 +912,12 @@ wsconn_pump(struct wsconn *c)
 		}
 		n = feed_cursor_pull(
 		    c->cursor, WSCONN_PULL_BYTES, wsconn_queue_event, c);
-		/* Caught up, or the store failed: the feed calls back. */
+		/*
+		 * Caught up, or the store failed: the feed calls back.  A
+		 * refusal is an event held behind a publish's ack (its result
+		 * pumps again), a queue that failed (closed with 1011 above)
+		 * or a close already queued (no more events are wanted).
+		 */
 		if (n <= 0 && !c->queue_failed)
 			break;
 	}
