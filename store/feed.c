@@ -1,8 +1,6 @@
 /* feed.c: one change watcher and ring of recent events per process, read by cursors. */
 #include "config.h"
 
-#include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/queue.h>
 
 #include <errno.h>
@@ -14,17 +12,17 @@
 
 #include "feed.h"
 #include "loop.h"
+#include "watch.h"
 
 /*
- * How it fits together.  The watcher lives in the loop's thread: inotify on
- * the database's directory is only a hint that something was written;
- * PRAGMA data_version says whether another connection committed; then one
- * SELECT reads every new row for the whole process into the ring.  Keeping
- * the watcher in the loop (rather than in a thread of its own that signals
- * an eventfd) means the ring needs no lock and a cursor can read it in place:
- * nothing changes the ring while a pull runs.  The price is that the loop
- * runs the feed's SELECT itself; it is bounded (FEED_CHUNK rows per
- * iteration) and SQLite in WAL mode never makes a reader wait for a writer.
+ * How it fits together.  The watcher (watch.c) lives in the loop's thread
+ * and says when another connection committed; then one SELECT reads every
+ * new row for the whole process into the ring.  Keeping the watcher in the
+ * loop (rather than in a thread of its own that signals the loop) means the
+ * ring needs no lock and a cursor can read it in place: nothing changes the
+ * ring while a pull runs.  The price is that the loop runs the feed's SELECT
+ * itself; it is bounded (FEED_CHUNK rows per iteration) and SQLite in WAL
+ * mode never makes a reader wait for a writer.
  *
  * The ring holds every event with floor < id <= last_id.  A cursor at or
  * past floor reads the ring; one before it reads SQLite, one chunk per pull,
@@ -42,32 +40,7 @@
 /* Short: a WAL reader rarely waits, and the loop must not stall on a lock. */
 #define FEED_BUSY_MS         50
 
-/*
- * After an inotify wake that found no new commit, check again after these
- * delays.  Note that inotify reports the write() to the -wal file, and the
- * writer publishes the commit in the shared-memory index just after it: a
- * check that runs in between sees nothing, and no further inotify event
- * comes for an mmap'd write.  Short re-checks close that window without
- * waiting for the fallback poll.
- */
-static const int feed_recheck_ms[] = { 1, 4, 16, 64 };
-#define FEED_RECHECKS (sizeof feed_recheck_ms / sizeof feed_recheck_ms[0])
-
 struct feed_cursor;
-
-/*
- * An inotify watch on the directory of the database file, and the file's
- * name in it.  Note that SQLite follows symbolic links and writes -wal
- * next to the real file: the feed watches the directory of the path it
- * was given (where the link may be replaced) and that of the real file
- * (where the writes happen).
- */
-struct feed_watch {
-	int    wd;   /* -1 when not watching */
-	char  *dir;
-	char  *base;
-	size_t base_len;
-};
 
 /* A link of one cursor into one channel's list of waiting cursors. */
 struct feed_link {
@@ -115,16 +88,11 @@ TAILQ_HEAD(feed_cursor_queue, feed_cursor);
 
 struct feed {
 	struct loop               *loop;
-	char                      *db_path;
-	struct feed_watch          watch[2]; /* the path given, the real file */
-	int                        poll_ms;
+	struct watch              *watch;
 	size_t                     catchup_rows;
 
-	struct store              *store;
-	char                       error[512];
-	int                        have_version;
-	int64_t                    data_version;
 	int                        more_pending; /* last SELECT hit FEED_CHUNK */
+	int                        log_check;    /* a commit not yet compared */
 
 	int64_t                    last_id;
 	uint64_t                   last_print; /* fingerprint of row last_id */
@@ -148,11 +116,6 @@ struct feed {
 	struct feed_cursor_queue   retry;
 	size_t                     cursors;
 
-	int                        inotify_fd;
-	struct loop_io             inotify_io;
-	struct loop_timer          poll_timer;
-	struct loop_timer          recheck_timer;
-	size_t                     recheck_step;
 	struct loop_timer          more_timer;
 
 	struct feed_stats          stats;
@@ -444,85 +407,6 @@ feed_run_ready(struct feed *feed)
 	}
 }
 
-/* Stops watch i (its directory stays watched if the other uses it). */
-static void
-feed_watch_clear(struct feed *feed, size_t i)
-{
-	struct feed_watch *w = &feed->watch[i];
-
-	if (w->wd != -1 && feed->watch[1 - i].wd != w->wd)
-		inotify_rm_watch(feed->inotify_fd, w->wd);
-	free(w->dir);
-	free(w->base);
-	w->wd = -1;
-	w->dir = w->base = NULL;
-	w->base_len = 0;
-}
-
-/*
- * Makes watch i follow the file at path: its directory watched, its name
- * kept.  Nothing is done when it already does.  Returns 0, or -1 when
- * memory ran out.  Note that a watch that cannot be added (no inotify, no
- * directory yet) only costs latency: the fallback poll remains.
- */
-static int
-feed_watch_set(struct feed *feed, size_t i, const char *path)
-{
-	struct feed_watch *w = &feed->watch[i];
-	const char        *slash = strrchr(path, '/');
-	char              *dir, *base;
-
-	if (slash == NULL) {
-		dir = strdup(".");
-		base = strdup(path);
-	} else {
-		dir = slash == path ? strdup("/")
-		                    : strndup(path, (size_t)(slash - path));
-		base = strdup(slash + 1);
-	}
-	if (dir == NULL || base == NULL) {
-		free(dir);
-		free(base);
-		return -1;
-	}
-	if (w->dir != NULL && strcmp(w->dir, dir) == 0 &&
-	    strcmp(w->base, base) == 0) {
-		free(dir);
-		free(base);
-		return 0;
-	}
-	feed_watch_clear(feed, i);
-	w->dir = dir;
-	w->base = base;
-	w->base_len = strlen(base);
-	if (feed->inotify_fd != -1)
-		w->wd = inotify_add_watch(feed->inotify_fd, dir,
-		    IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
-		        IN_DELETE | IN_CLOSE_WRITE);
-	return 0;
-}
-
-/* Watches where the database really is, if a link leads elsewhere. */
-static void
-feed_watch_real(struct feed *feed)
-{
-	char *real = realpath(feed->db_path, NULL);
-
-	if (real != NULL && strcmp(real, feed->db_path) != 0)
-		feed_watch_set(feed, 1, real);
-	free(real);
-}
-
-/* Closes the store connection after an error; the next check reopens it. */
-static void
-feed_store_lost(struct feed *feed, const char *why)
-{
-	snprintf(feed->error, sizeof feed->error, "%s", why);
-	store_close(feed->store);
-	feed->store = NULL;
-	feed->have_version = 0;
-}
-
 /*
  * Starts over on a new log: the ring is dropped and the generation bumped,
  * so every cursor starts again from the beginning of the new log rather
@@ -556,13 +440,14 @@ feed_check_log(struct feed *feed)
 	uint64_t         print = 0;
 	int              rc;
 
-	if ((rc = store_log_state(feed->store, &state)) != 0)
+	if ((rc = store_log_state(watch_store(feed->watch), &state)) != 0)
 		return rc;
 	if (state.newest < feed->last_id)
 		feed_restart_log(feed);
 	else if (state.edits != feed->edits || feed->log_unknown) {
 		rc = feed->last_id > 0 ?
-		    feed_row_print(feed->store, feed->last_id, &print) : 0;
+		    feed_row_print(watch_store(feed->watch), feed->last_id, &print)
+		                     : 0;
 		if (rc < 0)
 			return rc;
 		if (rc == 1 && print != feed->last_print)
@@ -576,51 +461,49 @@ feed_check_log(struct feed *feed)
 }
 
 /*
- * Opens the store if it is not open.  The first time, the feed starts at
- * the newest event; after that, the store may come back as another log
- * (feed_check_log() tells), and whatever was committed meanwhile is read
- * on the next check.
+ * Takes a connection the watcher has just opened.  The first time, the feed
+ * starts at the newest event; after that, the store may come back as
+ * another log (feed_check_log() tells), and whatever was committed
+ * meanwhile is read on the next check.
  */
 static int
-feed_store_open(struct feed *feed)
+feed_adopt(struct feed *feed)
 {
+	struct store    *store = watch_store(feed->watch);
 	struct store_log state;
-	int64_t          version, last;
+	int64_t          last;
 	uint64_t         print = 0;
 	int              rc;
 
-	if (feed->store != NULL)
-		return 0;
-	rc = store_open(feed->db_path, 0, FEED_BUSY_MS, &feed->store, feed->error,
-	    sizeof feed->error);
-	if (rc != 0)
-		return rc;
-	feed_watch_real(feed); /* a link may lead elsewhere now */
-	if ((rc = store_data_version(feed->store, &version)) != 0 ||
-	    (rc = store_last_id(feed->store, &last)) != 0 ||
-	    (rc = store_log_state(feed->store, &state)) != 0 ||
-	    (feed->generation == 0 && last > 0 &&
-	        (rc = feed_row_print(feed->store, last, &print)) < 0)) {
-		feed_store_lost(feed, store_errmsg(feed->store));
-		return rc;
-	}
-	feed->data_version = version;
-	feed->have_version = 1;
-	if (feed->generation == 0) {
-		feed->generation = 1;
-		feed->last_id = feed->floor_id = last;
-		feed->last_print = print;
-		feed->edits = state.edits;
-	} else {
+	if (feed->generation != 0) {
 		feed->log_unknown = 1;
-		if ((rc = feed_check_log(feed)) != 0) {
-			feed_store_lost(feed, store_errmsg(feed->store));
+		if ((rc = feed_check_log(feed)) != 0)
 			return rc;
-		}
 		feed->more_pending = 1; /* read what came while we were away */
+		return 0;
 	}
-	feed->error[0] = '\0';
+	if ((rc = store_last_id(store, &last)) != 0 ||
+	    (rc = store_log_state(store, &state)) != 0 ||
+	    (last > 0 && (rc = feed_row_print(store, last, &print)) < 0))
+		return rc;
+	feed->generation = 1;
+	feed->last_id = feed->floor_id = last;
+	feed->last_print = print;
+	feed->edits = state.edits;
 	return 0;
+}
+
+/* Has the watcher open the store if it is not open; returns 0 or < 0. */
+static int
+feed_connect(struct feed *feed)
+{
+	int opened, rc;
+
+	if ((rc = watch_open(feed->watch, &opened)) != 0 || !opened)
+		return rc;
+	if ((rc = feed_adopt(feed)) != 0)
+		watch_lost(feed->watch, store_errmsg(watch_store(feed->watch)));
+	return rc;
 }
 
 /* Moves the cursors whose last pull failed to the ready queue. */
@@ -649,42 +532,43 @@ feed_retry_failed(struct feed *feed)
 static int
 feed_check_store(struct feed *feed)
 {
-	int64_t version;
+	unsigned what;
 	int      rc;
 
-	if (feed->store != NULL && store_moved(feed->store))
-		feed_store_lost(feed, "database file was replaced or removed");
-	if ((rc = feed_store_open(feed)) != 0)
+	if ((rc = watch_poll(feed->watch, &what)) != 0)
 		return rc;
-	feed->stats.polls++;
-	if ((rc = store_data_version(feed->store, &version)) != 0) {
-		feed_store_lost(feed, store_errmsg(feed->store));
-		return rc;
-	}
-	if (version == feed->data_version && !feed->more_pending)
-		return 0;
+	if ((what & WATCH_OPENED) && (rc = feed_adopt(feed)) != 0)
+		goto lost;
 	/* A commit by another connection: it may have deleted or edited rows. */
-	if (version != feed->data_version && (rc = feed_check_log(feed)) != 0) {
-		if (rc != STORE_BUSY)
-			feed_store_lost(feed, store_errmsg(feed->store));
-		return rc;
+	if (what & WATCH_COMMITTED)
+		feed->log_check = 1;
+	if (!feed->log_check && !feed->more_pending)
+		return 0;
+	if (feed->log_check) {
+		if ((rc = feed_check_log(feed)) != 0)
+			goto fail;
+		feed->log_check = 0;
 	}
-	feed->data_version = version;
 	feed->more_pending = 0;
 	feed->stats.feed_queries++;
-	rc = store_read_after(feed->store, feed->last_id, NULL, 0, FEED_CHUNK,
-	    feed_ring_push, feed);
+	rc = store_read_after(watch_store(feed->watch), feed->last_id, NULL, 0,
+	    FEED_CHUNK, feed_ring_push, feed);
 	if (rc < 0) {
-		if (rc != STORE_BUSY)
-			feed_store_lost(feed, store_errmsg(feed->store));
 		feed->more_pending = 1;
-		return rc;
+		goto fail;
 	}
 	if (rc == FEED_CHUNK) {
 		/* More are waiting: read them on the next iteration. */
 		feed->more_pending = 1;
 		loop_timer_start(feed->loop, &feed->more_timer, 0);
 	}
+	return rc;
+
+fail:
+	if (rc == STORE_BUSY)
+		return rc;
+lost:
+	watch_lost(feed->watch, store_errmsg(watch_store(feed->watch)));
 	return rc;
 }
 
@@ -718,16 +602,6 @@ feed_check(struct feed *feed)
 	return rc;
 }
 
-/* The fallback poll: checks every poll_ms whatever inotify says. */
-static void
-feed_poll_timer(struct loop_timer *timer)
-{
-	struct feed *feed = timer->arg;
-
-	loop_timer_start(feed->loop, &feed->poll_timer, (uint64_t)feed->poll_ms);
-	feed_check(feed);
-}
-
 /* Continues a SELECT that stopped at FEED_CHUNK rows. */
 static void
 feed_more_timer(struct loop_timer *timer)
@@ -735,70 +609,11 @@ feed_more_timer(struct loop_timer *timer)
 	feed_check(timer->arg);
 }
 
-/* Re-checks shortly after a wake that found nothing (see feed_recheck_ms). */
-static void
-feed_recheck_timer(struct loop_timer *timer)
-{
-	struct feed *feed = timer->arg;
-
-	if (feed_check(feed) == 0 && ++feed->recheck_step < FEED_RECHECKS)
-		loop_timer_start(feed->loop, &feed->recheck_timer,
-		    (uint64_t)feed_recheck_ms[feed->recheck_step]);
-}
-
-/* Returns non-zero if an inotify event names the database or its journals. */
+/* The watcher says the store may have changed: checks it. */
 static int
-feed_inotify_relevant(const struct feed *feed, const struct inotify_event *ie)
+feed_changed(void *arg)
 {
-	const char *name;
-	size_t      i;
-
-	if (ie->len == 0)
-		return 0;
-	for (i = 0; i < 2; i++) {
-		const struct feed_watch *w = &feed->watch[i];
-
-		if (w->wd != ie->wd || w->base == NULL ||
-		    strncmp(ie->name, w->base, w->base_len) != 0)
-			continue;
-		name = ie->name + w->base_len;
-		if (*name == '\0' || strcmp(name, "-wal") == 0 ||
-		    strcmp(name, "-journal") == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* Drains inotify and, if the database was touched, checks it. */
-static void
-feed_inotify_read(struct loop_io *io, uint32_t events)
-{
-	struct feed *feed = io->arg;
-	char         buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t      n;
-	int          touched = 0;
-
-	(void)events;
-	while ((n = read(feed->inotify_fd, buf, sizeof buf)) > 0) {
-		char *p = buf;
-
-		while (p < buf + n) {
-			const struct inotify_event *ie = (const void *)p;
-
-			if (feed_inotify_relevant(feed, ie) ||
-			    (ie->mask & IN_Q_OVERFLOW))
-				touched = 1;
-			p += sizeof *ie + ie->len;
-		}
-	}
-	if (!touched)
-		return;
-	if (feed_check(feed) == 0) {
-		feed->recheck_step = 0;
-		loop_timer_start(feed->loop, &feed->recheck_timer,
-		    (uint64_t)feed_recheck_ms[0]);
-	}
+	return feed_check(arg);
 }
 
 /* Creates the feed on loop and opens the store. */
@@ -808,6 +623,8 @@ feed_create(struct loop *loop, const struct feed_options *opts, char *errbuf,
 {
 	struct feed *feed;
 
+	struct watch_options wopts;
+
 	if (opts == NULL || opts->db_path == NULL || *opts->db_path == '\0') {
 		snprintf(errbuf, errlen, "no database path");
 		return NULL;
@@ -816,9 +633,6 @@ feed_create(struct loop *loop, const struct feed_options *opts, char *errbuf,
 	if (feed == NULL)
 		goto nomem;
 	feed->loop = loop;
-	feed->inotify_fd = -1;
-	feed->watch[0].wd = feed->watch[1].wd = -1;
-	feed->poll_ms = opts->poll_ms > 0 ? opts->poll_ms : FEED_DEFAULT_POLL;
 	feed->catchup_rows =
 	    opts->catchup_rows > 0 ? opts->catchup_rows : FEED_DEFAULT_CATCHUP;
 	feed->ring_cap =
@@ -828,29 +642,21 @@ feed_create(struct loop *loop, const struct feed_options *opts, char *errbuf,
 	feed->channel_buckets = 64;
 	TAILQ_INIT(&feed->ready);
 	TAILQ_INIT(&feed->retry);
-	feed->db_path = strdup(opts->db_path);
 	feed->ring = calloc(feed->ring_cap, sizeof *feed->ring);
 	feed->channels = calloc(feed->channel_buckets, sizeof *feed->channels);
-	if (feed->db_path == NULL || feed->ring == NULL ||
-	    feed->channels == NULL)
+	if (feed->ring == NULL || feed->channels == NULL)
 		goto nomem;
-
-	/* No inotify (or no watch) only costs latency: the poll remains. */
-	feed->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (feed->inotify_fd != -1 &&
-	    loop_io_start(loop, &feed->inotify_io, feed->inotify_fd, EPOLLIN,
-	        feed_inotify_read, feed) != 0) {
-		close(feed->inotify_fd);
-		feed->inotify_fd = -1;
-	}
-	if (feed_watch_set(feed, 0, feed->db_path) != 0)
-		goto nomem;
-	feed_watch_real(feed);
-	loop_timer_init(&feed->poll_timer, feed_poll_timer, feed);
-	loop_timer_init(&feed->recheck_timer, feed_recheck_timer, feed);
 	loop_timer_init(&feed->more_timer, feed_more_timer, feed);
-	loop_timer_start(loop, &feed->poll_timer, (uint64_t)feed->poll_ms);
-	feed_store_open(feed);
+	wopts.path = opts->db_path;
+	wopts.poll_ms = opts->poll_ms > 0 ? opts->poll_ms : FEED_DEFAULT_POLL;
+	wopts.busy_ms = FEED_BUSY_MS;
+	feed->watch = watch_create(loop, &wopts, feed_changed, feed, errbuf,
+	    errlen);
+	if (feed->watch == NULL) {
+		feed_free(feed);
+		return NULL;
+	}
+	feed_connect(feed);
 	return feed;
 
 nomem:
@@ -863,9 +669,7 @@ nomem:
 const char *
 feed_store_error(const struct feed *feed)
 {
-	if (feed->store != NULL)
-		return NULL;
-	return feed->error[0] != '\0' ? feed->error : "store not open";
+	return watch_error(feed->watch);
 }
 
 /* Returns the newest id the feed has seen. */
@@ -879,9 +683,8 @@ feed_last_id(const struct feed *feed)
 struct store *
 feed_store(struct feed *feed)
 {
-	if (feed->store == NULL)
-		feed_store_open(feed);
-	return feed->store;
+	feed_connect(feed);
+	return watch_store(feed->watch);
 }
 
 /*
@@ -897,11 +700,12 @@ feed_start_resume(struct feed *feed, int64_t resume, struct feed_start *start)
 	int              rc;
 
 	start->after = resume;
-	if ((rc = store_log_state(feed->store, &state)) != 0)
+	if ((rc = store_log_state(watch_store(feed->watch), &state)) != 0)
 		return rc;
 	if (resume <= state.newest && resume >= state.pruned)
 		return 0;
-	if ((rc = store_oldest_id(feed->store, &start->oldest)) != 0)
+	if ((rc = store_oldest_id(watch_store(feed->watch), &start->oldest)) !=
+	    0)
 		return rc;
 	if (resume > state.newest)
 		start->after = 0; /* from another log: all of this one */
@@ -918,10 +722,11 @@ feed_start_after(struct feed *feed, const char *const *channels,
     size_t nchannels, int64_t resume, int64_t backlog, int64_t backlog_max,
     struct feed_start *start, char *why, size_t whylen)
 {
-	int rc = 0;
+	struct store *store = watch_store(feed->watch);
+	int           rc = 0;
 
 	memset(start, 0, sizeof *start);
-	if (feed->store == NULL) {
+	if (store == NULL) {
 		snprintf(why, whylen, "event store unavailable: %s",
 		    feed_store_error(feed));
 		return STORE_ERROR;
@@ -931,12 +736,12 @@ feed_start_after(struct feed *feed, const char *const *channels,
 	else if (backlog <= 0)
 		start->after = feed->last_id;
 	else
-		rc = store_backlog_start(feed->store, channels, nchannels,
+		rc = store_backlog_start(store, channels, nchannels,
 		    (size_t)(backlog < backlog_max ? backlog : backlog_max),
 		    &start->after);
 	if (rc != 0)
 		snprintf(why, whylen, "event store unavailable: %s",
-		    store_errmsg(feed->store));
+		    store_errmsg(store));
 	return rc;
 }
 
@@ -947,7 +752,10 @@ feed_get_stats(const struct feed *feed, struct feed_stats *stats)
 	*stats = feed->stats;
 	stats->ring_count = feed->ring_count;
 	stats->cursors = feed->cursors;
-	stats->statements = feed->store ? store_statements(feed->store) : 0;
+	stats->polls = watch_polls(feed->watch);
+	stats->statements = watch_store(feed->watch) != NULL
+	    ? store_statements(watch_store(feed->watch))
+	    : 0;
 }
 
 /* Writes the counters as one JSON object. */
@@ -989,7 +797,7 @@ feed_cursor_create(struct feed *feed, const char *const *channels,
 		return NULL;
 	cursor->feed = feed;
 	cursor->position = after < 0 ? 0 : after;
-	if (cursor->position > feed->last_id && feed->store != NULL) {
+	if (cursor->position > feed->last_id && watch_store(feed->watch) != NULL) {
 		int64_t last;
 
 		/*
@@ -999,7 +807,7 @@ feed_cursor_create(struct feed *feed, const char *const *channels,
 		 * cursor starts at the newest event, so that new events (with
 		 * their lower ids) are not withheld from it.
 		 */
-		if (store_last_id(feed->store, &last) == 0 &&
+		if (store_last_id(watch_store(feed->watch), &last) == 0 &&
 		    cursor->position > last)
 			cursor->position = last;
 	}
@@ -1102,7 +910,7 @@ feed_pull_store(struct feed_cursor *cursor, struct feed_pull *pull)
 	if (feed_store(feed) == NULL)
 		return STORE_ERROR;
 	feed->stats.catchup_queries++;
-	rc = store_read_after(feed->store, cursor->position, cursor->names,
+	rc = store_read_after(watch_store(feed->watch), cursor->position, cursor->names,
 	    cursor->nchannels, feed->catchup_rows, feed_pull_one, pull);
 	if (rc < 0)
 		return rc;
@@ -1228,17 +1036,9 @@ feed_free(struct feed *feed)
 
 	if (feed == NULL)
 		return;
-	if (feed->loop != NULL) {
-		loop_timer_stop(feed->loop, &feed->poll_timer);
-		loop_timer_stop(feed->loop, &feed->recheck_timer);
+	if (feed->loop != NULL)
 		loop_timer_stop(feed->loop, &feed->more_timer);
-		if (feed->inotify_fd != -1)
-			loop_io_stop(feed->loop, &feed->inotify_io);
-	}
-	feed_watch_clear(feed, 0);
-	feed_watch_clear(feed, 1);
-	if (feed->inotify_fd != -1)
-		close(feed->inotify_fd);
+	watch_free(feed->watch);
 	if (feed->ring != NULL)
 		while (feed->ring_count > 0)
 			feed_ring_evict(feed);
@@ -1252,10 +1052,7 @@ feed_free(struct feed *feed)
 			}
 		}
 	}
-	store_close(feed->store);
 	free(feed->channels);
 	free(feed->ring);
-	free(feed->db_path);
-
 	free(feed);
 }
