@@ -9,7 +9,7 @@
 set -eu
 
 build="autoconf automake make gcc pkg-config libfcgi-dev libsqlite3-dev
-sqlite3 check libwslay-dev libjansson-dev"
+sqlite3 check libwslay-dev libjansson-dev nettle-dev"
 # procps for ps (tests/lib.sh, sse_scenarios.sh): not in a minimal Debian
 # image, unlike coreutils and util-linux (timeout, setpriv, flock, setsid).
 test="$build lighttpd apache2 curl python3 python3-websockets libfcgi-bin clang

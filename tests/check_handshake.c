@@ -123,79 +123,6 @@ START_TEST(test_handshake_accept_key_rfc)
 }
 END_TEST
 
-/* Returns the hex of a SHA-1 digest (static storage). */
-static const char *
-sha1_hex(const void *data, size_t len)
-{
-	static char   out[41];
-	unsigned char digest[20];
-	int           i;
-
-	handshake_sha1(data, len, digest);
-	for (i = 0; i < 20; i++)
-		snprintf(out + 2 * i, 3, "%02x", digest[i]);
-	return out;
-}
-
-START_TEST(test_handshake_sha1_vectors)
-{
-	char *million;
-
-	/* FIPS 180 examples, and lengths around the padding boundaries. */
-	ck_assert_str_eq(
-	    sha1_hex("", 0), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-	ck_assert_str_eq(
-	    sha1_hex(LIT("abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
-	ck_assert_str_eq(
-	    sha1_hex(LIT("abcdbcdecdefdefgefghfghighijhijkijkljklmklm"
-	                 "nlmnomnopnopq")),
-	    "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-	ck_assert_str_eq(sha1_hex(LIT("The quick brown fox jumps over the lazy "
-	                              "dog")),
-	    "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12");
-	million = malloc(1000000);
-	ck_assert_ptr_nonnull(million);
-	memset(million, 'a', 1000000);
-	ck_assert_str_eq(sha1_hex(million, 1000000),
-	    "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
-	/* 55, 56, 63, 64 and 65 bytes: one or two padding blocks. */
-	ck_assert_str_eq(
-	    sha1_hex(million, 55), "c1c8bbdc22796e28c0e15163d20899b65621d65a");
-	ck_assert_str_eq(
-	    sha1_hex(million, 56), "c2db330f6083854c99d4b5bfb6e8f29f201be699");
-	ck_assert_str_eq(
-	    sha1_hex(million, 64), "0098ba824b5c16427bd7a1122a5a442a25ec644d");
-	ck_assert_str_eq(
-	    sha1_hex(million, 63), "03f09f5b158a7a8cdad920bddc29b81c18a551f5");
-	ck_assert_str_eq(
-	    sha1_hex(million, 65), "11655326c708d70319be2610e8a57d9a5b959d3b");
-	free(million);
-}
-END_TEST
-
-START_TEST(test_handshake_base64_vectors)
-{
-	static const char *const in[] = {
-	    "", "f", "fo", "foo", "foob", "fooba", "foobar"};
-	static const char *const want[] = {
-	    "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
-	size_t i;
-
-	for (i = 0; i < sizeof in / sizeof in[0]; i++) {
-		struct buf out = {0};
-
-		ck_assert_int_eq(
-		    handshake_base64(
-		        &out, (const unsigned char *)in[i], strlen(in[i])),
-		    0);
-		ck_assert_uint_eq(out.len, strlen(want[i]));
-		ck_assert_mem_eq(
-		    out.data != NULL ? out.data : "", want[i], strlen(want[i]));
-		buf_free(&out);
-	}
-}
-END_TEST
-
 START_TEST(test_handshake_key_valid)
 {
 	ck_assert(handshake_key_valid(LIT("dGhlIHNhbXBsZSBub25jZQ==")));
@@ -780,8 +707,6 @@ check_handshake_suite(void)
 
 	tc = tcase_create("crypto");
 	tcase_add_test(tc, test_handshake_accept_key_rfc);
-	tcase_add_test(tc, test_handshake_sha1_vectors);
-	tcase_add_test(tc, test_handshake_base64_vectors);
 	tcase_add_test(tc, test_handshake_key_valid);
 	suite_add_tcase(s, tc);
 

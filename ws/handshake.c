@@ -10,6 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <nettle/base64.h>
+#include <nettle/sha1.h>
+
 #include "buf.h"
 #include "handshake.h"
 #include "query.h"
@@ -311,157 +314,6 @@ handshake_origin_allowed(
 	       handshake_origin_loopback(&o);
 }
 
-/*
- * SHA-1 (FIPS 180-4), only for the accept key: a handshake hashes 60 bytes,
- * so this is written for clarity, not speed.
- */
-struct handshake_sha1_ctx {
-	uint32_t      h[5];
-	unsigned char block[64];
-	size_t        used;  /* bytes in block */
-	uint64_t      total; /* bytes hashed */
-};
-
-/* Rotates x left by n bits. */
-static uint32_t
-handshake_rol(uint32_t x, int n)
-{
-	return (x << n) | (x >> (32 - n));
-}
-
-/* Hashes the full block in ctx. */
-static void
-handshake_sha1_block(struct handshake_sha1_ctx *ctx)
-{
-	uint32_t w[80], a, b, c, d, e, f, k, t;
-	int      i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)ctx->block[i * 4] << 24 |
-		       (uint32_t)ctx->block[i * 4 + 1] << 16 |
-		       (uint32_t)ctx->block[i * 4 + 2] << 8 |
-		       (uint32_t)ctx->block[i * 4 + 3];
-	for (i = 16; i < 80; i++)
-		w[i] = handshake_rol(
-		    w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = ctx->h[0];
-	b = ctx->h[1];
-	c = ctx->h[2];
-	d = ctx->h[3];
-	e = ctx->h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5A827999;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ED9EBA1;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8F1BBCDC;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xCA62C1D6;
-		}
-		t = handshake_rol(a, 5) + f + e + k + w[i];
-		e = d;
-		d = c;
-		c = handshake_rol(b, 30);
-		b = a;
-		a = t;
-	}
-	ctx->h[0] += a;
-	ctx->h[1] += b;
-	ctx->h[2] += c;
-	ctx->h[3] += d;
-	ctx->h[4] += e;
-	ctx->used = 0;
-}
-
-/* Adds len bytes to the hash. */
-static void
-handshake_sha1_update(
-    struct handshake_sha1_ctx *ctx, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	ctx->total += len;
-	while (len > 0) {
-		size_t n = sizeof ctx->block - ctx->used;
-
-		if (n > len)
-			n = len;
-		memcpy(ctx->block + ctx->used, p, n);
-		ctx->used += n;
-		p += n;
-		len -= n;
-		if (ctx->used == sizeof ctx->block)
-			handshake_sha1_block(ctx);
-	}
-}
-
-/* Writes the SHA-1 digest of len bytes of data. */
-void
-handshake_sha1(const void *data, size_t len, unsigned char digest[20])
-{
-	struct handshake_sha1_ctx ctx = {
-	    {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0}, {0},
-	    0, 0};
-	uint64_t bits;
-	int      i;
-
-	handshake_sha1_update(&ctx, data, len);
-	bits = ctx.total * 8;
-	ctx.block[ctx.used++] = 0x80;
-	if (ctx.used > 56) {
-		memset(ctx.block + ctx.used, 0, sizeof ctx.block - ctx.used);
-		handshake_sha1_block(&ctx);
-	}
-	memset(ctx.block + ctx.used, 0, 56 - ctx.used);
-	for (i = 0; i < 8; i++)
-		ctx.block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	handshake_sha1_block(&ctx);
-	for (i = 0; i < 20; i++)
-		digest[i] = (unsigned char)(ctx.h[i / 4] >> (24 - 8 * (i % 4)));
-}
-
-static const char handshake_base64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Writes the padded base64 of len bytes to out ((len + 2) / 3 * 4 bytes). */
-static void
-handshake_base64_raw(const unsigned char *data, size_t len, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)data[i + 1] << 8;
-		if (i + 2 < len)
-			v |= data[i + 2];
-		*out++ = handshake_base64_alphabet[v >> 18 & 63];
-		*out++ = handshake_base64_alphabet[v >> 12 & 63];
-		*out++ =
-		    i + 1 < len ? handshake_base64_alphabet[v >> 6 & 63] : '=';
-		*out++ = i + 2 < len ? handshake_base64_alphabet[v & 63] : '=';
-	}
-}
-
-/* Appends the padded base64 of len bytes. */
-int
-handshake_base64(struct buf *out, const unsigned char *data, size_t len)
-{
-	size_t n = (len + 2) / 3 * 4;
-
-	if (buf_reserve(out, n) != 0)
-		return -1;
-	handshake_base64_raw(data, len, out->data + out->len);
-	out->len += n;
-	return 0;
-}
-
 /* Returns non-zero if key is base64 of exactly 16 bytes. */
 int
 handshake_key_valid(const char *key, size_t len)
@@ -470,10 +322,13 @@ handshake_key_valid(const char *key, size_t len)
 
 	if (len != 24 || key[22] != '=' || key[23] != '=')
 		return 0;
-	for (i = 0; i < 22; i++)
-		if (key[i] == '\0' ||
-		    strchr(handshake_base64_alphabet, key[i]) == NULL)
+	for (i = 0; i < 22; i++) {
+		char c = key[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		        (c >= '0' && c <= '9') || c == '+' || c == '/'))
 			return 0;
+	}
 	return 1;
 }
 
@@ -482,17 +337,16 @@ void
 handshake_accept_key(
     const char *key, size_t key_len, char out[HANDSHAKE_ACCEPT_LEN + 1])
 {
-	unsigned char digest[20];
-	char          joined[128];
-	size_t        n = key_len;
+	struct sha1_ctx sha1;
+	uint8_t         digest[SHA1_DIGEST_SIZE];
+	size_t          n = key_len;
 
-	/* A valid key is 24 bytes; a longer one is cut, not overflowed. */
-	if (n > sizeof joined - sizeof HANDSHAKE_GUID)
-		n = sizeof joined - sizeof HANDSHAKE_GUID;
-	memcpy(joined, key, n);
-	memcpy(joined + n, HANDSHAKE_GUID, sizeof HANDSHAKE_GUID - 1);
-	handshake_sha1(joined, n + sizeof HANDSHAKE_GUID - 1, digest);
-	handshake_base64_raw(digest, sizeof digest, out);
+	sha1_init(&sha1);
+	sha1_update(&sha1, n, (const uint8_t *)key);
+	sha1_update(&sha1, sizeof HANDSHAKE_GUID - 1,
+	    (const uint8_t *)HANDSHAKE_GUID);
+	sha1_digest(&sha1, sizeof digest, digest);
+	base64_encode_raw(out, sizeof digest, digest);
 	out[HANDSHAKE_ACCEPT_LEN] = '\0';
 }
 

@@ -97,15 +97,6 @@ void handshake_accept_key(
  */
 int handshake_key_valid(const char *key, size_t len);
 
-/* Writes the SHA-1 digest of len bytes of data to digest. */
-void handshake_sha1(const void *data, size_t len, unsigned char digest[20]);
-
-/*
- * Appends the base64 (RFC 4648, padded) of len bytes; returns 0 or -1 when
- * memory ran out.
- */
-int handshake_base64(struct buf *out, const unsigned char *data, size_t len);
-
 /* Appends the 101 Switching Protocols response for accept; returns 0 or -1. */
 int handshake_accept_response(
     struct buf *out, const char accept[HANDSHAKE_ACCEPT_LEN + 1]);

@@ -52,7 +52,7 @@ cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 -Wmissing-prototypes -Wformat=2 -Wwrite-strings"
 includes="-I$builddir -I$top/net -I$top/store -I$top/ws -I$top/tests
 -I$top/tests/fuzz"
-libs="$(pkg-config --libs sqlite3 jansson 2>/dev/null || echo -lsqlite3 -ljansson) -lwslay"
+libs="$(pkg-config --libs sqlite3 jansson nettle 2>/dev/null || echo -lsqlite3 -ljansson -lnettle) -lwslay"
 
 # sources TARGET: prints the project files a target is linked with.
 sources() {
@@ -60,7 +60,7 @@ sources() {
 	fuzz_query) echo net/query.c store/store.c tests/ref_query.c ;;
 	fuzz_handshake) echo ws/handshake.c net/query.c net/buf.c store/store.c ;;
 	fuzz_wsmessage) echo ws/wsconn.c ws/publish.c ws/envelope.c ws/handshake.c \
-	    net/query.c net/buf.c net/loop.c store/store.c store/feed.c ;;
+	    net/query.c net/buf.c net/loop.c store/store.c store/watch.c store/feed.c ;;
 	fuzz_sse_encoder) echo net/sse.c net/buf.c tests/whatwg_sse.c ;;
 	*) return 1 ;;
 	esac
