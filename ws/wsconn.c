@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "envelope.h"
 #include "feed.h"
+#include "frame.h"
 #include "handshake.h"
 #include "publish.h"
 #include "loop.h"
@@ -77,23 +78,6 @@
 /* How much of a request target the log shows. */
 #define WSCONN_LOG_TARGET_MAX 200
 
-/* Where a stream of client frames stands (wsconn_frames_track). */
-enum wsconn_frames_state {
-	WSCONN_FRAMES_HEADER1,  /* FIN, RSV and opcode; a frame boundary */
-	WSCONN_FRAMES_HEADER2,  /* MASK and the 7-bit length */
-	WSCONN_FRAMES_LENGTH,   /* the 16- or 64-bit extended length */
-	WSCONN_FRAMES_MASK_KEY, /* the 4-byte masking key */
-	WSCONN_FRAMES_PAYLOAD,
-};
-
-struct wsconn_frames {
-	enum wsconn_frames_state state;
-	uint64_t                 left;   /* bytes left in this part */
-	uint64_t                 length; /* the payload length so far */
-	int                      masked;
-	int                      fragmented; /* a data message lacks its FIN */
-};
-
 struct wsconn {
 	struct wsconn_server   *server;
 	int                     fd;
@@ -101,7 +85,7 @@ struct wsconn {
 	struct loop_timer       timer;  /* handshake deadline, pings, linger */
 	struct handshake       *hs;     /* while the request is read */
 	wslay_event_context_ptr ctx;    /* while input or a close needs it */
-	struct wsconn_frames    frames; /* where wslay's input stands */
+	struct frame_tracker    frames; /* where wslay's input stands */
 	struct feed_cursor     *cursor; /* NULL once closing */
 	struct buf              out;    /* bytes the socket has not taken */
 	struct buf              in;     /* frames that came with the request */
@@ -284,44 +268,6 @@ wsconn_closing(struct wsconn *c)
 }
 
 /*
- * Appends one server frame (final, unmasked, the shortest length) to c->out
- * past wslay; returns 0, or -1 when memory ran out, with nothing appended.
- * Note that it may only be called when c->out ends at a frame boundary:
- * without a context, or when wslay has nothing queued (a pull), or during
- * a read (wslay sends nothing while it reads, and reading starts only when
- * everything before was written).
- */
-static int
-wsconn_frame_append(
-    struct wsconn *c, unsigned opcode, const void *payload, size_t len)
-{
-	unsigned char head[10];
-	size_t        head_len = 2;
-	int           i;
-
-	head[0] = (unsigned char)(0x80 | opcode);
-	if (len < 126)
-		head[1] = (unsigned char)len;
-	else if (len <= 0xffff) {
-		head[1] = 126;
-		head[2] = (unsigned char)(len >> 8);
-		head[3] = (unsigned char)len;
-		head_len = 4;
-	} else {
-		head[1] = 127;
-		for (i = 0; i < 8; i++)
-			head[2 + i] =
-			    (unsigned char)((uint64_t)len >> (56 - 8 * i));
-		head_len = 10;
-	}
-	if (buf_reserve(&c->out, head_len + len) != 0)
-		return -1;
-	buf_append(&c->out, head, head_len);
-	buf_append(&c->out, payload, len);
-	return 0;
-}
-
-/*
  * Writes a close frame with code past wslay.  Used where wslay would answer
  * a protocol violation with an empty close frame (a bad control frame
  * header, a one-byte close payload) and RFC 6455 wants 1002, and for the
@@ -333,21 +279,13 @@ wsconn_frame_append(
 static void
 wsconn_raw_close(struct wsconn *c, uint16_t code, const char *reason)
 {
-	unsigned char payload[125] = {
-	    (unsigned char)(code >> 8), (unsigned char)code};
-	size_t        len = strlen(reason);
-
-	if (len > sizeof payload - 2)
-		len = sizeof payload - 2;
-	memcpy(payload + 2, reason, len);
 	wsconn_closing(c);
 	if (c->raw_close != 0 ||
 	    (c->ctx != NULL && wslay_event_get_close_sent(c->ctx)))
 		return;
 	c->raw_close = code;
 	c->server_first = 1;
-	if (wsconn_frame_append(c, WSLAY_CONNECTION_CLOSE, payload, 2 + len) !=
-	    0)
+	if (frame_append_close(&c->out, code, reason) != 0)
 		c->failed = 1;
 }
 
@@ -374,73 +312,6 @@ wsconn_watch(struct wsconn *c)
 		loop_io_modify(c->server->loop, &c->io, events);
 }
 
-/* A frame's length is known: the masking key or the payload comes next. */
-static void
-wsconn_frames_length_done(struct wsconn_frames *f)
-{
-	if (f->masked) {
-		f->state = WSCONN_FRAMES_MASK_KEY;
-		f->left = 4;
-	} else if (f->length > 0) {
-		f->state = WSCONN_FRAMES_PAYLOAD;
-		f->left = f->length;
-	} else
-		f->state = WSCONN_FRAMES_HEADER1;
-}
-
-/*
- * Follows the frames over the bytes handed to wslay, to know when they end
- * at a boundary.  Note that it checks nothing: wslay rejects what is
- * invalid, and then a close keeps the context anyway.
- */
-static void
-wsconn_frames_track(struct wsconn_frames *f, const uint8_t *data, size_t len)
-{
-	size_t i = 0, n;
-
-	while (i < len) {
-		switch (f->state) {
-		case WSCONN_FRAMES_HEADER1:
-			/* Opcodes 0-2 are data: continuation, text, binary. */
-			if ((data[i] & 0x0f) < 8)
-				f->fragmented = (data[i] & 0x80) == 0;
-			f->state = WSCONN_FRAMES_HEADER2;
-			i++;
-			break;
-		case WSCONN_FRAMES_HEADER2:
-			f->masked = (data[i] & 0x80) != 0;
-			f->length = data[i] & 0x7f;
-			i++;
-			if (f->length >= 126) {
-				f->state = WSCONN_FRAMES_LENGTH;
-				f->left = f->length == 126 ? 2 : 8;
-				f->length = 0;
-			} else
-				wsconn_frames_length_done(f);
-			break;
-		case WSCONN_FRAMES_LENGTH:
-			f->length = f->length << 8 | data[i++];
-			if (--f->left == 0)
-				wsconn_frames_length_done(f);
-			break;
-		case WSCONN_FRAMES_MASK_KEY:
-			i++;
-			if (--f->left == 0) {
-				f->masked = 0;
-				wsconn_frames_length_done(f);
-			}
-			break;
-		case WSCONN_FRAMES_PAYLOAD:
-			n = len - i < f->left ? len - i : (size_t)f->left;
-			i += n;
-			f->left -= n;
-			if (f->left == 0)
-				f->state = WSCONN_FRAMES_HEADER1;
-			break;
-		}
-	}
-}
-
 /* Reads what wslay wants from the socket (or from what came with the head). */
 static ssize_t
 wsconn_recv_callback(wslay_event_context_ptr ctx, uint8_t *data, size_t len,
@@ -454,7 +325,7 @@ wsconn_recv_callback(wslay_event_context_ptr ctx, uint8_t *data, size_t len,
 		if (len > buf_pending_len(&c->in))
 			len = buf_pending_len(&c->in);
 		memcpy(data, buf_pending(&c->in), len);
-		wsconn_frames_track(&c->frames, data, len);
+		frame_track(&c->frames, data, len);
 		buf_consume(&c->in, len);
 		if (buf_pending_len(&c->in) == 0)
 			buf_free(&c->in);
@@ -475,7 +346,7 @@ wsconn_recv_callback(wslay_event_context_ptr ctx, uint8_t *data, size_t len,
 		n = read(c->fd, data, len);
 		if (n > 0) {
 			c->budget -= (size_t)n;
-			wsconn_frames_track(&c->frames, data, (size_t)n);
+			frame_track(&c->frames, data, (size_t)n);
 			return n;
 		}
 		if (n < 0 && errno == EINTR)
@@ -556,17 +427,6 @@ wsconn_frame_chunk(wslay_event_context_ptr            ctx,
 }
 
 /*
- * Returns non-zero for the close codes registered at IANA after RFC 6455
- * (1012 service restart, 1013 try again later, 1014 bad gateway), which a
- * client may send and wslay does not know: it answers them with 1002.
- */
-static int
-wsconn_close_code_later(uint16_t code)
-{
-	return code >= 1012 && code <= 1014;
-}
-
-/*
  * Sends the text in the server's scratch buffer as one text message:
  * written straight to c->out, or queued behind what wslay already queued
  * (a pong read before it) so that it keeps its place.  Returns 0, or
@@ -585,8 +445,8 @@ wsconn_queue_scratch(struct wsconn *c)
 		msg.msg_length = buf_pending_len(scratch);
 		rc = wslay_event_queue_msg(c->ctx, &msg);
 	} else
-		rc = wsconn_frame_append(c, WSLAY_TEXT_FRAME,
-		    buf_pending(scratch), buf_pending_len(scratch));
+		rc = frame_append(&c->out, FRAME_TEXT, buf_pending(scratch),
+		    buf_pending_len(scratch));
 	buf_clear(scratch);
 	if (rc == -1 || rc == WSLAY_ERR_NOMEM)
 		c->queue_failed = 1;
@@ -764,8 +624,7 @@ static void
 wsconn_context_release(struct wsconn *c)
 {
 	if (c->ctx == NULL || c->closing || c->raw_close != 0 || c->bad_frame ||
-	    c->queue_failed || c->frames.state != WSCONN_FRAMES_HEADER1 ||
-	    c->frames.fragmented || !wslay_event_get_read_enabled(c->ctx) ||
+	    c->queue_failed || !frame_at_boundary(&c->frames) || !wslay_event_get_read_enabled(c->ctx) ||
 	    !wslay_event_get_write_enabled(c->ctx) ||
 	    wslay_event_get_close_received(c->ctx) ||
 	    wslay_event_get_close_sent(c->ctx) ||
@@ -820,7 +679,7 @@ wsconn_receive(struct wsconn *c)
 	if (rc != 0 || c->bad_frame)
 		wsconn_raw_close(c, rc == WSLAY_ERR_NOMEM ? 1011 : 1002, "");
 	else if (!wslay_event_get_read_enabled(c->ctx) && c->in_close &&
-	    c->close_bytes == 2 && wsconn_close_code_later(c->close_code))
+	    c->close_bytes == 2 && frame_close_code_late(c->close_code))
 		/* Echoed past wslay, whose 1002 for it is never written. */
 		wsconn_raw_close(c, c->close_code, "");
 	else if (!wslay_event_get_read_enabled(c->ctx))
@@ -1176,7 +1035,7 @@ wsconn_timer(struct loop_timer *timer)
 
 		wslay_event_queue_msg(c->ctx, &msg);
 	} else if (ping > 0 && c->raw_close == 0)
-		(void)wsconn_frame_append(c, WSLAY_PING, NULL, 0);
+		(void)frame_append(&c->out, FRAME_PING, NULL, 0);
 	wsconn_arm(c);
 	wsconn_pump(c);
 }
