@@ -53,9 +53,9 @@
 #define BENCH_MAX_GROUPS   8
 #define BENCH_MAX_PIDS     256
 
-enum bench_proto { BENCH_SSE, BENCH_WS };
+enum loadgen_proto { BENCH_SSE, BENCH_WS };
 
-enum conn_state {
+enum loadgen_conn_state {
 	CONN_IDLE,       /* not started */
 	CONN_CONNECTING, /* connect() in progress */
 	CONN_HEADERS,    /* request sent, reading the response head */
@@ -65,9 +65,9 @@ enum conn_state {
 };
 
 /* One subscriber stream. */
-struct conn {
+struct loadgen_conn {
 	int             fd;
-	enum conn_state state;
+	enum loadgen_conn_state state;
 	int             index;
 	/* Input not yet parsed. */
 	char           *in;
@@ -91,10 +91,10 @@ struct conn {
 	size_t          seencap;    /* in bits */
 	uint64_t        received, distinct, repeated, out_of_order, max_seq;
 	char           *fail_reason;
-	double          started;    /* when conn_start() ran (monotonic s) */
+	double          started;    /* when it was started (monotonic s) */
 };
 
-struct group {
+struct loadgen_group {
 	char  name[64];
 	int   roots[BENCH_MAX_PIDS];
 	int   tree[BENCH_MAX_PIDS];   /* the root's descendants count too */
@@ -109,14 +109,15 @@ struct group {
 	int   nprocs;
 };
 
-struct feed_sample {
+struct loadgen_feed_stats {
 	int    ok;
 	char   line[1024];
 };
 
-static struct {
+/* The command line, and what parsing --url made of it. */
+struct loadgen_options {
 	const char        *url;
-	enum bench_proto   proto;
+	enum loadgen_proto proto;
 	char               host[64];
 	int                port;
 	char               path[1024];
@@ -138,29 +139,48 @@ static struct {
 	int                busy_ms;
 	const char        *feed_pid_log[4];
 	int                nfeed;
-	struct group       groups[BENCH_MAX_GROUPS];
-	int                ngroups;
 	int                quiet;
-} opt = {
-	.proto = BENCH_SSE, .conns = 100, .inflight = 64, .ramp_rate = 0,
-	.duration = 10, .rate = 100, .size = 100, .drain = 3, .settle = 0.5,
-	.connect_timeout = 10, .channel = "bench", .label = "run", .busy_ms = 5000,
 };
 
-static struct conn     *conns;
-static int              epfd;
-static uint64_t         hist[BENCH_HIST_BUCKETS];
-static uint64_t         lat_min = UINT64_MAX, lat_max, lat_count;
-static int              n_streaming, n_failed, n_closed, n_done_connecting;
-static uint64_t         total_received;
-static volatile int     publisher_done;
-static volatile uint64_t published, publish_errors;
-static char             publish_error_text[256];
-static double           publish_start, publish_end, last_receipt;
+/* Delivery latencies, in microseconds. */
+struct loadgen_latency {
+	uint64_t buckets[BENCH_HIST_BUCKETS];
+	uint64_t min, max, count;
+};
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * What the publisher thread reports.  Note that the receiving loop polls
+ * done and published while the publisher runs: volatile, so that each poll
+ * reads them again (a stale value costs one more turn of the loop); the
+ * rest is read only after pthread_join().
+ */
+struct loadgen_publisher {
+	volatile int      done;
+	volatile uint64_t published, errors;
+	char              error_text[256];
+	double            start, end;  /* the publishing window (monotonic s) */
+};
+
+/* One run of the generator: passed to every function that needs its state. */
+struct loadgen {
+	struct loadgen_options   opt;
+	struct loadgen_group     groups[BENCH_MAX_GROUPS];
+	int                      ngroups;
+	struct loadgen_conn     *conns; /* opt.conns of them */
+	int                      epfd;
+	struct loadgen_latency   latency;
+	int                      n_streaming, n_failed, n_closed;
+	int                      n_done_connecting; /* handshakes over, either way */
+	uint64_t                 total_received;
+	double                   last_receipt; /* monotonic s */
+	struct loadgen_publisher pub;
+};
+
+/* Prints "litepush-bench: " and the message on stderr, then exits 2. */
+static void loadgen_die(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
 static void
-die(const char *fmt, ...)
+loadgen_die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -172,17 +192,19 @@ die(const char *fmt, ...)
 	exit(2);
 }
 
+/* realloc() that dies instead of returning NULL. */
 static void *
-xrealloc(void *p, size_t n)
+loadgen_xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n);
 	if (p == NULL)
-		die("out of memory");
+		loadgen_die("out of memory");
 	return p;
 }
 
+/* The monotonic clock, in seconds: for durations and deadlines. */
 static double
-now_mono(void)
+loadgen_now_mono(void)
 {
 	struct timespec ts;
 
@@ -190,8 +212,9 @@ now_mono(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The wall clock in ns: events carry it, so latency spans processes. */
 static uint64_t
-now_real_ns(void)
+loadgen_now_real_ns(void)
 {
 	struct timespec ts;
 
@@ -201,8 +224,9 @@ now_real_ns(void)
 
 /* --- latency histogram (log-linear, in microseconds) ------------------------ */
 
+/* The bucket of v: exact below 128, then 64 per power of two. */
 static int
-hist_index(uint64_t v)
+loadgen_hist_index(uint64_t v)
 {
 	int msb, shift, idx;
 
@@ -216,7 +240,7 @@ hist_index(uint64_t v)
 
 /* The middle of bucket idx. */
 static uint64_t
-hist_value(int idx)
+loadgen_hist_value(int idx)
 {
 	int shift;
 
@@ -227,44 +251,47 @@ hist_value(int idx)
 	    ((1ull << shift) >> 1);
 }
 
+/* Books one latency of `us` microseconds. */
 static void
-hist_add(uint64_t us)
+loadgen_hist_add(struct loadgen_latency *h, uint64_t us)
 {
-	hist[hist_index(us)]++;
-	lat_count++;
-	if (us < lat_min)
-		lat_min = us;
-	if (us > lat_max)
-		lat_max = us;
+	h->buckets[loadgen_hist_index(us)]++;
+	h->count++;
+	if (us < h->min)
+		h->min = us;
+	if (us > h->max)
+		h->max = us;
 }
 
+/* The p-th percentile, within the exact minimum and maximum; 0 when empty. */
 static uint64_t
-hist_percentile(double p)
+loadgen_hist_percentile(const struct loadgen_latency *h, double p)
 {
 	uint64_t want, sum = 0;
 	int      i;
 
-	if (lat_count == 0)
+	if (h->count == 0)
 		return 0;
-	want = (uint64_t)(p / 100.0 * lat_count + 0.5);
+	want = (uint64_t)(p / 100.0 * h->count + 0.5);
 	if (want == 0)
 		want = 1;
 	for (i = 0; i < BENCH_HIST_BUCKETS; i++) {
-		sum += hist[i];
+		sum += h->buckets[i];
 		if (sum >= want) {
-			uint64_t v = hist_value(i);
+			uint64_t v = loadgen_hist_value(i);
 
-			return v < lat_min ? lat_min : v > lat_max ? lat_max : v;
+			return v < h->min ? h->min : v > h->max ? h->max : v;
 		}
 	}
-	return lat_max;
+	return h->max;
 }
 
 /* --- receiving an event -------------------------------------------------------- */
 
 /* Takes one message (SSE data, a WebSocket text) and books its sequence number. */
 static void
-conn_message(struct conn *c, const char *p, size_t n)
+loadgen_conn_message(struct loadgen *lg, struct loadgen_conn *c, const char *p,
+    size_t n)
 {
 	const char *s = memmem(p, n, "s=", 2), *end = p + n;
 	uint64_t    seq = 0, t = 0, now;
@@ -278,17 +305,17 @@ conn_message(struct conn *c, const char *p, size_t n)
 		return;
 	for (s += 3; s < end && isdigit((unsigned char)*s); s++)
 		t = t * 10 + (uint64_t)(*s - '0');
-	now = now_real_ns();
-	hist_add(now > t ? (now - t) / 1000 : 0);
-	last_receipt = now_mono();
+	now = loadgen_now_real_ns();
+	loadgen_hist_add(&lg->latency, now > t ? (now - t) / 1000 : 0);
+	lg->last_receipt = loadgen_now_mono();
 	c->received++;
-	total_received++;
+	lg->total_received++;
 	if (seq >= c->seencap) {
 		size_t cap = c->seencap ? c->seencap : 4096;
 
 		while (cap <= seq)
 			cap *= 2;
-		c->seen = xrealloc(c->seen, cap / 8);
+		c->seen = loadgen_xrealloc(c->seen, cap / 8);
 		memset(c->seen + c->seencap / 8, 0, (cap - c->seencap) / 8);
 		c->seencap = cap;
 	}
@@ -307,8 +334,10 @@ conn_message(struct conn *c, const char *p, size_t n)
 
 /* --- SSE, by the WHATWG event-stream rules --------------------------------------- */
 
+/* Takes one SSE line: a field, a comment, or the blank line that dispatches. */
 static void
-sse_line(struct conn *c, const char *line, size_t n)
+loadgen_sse_line(struct loadgen *lg, struct loadgen_conn *c, const char *line,
+    size_t n)
 {
 	const char *colon, *value;
 	size_t      flen, vlen;
@@ -316,7 +345,8 @@ sse_line(struct conn *c, const char *line, size_t n)
 	if (n == 0) { /* dispatch */
 		if (c->has_data) {
 			/* The data buffer ends with the LF of its last line. */
-			conn_message(c, c->data, c->datalen ? c->datalen - 1 : 0);
+			loadgen_conn_message(lg, c, c->data,
+			    c->datalen ? c->datalen - 1 : 0);
 		}
 		c->datalen = 0;
 		c->has_data = 0;
@@ -341,7 +371,7 @@ sse_line(struct conn *c, const char *line, size_t n)
 	if (flen == 4 && memcmp(line, "data", 4) == 0) {
 		if (c->datalen + vlen + 1 > c->datacap) {
 			c->datacap = (c->datalen + vlen + 1) * 2;
-			c->data = xrealloc(c->data, c->datacap);
+			c->data = loadgen_xrealloc(c->data, c->datacap);
 		}
 		memcpy(c->data + c->datalen, value, vlen);
 		c->datalen += vlen;
@@ -353,7 +383,8 @@ sse_line(struct conn *c, const char *line, size_t n)
 
 /* Feeds body bytes to the SSE line splitter (CRLF, LF or CR end a line). */
 static void
-sse_body(struct conn *c, const char *p, size_t n)
+loadgen_sse_body(struct loadgen *lg, struct loadgen_conn *c, const char *p,
+    size_t n)
 {
 	size_t i;
 
@@ -367,13 +398,13 @@ sse_body(struct conn *c, const char *p, size_t n)
 		}
 		if (ch == '\r' || ch == '\n') {
 			c->line_cr = ch == '\r';
-			sse_line(c, c->line, c->linelen);
+			loadgen_sse_line(lg, c, c->line, c->linelen);
 			c->linelen = 0;
 			continue;
 		}
 		if (c->linelen == c->linecap) {
 			c->linecap = c->linecap ? c->linecap * 2 : 256;
-			c->line = xrealloc(c->line, c->linecap);
+			c->line = loadgen_xrealloc(c->line, c->linecap);
 		}
 		c->line[c->linelen++] = ch;
 	}
@@ -381,8 +412,10 @@ sse_body(struct conn *c, const char *p, size_t n)
 
 /* --- WebSocket frames (RFC 6455; the server's are unmasked) ---------------------- */
 
+/* Sends one masked control frame (payload cut to 125 bytes); -1 on error. */
 static int
-ws_send(struct conn *c, int opcode, const char *payload, size_t n)
+loadgen_ws_send(struct loadgen_conn *c, int opcode, const char *payload,
+    size_t n)
 {
 	unsigned char frame[2 + 4 + 125];
 	uint32_t      mask = (uint32_t)rand();
@@ -400,7 +433,7 @@ ws_send(struct conn *c, int opcode, const char *payload, size_t n)
 
 /* Parses the frames in c->in; returns -1 when the connection should close. */
 static int
-ws_frames(struct conn *c)
+loadgen_ws_frames(struct loadgen *lg, struct loadgen_conn *c)
 {
 	size_t off = 0;
 
@@ -444,20 +477,24 @@ ws_frames(struct conn *c)
 					c->msglen = 0;
 				if (c->msglen + len > c->msgcap) {
 					c->msgcap = (c->msglen + len) * 2;
-					c->msg = xrealloc(c->msg, c->msgcap);
+					c->msg =
+					    loadgen_xrealloc(c->msg, c->msgcap);
 				}
 				memcpy(c->msg + c->msglen, p, len);
 				c->msglen += len;
 				if (fin)
-					conn_message(c, c->msg, c->msglen);
+					loadgen_conn_message(lg, c, c->msg,
+					    c->msglen);
 			} else
-				conn_message(c, (const char *)p, len);
+				loadgen_conn_message(lg, c, (const char *)p,
+				    len);
 			break;
 		case 0x8:
-			ws_send(c, 0x8, (const char *)p, len >= 2 ? 2 : 0);
+			loadgen_ws_send(c, 0x8, (const char *)p,
+			    len >= 2 ? 2 : 0);
 			return -1;
 		case 0x9:
-			ws_send(c, 0xA, (const char *)p, len);
+			loadgen_ws_send(c, 0xA, (const char *)p, len);
 			break;
 		default:
 			break;
@@ -473,7 +510,7 @@ ws_frames(struct conn *c)
 
 /* Decodes chunked framing of c->in into the SSE parser; -1 on bad framing or the last chunk. */
 static int
-http_chunks(struct conn *c)
+loadgen_http_chunks(struct loadgen *lg, struct loadgen_conn *c)
 {
 	size_t off = 0;
 
@@ -512,7 +549,7 @@ http_chunks(struct conn *c)
 
 			if ((int64_t)take > c->chunk_left)
 				take = (size_t)c->chunk_left;
-			sse_body(c, c->in + off, take);
+			loadgen_sse_body(lg, c, c->in + off, take);
 			off += take;
 			c->chunk_left -= (int64_t)take;
 			if (c->chunk_left == 0) {
@@ -526,11 +563,12 @@ http_chunks(struct conn *c)
 	return 0;
 }
 
-static void conn_close(struct conn *c, enum conn_state state, const char *why);
+static void loadgen_conn_close(struct loadgen *lg, struct loadgen_conn *c,
+    enum loadgen_conn_state state, const char *why);
 
 /* Parses the response head; on success moves to streaming and leaves the rest in c->in. */
 static void
-http_head(struct conn *c)
+loadgen_http_head(struct loadgen *lg, struct loadgen_conn *c)
 {
 	char  *end = memmem(c->in, c->inlen, "\r\n\r\n", 4), *q;
 	size_t headlen;
@@ -538,21 +576,22 @@ http_head(struct conn *c)
 
 	if (end == NULL) {
 		if (c->inlen >= BENCH_INBUF)
-			conn_close(c, CONN_FAILED, "response head too large");
+			loadgen_conn_close(lg, c, CONN_FAILED,
+			    "response head too large");
 		return;
 	}
 	*end = '\0';
 	headlen = (size_t)(end + 4 - c->in);
 	if (sscanf(c->in, "HTTP/1.%*d %d", &status) != 1) {
-		conn_close(c, CONN_FAILED, "not an HTTP response");
+		loadgen_conn_close(lg, c, CONN_FAILED, "not an HTTP response");
 		return;
 	}
-	if ((opt.proto == BENCH_SSE && status != 200) ||
-	    (opt.proto == BENCH_WS && status != 101)) {
+	if ((lg->opt.proto == BENCH_SSE && status != 200) ||
+	    (lg->opt.proto == BENCH_WS && status != 101)) {
 		char why[64];
 
 		snprintf(why, sizeof why, "HTTP status %d", status);
-		conn_close(c, CONN_FAILED, why);
+		loadgen_conn_close(lg, c, CONN_FAILED, why);
 		return;
 	}
 	for (q = c->in; *q; q++)
@@ -561,96 +600,104 @@ http_head(struct conn *c)
 	memmove(c->in, c->in + headlen, c->inlen - headlen);
 	c->inlen -= headlen;
 	c->state = CONN_STREAMING;
-	n_streaming++;
-	n_done_connecting++;
+	lg->n_streaming++;
+	lg->n_done_connecting++;
 }
 
 /* Reads what there is and parses it. */
 static void
-conn_readable(struct conn *c)
+loadgen_conn_readable(struct loadgen *lg, struct loadgen_conn *c)
 {
 	for (;;) {
 		ssize_t n = recv(c->fd, c->in + c->inlen, BENCH_INBUF - c->inlen, 0);
 
 		if (n == 0) {
-			conn_close(c, c->state == CONN_STREAMING ? CONN_CLOSED :
-			    CONN_FAILED, "closed by the server");
+			loadgen_conn_close(lg, c, c->state == CONN_STREAMING ?
+			    CONN_CLOSED : CONN_FAILED, "closed by the server");
 			return;
 		}
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			conn_close(c, c->state == CONN_STREAMING ? CONN_CLOSED :
-			    CONN_FAILED, strerror(errno));
+			loadgen_conn_close(lg, c, c->state == CONN_STREAMING ?
+			    CONN_CLOSED : CONN_FAILED, strerror(errno));
 			return;
 		}
 		c->inlen += (size_t)n;
 		if (c->state == CONN_HEADERS) {
-			http_head(c);
+			loadgen_http_head(lg, c);
 			if (c->state == CONN_HEADERS)
 				continue;
 			if (c->state != CONN_STREAMING)
 				return;
 		}
-		if (opt.proto == BENCH_WS) {
-			if (ws_frames(c) < 0) {
-				conn_close(c, CONN_CLOSED, "WebSocket closed");
+		if (lg->opt.proto == BENCH_WS) {
+			if (loadgen_ws_frames(lg, c) < 0) {
+				loadgen_conn_close(lg, c, CONN_CLOSED,
+				    "WebSocket closed");
 				return;
 			}
 		} else if (c->chunked) {
-			if (http_chunks(c) < 0) {
-				conn_close(c, CONN_CLOSED, "end of chunked body");
+			if (loadgen_http_chunks(lg, c) < 0) {
+				loadgen_conn_close(lg, c, CONN_CLOSED,
+				    "end of chunked body");
 				return;
 			}
 		} else {
-			sse_body(c, c->in, c->inlen);
+			loadgen_sse_body(lg, c, c->in, c->inlen);
 			c->inlen = 0;
 		}
 		if (c->inlen >= BENCH_INBUF)
-			die("internal: input buffer full");
+			loadgen_die("internal: input buffer full");
 	}
 }
 
 /* --- connections ---------------------------------------------------------------------- */
 
+/* Closes c, counts it as failed or closed, and keeps the first reason. */
 static void
-conn_close(struct conn *c, enum conn_state state, const char *why)
+loadgen_conn_close(struct loadgen *lg, struct loadgen_conn *c,
+    enum loadgen_conn_state state, const char *why)
 {
 	if (c->fd >= 0) {
-		epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		epoll_ctl(lg->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
 		c->fd = -1;
 	}
 	if (c->state == CONN_STREAMING)
-		n_streaming--;
+		lg->n_streaming--;
 	else if (c->state == CONN_CONNECTING || c->state == CONN_HEADERS)
-		n_done_connecting++;
+		lg->n_done_connecting++;
 	if (state == CONN_FAILED)
-		n_failed++;
+		lg->n_failed++;
 	else
-		n_closed++;
+		lg->n_closed++;
 	c->state = state;
 	if (c->fail_reason == NULL)
 		c->fail_reason = strdup(why);
 }
 
+/* Sends the SSE request or the WebSocket upgrade once connected. */
 static void
-conn_send_request(struct conn *c)
+loadgen_conn_send_request(struct loadgen *lg, struct loadgen_conn *c)
 {
 	char req[2048];
 	int  n;
 
-	if (opt.proto == BENCH_WS)
+	if (lg->opt.proto == BENCH_WS)
 		n = snprintf(req, sizeof req,
 		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
 		    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-		    "Sec-WebSocket-Version: 13\r\n\r\n", opt.path, opt.host, opt.port);
+		    "Sec-WebSocket-Version: 13\r\n\r\n",
+		    lg->opt.path, lg->opt.host, lg->opt.port);
 	else
 		n = snprintf(req, sizeof req,
 		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: text/event-stream\r\n"
-		    "Cache-Control: no-cache\r\n\r\n", opt.path, opt.host, opt.port);
+		    "Cache-Control: no-cache\r\n\r\n",
+		    lg->opt.path, lg->opt.host, lg->opt.port);
 	if (send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-		conn_close(c, CONN_FAILED, "cannot send the request");
+		loadgen_conn_close(lg, c, CONN_FAILED,
+		    "cannot send the request");
 		return;
 	}
 	c->state = CONN_HEADERS;
@@ -658,21 +705,21 @@ conn_send_request(struct conn *c)
 
 /* Starts connection i; sources spread over 127.0.0.2.. past 10,000 connections. */
 static void
-conn_start(struct conn *c)
+loadgen_conn_start(struct loadgen *lg, struct loadgen_conn *c)
 {
 	struct sockaddr_in sa;
 	struct epoll_event ev;
 	int                one = 1;
 
-	c->started = now_mono();
+	c->started = loadgen_now_mono();
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		c->state = CONN_CONNECTING;
-		conn_close(c, CONN_FAILED, strerror(errno));
+		loadgen_conn_close(lg, c, CONN_FAILED, strerror(errno));
 		return;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (opt.conns > 10000) {
+	if (lg->opt.conns > 10000) {
 		memset(&sa, 0, sizeof sa);
 		sa.sin_family = AF_INET;
 		sa.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(c->index % 32));
@@ -683,20 +730,21 @@ conn_start(struct conn *c)
 	}
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)opt.port);
-	inet_pton(AF_INET, opt.host, &sa.sin_addr);
+	sa.sin_port = htons((uint16_t)lg->opt.port);
+	inet_pton(AF_INET, lg->opt.host, &sa.sin_addr);
 	c->state = CONN_CONNECTING;
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 	ev.data.ptr = c;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
+	epoll_ctl(lg->epfd, EPOLL_CTL_ADD, c->fd, &ev);
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0 &&
 	    errno != EINPROGRESS)
-		conn_close(c, CONN_FAILED, strerror(errno));
+		loadgen_conn_close(lg, c, CONN_FAILED, strerror(errno));
 }
 
+/* Handles what epoll reported for c. */
 static void
-conn_event(struct conn *c, uint32_t events)
+loadgen_conn_event(struct loadgen *lg, struct loadgen_conn *c, uint32_t events)
 {
 	if (c->state == CONN_CONNECTING) {
 		int       err = 0;
@@ -707,37 +755,39 @@ conn_event(struct conn *c, uint32_t events)
 			return;
 		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err != 0) {
-			conn_close(c, CONN_FAILED, strerror(err));
+			loadgen_conn_close(lg, c, CONN_FAILED, strerror(err));
 			return;
 		}
 		memset(&ev, 0, sizeof ev);
 		ev.events = EPOLLIN | EPOLLRDHUP;
 		ev.data.ptr = c;
-		epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
-		conn_send_request(c);
+		epoll_ctl(lg->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		loadgen_conn_send_request(lg, c);
 		return;
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		conn_readable(c);
+		loadgen_conn_readable(lg, c);
 }
 
 /* Runs the loop for up to `seconds`, or until done() says so. */
 static void
-loop_run_for(double seconds, int (*done)(void))
+loadgen_loop_run_for(struct loadgen *lg, double seconds,
+    int (*done)(struct loadgen *))
 {
 	struct epoll_event events[BENCH_MAX_EVENTS];
-	double             end = now_mono() + seconds;
+	double             end = loadgen_now_mono() + seconds;
 
-	while (!(done != NULL && done())) {
-		double left = end - now_mono();
+	while (!(done != NULL && done(lg))) {
+		double left = end - loadgen_now_mono();
 		int    n, i;
 
 		if (left <= 0)
 			break;
-		n = epoll_wait(epfd, events, BENCH_MAX_EVENTS,
+		n = epoll_wait(lg->epfd, events, BENCH_MAX_EVENTS,
 		    left > 0.05 ? 50 : (int)(left * 1000) + 1);
 		for (i = 0; i < n; i++)
-			conn_event(events[i].data.ptr, events[i].events);
+			loadgen_conn_event(lg, events[i].data.ptr,
+			    events[i].events);
 	}
 }
 
@@ -747,98 +797,109 @@ loop_run_for(double seconds, int (*done)(void))
  * descriptors) must not stall the ramp for ever.
  */
 static void
-expire_handshakes(int n)
+loadgen_expire_handshakes(struct loadgen *lg, int n)
 {
-	double now = now_mono();
+	double now = loadgen_now_mono();
 	int    i;
 
 	for (i = 0; i < n; i++)
-		if ((conns[i].state == CONN_CONNECTING ||
-		        conns[i].state == CONN_HEADERS) &&
-		    now - conns[i].started > opt.connect_timeout)
-			conn_close(&conns[i], CONN_FAILED, "handshake timed out");
+		if ((lg->conns[i].state == CONN_CONNECTING ||
+		        lg->conns[i].state == CONN_HEADERS) &&
+		    now - lg->conns[i].started > lg->opt.connect_timeout)
+			loadgen_conn_close(lg, &lg->conns[i], CONN_FAILED,
+			    "handshake timed out");
 }
 
 /* Opens every connection, at most opt.inflight handshakes at a time. */
 static double
-ramp_up(void)
+loadgen_ramp_up(struct loadgen *lg)
 {
-	struct epoll_event events[BENCH_MAX_EVENTS];
-	double             start = now_mono(), deadline, scanned = start;
-	int                next = 0;
+	const struct loadgen_options *opt = &lg->opt;
+	struct epoll_event            events[BENCH_MAX_EVENTS];
+	double                        start = loadgen_now_mono(), deadline;
+	double                        scanned = start;
+	int                           next = 0;
 
-	while (n_done_connecting < opt.conns) {
+	while (lg->n_done_connecting < opt->conns) {
 		int n, i;
 
-		while (next < opt.conns &&
-		    next - n_done_connecting < opt.inflight &&
-		    (opt.ramp_rate <= 0 ||
-		     next < (now_mono() - start) * opt.ramp_rate + 1)) {
-			conn_start(&conns[next]);
+		while (next < opt->conns &&
+		    next - lg->n_done_connecting < opt->inflight &&
+		    (opt->ramp_rate <= 0 ||
+		     next < (loadgen_now_mono() - start) * opt->ramp_rate + 1)) {
+			loadgen_conn_start(lg, &lg->conns[next]);
 			next++;
 		}
-		n = epoll_wait(epfd, events, BENCH_MAX_EVENTS, 10);
+		n = epoll_wait(lg->epfd, events, BENCH_MAX_EVENTS, 10);
 		for (i = 0; i < n; i++)
-			conn_event(events[i].data.ptr, events[i].events);
-		if (next == opt.conns) {
+			loadgen_conn_event(lg, events[i].data.ptr,
+			    events[i].events);
+		if (next == opt->conns) {
 			break;
 		}
-		if (now_mono() - scanned > 0.5) {
-			scanned = now_mono();
-			expire_handshakes(next);
+		if (loadgen_now_mono() - scanned > 0.5) {
+			scanned = loadgen_now_mono();
+			loadgen_expire_handshakes(lg, next);
 		}
 	}
 	/* The last handshakes. */
-	deadline = now_mono() + opt.connect_timeout;
-	while (n_done_connecting < opt.conns && now_mono() < deadline) {
-		int n = epoll_wait(epfd, events, BENCH_MAX_EVENTS, 10), i;
+	deadline = loadgen_now_mono() + opt->connect_timeout;
+	while (lg->n_done_connecting < opt->conns &&
+	    loadgen_now_mono() < deadline) {
+		int n = epoll_wait(lg->epfd, events, BENCH_MAX_EVENTS, 10), i;
 
 		for (i = 0; i < n; i++)
-			conn_event(events[i].data.ptr, events[i].events);
+			loadgen_conn_event(lg, events[i].data.ptr,
+			    events[i].events);
 	}
-	for (int i = 0; i < opt.conns; i++)
-		if (conns[i].state == CONN_CONNECTING || conns[i].state == CONN_HEADERS)
-			conn_close(&conns[i], CONN_FAILED, "handshake timed out");
-	return now_mono() - start;
+	for (int i = 0; i < opt->conns; i++)
+		if (lg->conns[i].state == CONN_CONNECTING ||
+		    lg->conns[i].state == CONN_HEADERS)
+			loadgen_conn_close(lg, &lg->conns[i], CONN_FAILED,
+			    "handshake timed out");
+	return loadgen_now_mono() - start;
 }
 
 /* --- the publisher -------------------------------------------------------------------- */
 
 /* Writes event seq's data into buf (size opt.size, at least the header). */
 static size_t
-event_data(char *buf, size_t cap, uint64_t seq)
+loadgen_event_data(const struct loadgen *lg, char *buf, size_t cap,
+    uint64_t seq)
 {
-	int n = snprintf(buf, cap, "s=%" PRIu64 " t=%" PRIu64 " ", seq, now_real_ns());
+	int n = snprintf(buf, cap, "s=%" PRIu64 " t=%" PRIu64 " ", seq,
+	    loadgen_now_real_ns());
 
-	if ((size_t)n < (size_t)opt.size && (size_t)opt.size < cap) {
-		memset(buf + n, 'x', (size_t)opt.size - (size_t)n);
-		n = opt.size;
+	if ((size_t)n < (size_t)lg->opt.size && (size_t)lg->opt.size < cap) {
+		memset(buf + n, 'x', (size_t)lg->opt.size - (size_t)n);
+		n = lg->opt.size;
 	}
 	buf[n] = '\0';
 	return (size_t)n;
 }
 
-static void publish_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+static void loadgen_publish_error(struct loadgen_publisher *pub,
+    const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Counts a failed publication and keeps its message (the last one wins). */
 static void
-publish_error(const char *fmt, ...)
+loadgen_publish_error(struct loadgen_publisher *pub, const char *fmt, ...)
 {
 	va_list ap;
 
-	publish_errors++;
+	pub->errors++;
 	va_start(ap, fmt);
-	vsnprintf(publish_error_text, sizeof publish_error_text, fmt, ap);
+	vsnprintf(pub->error_text, sizeof pub->error_text, fmt, ap);
 	va_end(ap);
 }
 
 /* Sleeps until event seq is due (absolute schedule, so delays do not add up). */
 static void
-publish_pace(double start, uint64_t seq)
+loadgen_publish_pace(const struct loadgen *lg, double start, uint64_t seq)
 {
-	double          due = start + (double)(seq - 1) / opt.rate;
+	double          due = start + (double)(seq - 1) / lg->opt.rate;
 	struct timespec ts;
 
-	if (opt.rate <= 0)
+	if (lg->opt.rate <= 0)
 		return;
 	ts.tv_sec = (time_t)due;
 	ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
@@ -848,55 +909,59 @@ publish_pace(double start, uint64_t seq)
 
 /* Publishes through the store: one INSERT per transaction, as a real publisher. */
 static void
-publish_sqlite(void)
+loadgen_publish_sqlite(struct loadgen *lg)
 {
 	sqlite3      *db;
 	sqlite3_stmt *st;
-	char         *buf = xrealloc(NULL, (size_t)opt.size + 64);
+	char         *buf = loadgen_xrealloc(NULL, (size_t)lg->opt.size + 64);
 	double        start, end;
 	uint64_t      seq;
 
-	if (sqlite3_open_v2(opt.db, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		die("cannot open %s: %s", opt.db, sqlite3_errmsg(db));
-	sqlite3_busy_timeout(db, opt.busy_ms);
+	if (sqlite3_open_v2(lg->opt.db, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		loadgen_die("cannot open %s: %s", lg->opt.db,
+		    sqlite3_errmsg(db));
+	sqlite3_busy_timeout(db, lg->opt.busy_ms);
 	if (sqlite3_prepare_v2(db,
 	    "INSERT INTO events(channel, data) VALUES(?, ?)", -1, &st, NULL) != SQLITE_OK)
-		die("%s: %s", opt.db, sqlite3_errmsg(db));
-	start = now_mono();
-	publish_start = start;
-	end = start + opt.duration;
-	if (opt.burst > 0 &&
+		loadgen_die("%s: %s", lg->opt.db, sqlite3_errmsg(db));
+	start = loadgen_now_mono();
+	lg->pub.start = start;
+	end = start + lg->opt.duration;
+	if (lg->opt.burst > 0 &&
 	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		die("BEGIN: %s", sqlite3_errmsg(db));
+		loadgen_die("BEGIN: %s", sqlite3_errmsg(db));
 	for (seq = 1;; seq++) {
 		size_t n;
 
-		if (opt.burst > 0) {
-			if (seq > (uint64_t)opt.burst)
+		if (lg->opt.burst > 0) {
+			if (seq > (uint64_t)lg->opt.burst)
 				break;
 		} else {
-			publish_pace(start, seq);
-			if (now_mono() >= end)
+			loadgen_publish_pace(lg, start, seq);
+			if (loadgen_now_mono() >= end)
 				break;
 		}
-		n = event_data(buf, (size_t)opt.size + 64, seq);
-		sqlite3_bind_text(st, 1, opt.channel, -1, SQLITE_STATIC);
+		n = loadgen_event_data(lg, buf, (size_t)lg->opt.size + 64, seq);
+		sqlite3_bind_text(st, 1, lg->opt.channel, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, buf, (int)n, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			publish_error("INSERT: %s", sqlite3_errmsg(db));
+			loadgen_publish_error(&lg->pub, "INSERT: %s",
+			    sqlite3_errmsg(db));
 			seq--; /* numbers stay dense: a failed one is not lost */
-		} else if (opt.burst == 0)
-			published = seq;
+		} else if (lg->opt.burst == 0)
+			lg->pub.published = seq;
 		sqlite3_reset(st);
 	}
 	/* A burst is one transaction: all of it appears at the commit. */
-	if (opt.burst > 0) {
+	if (lg->opt.burst > 0) {
 		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-			published = seq - 1;
+			lg->pub.published = seq - 1;
 		else
-			publish_error("COMMIT: %s", sqlite3_errmsg(db));
+			loadgen_publish_error(&lg->pub, "COMMIT: %s",
+			    sqlite3_errmsg(db));
 	}
-	publish_end = now_mono();
+	lg->pub.end = loadgen_now_mono();
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	free(buf);
@@ -904,7 +969,7 @@ publish_sqlite(void)
 
 /* Connects to host:port (blocking), or returns -1. */
 static int
-publish_connect(const char *host, int port)
+loadgen_publish_connect(const char *host, int port)
 {
 	struct sockaddr_in sa;
 	int                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
@@ -924,7 +989,7 @@ publish_connect(const char *host, int port)
 
 /* Reads one HTTP response (head and Content-Length body); returns its status or -1. */
 static int
-publish_response(int fd)
+loadgen_publish_response(int fd)
 {
 	char    head[8192];
 	size_t  len = 0;
@@ -963,81 +1028,89 @@ publish_response(int fd)
 
 /* Publishes through an HTTP endpoint (nchan's publisher): POST, keep-alive. */
 static void
-publish_http(void)
+loadgen_publish_http(struct loadgen *lg)
 {
 	char     host[64], path[1024], *req, *body;
 	int      port, fd = -1;
 	double   start, end;
 	uint64_t seq;
 
-	if (sscanf(opt.publish_url, "http://%63[^:/]:%d%1023s", host, &port, path) != 3)
-		die("--publish-url must be http://HOST:PORT/PATH");
-	req = xrealloc(NULL, (size_t)opt.size + 2048);
-	body = xrealloc(NULL, (size_t)opt.size + 64);
-	start = now_mono();
-	publish_start = start;
-	end = start + opt.duration;
+	if (sscanf(lg->opt.publish_url, "http://%63[^:/]:%d%1023s",
+	    host, &port, path) != 3)
+		loadgen_die("--publish-url must be http://HOST:PORT/PATH");
+	req = loadgen_xrealloc(NULL, (size_t)lg->opt.size + 2048);
+	body = loadgen_xrealloc(NULL, (size_t)lg->opt.size + 64);
+	start = loadgen_now_mono();
+	lg->pub.start = start;
+	end = start + lg->opt.duration;
 	for (seq = 1;; seq++) {
 		size_t blen;
 		int    n, status;
 
-		if (opt.burst > 0) {
+		if (lg->opt.burst > 0) {
 			/* As fast as the publisher endpoint takes them. */
-			if (seq > (uint64_t)opt.burst)
+			if (seq > (uint64_t)lg->opt.burst)
 				break;
 		} else {
-			publish_pace(start, seq);
-			if (now_mono() >= end)
+			loadgen_publish_pace(lg, start, seq);
+			if (loadgen_now_mono() >= end)
 				break;
 		}
-		if (fd < 0 && (fd = publish_connect(host, port)) < 0) {
-			publish_error("cannot connect to %s:%d", host, port);
+		if (fd < 0 && (fd = loadgen_publish_connect(host, port)) < 0) {
+			loadgen_publish_error(&lg->pub,
+			    "cannot connect to %s:%d", host, port);
 			seq--;
 			usleep(10000);
 			continue;
 		}
-		blen = event_data(body, (size_t)opt.size + 64, seq);
-		n = snprintf(req, (size_t)opt.size + 2048,
+		blen = loadgen_event_data(lg, body, (size_t)lg->opt.size + 64,
+		    seq);
+		n = snprintf(req, (size_t)lg->opt.size + 2048,
 		    "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: text/plain\r\n"
 		    "Content-Length: %zu\r\n\r\n%s", path, host, port, blen, body);
 		if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n ||
-		    (status = publish_response(fd)) < 0) {
+		    (status = loadgen_publish_response(fd)) < 0) {
 			close(fd);
 			fd = -1;
-			publish_error("publisher connection lost");
+			loadgen_publish_error(&lg->pub,
+			    "publisher connection lost");
 			seq--;
 			continue;
 		}
 		if (status < 200 || status > 299) {
-			publish_error("publisher answered %d", status);
+			loadgen_publish_error(&lg->pub, "publisher answered %d",
+			    status);
 			seq--;
 			continue;
 		}
-		published = seq;
+		lg->pub.published = seq;
 	}
-	publish_end = now_mono();
+	lg->pub.end = loadgen_now_mono();
 	if (fd >= 0)
 		close(fd);
 	free(req);
 	free(body);
 }
 
+/* The publisher thread: publishes, then sets pub.done. */
 static void *
-publisher(void *arg)
+loadgen_publisher(void *arg)
 {
-	(void)arg;
-	if (opt.db != NULL)
-		publish_sqlite();
-	else if (opt.publish_url != NULL)
-		publish_http();
-	publisher_done = 1;
+	struct loadgen *lg = arg;
+
+	if (lg->opt.db != NULL)
+		loadgen_publish_sqlite(lg);
+	else if (lg->opt.publish_url != NULL)
+		loadgen_publish_http(lg);
+	lg->pub.done = 1;
 	return NULL;
 }
 
 /* --- server processes from /proc ------------------------------------------------------ */
 
+/* CPU seconds (user + system) of pid so far, or -1 when it is gone. */
 static double
-proc_cpu(int pid)
+loadgen_proc_cpu(int pid)
 {
 	char   path[64], buf[1024], *p;
 	FILE  *f;
@@ -1058,8 +1131,9 @@ proc_cpu(int pid)
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* A kB field of /proc/PID/status (VmRSS, VmHWM), or -1. */
 static long
-proc_status_kb(int pid, const char *field)
+loadgen_proc_status_kb(int pid, const char *field)
 {
 	char  path[64], line[256];
 	FILE *f;
@@ -1078,8 +1152,9 @@ proc_status_kb(int pid, const char *field)
 	return kb;
 }
 
+/* pid's parent, or -1. */
 static int
-proc_ppid(int pid)
+loadgen_proc_ppid(int pid)
 {
 	char  path[64], buf[1024], *p;
 	FILE *f;
@@ -1096,15 +1171,16 @@ proc_ppid(int pid)
 
 /* Lists a group's live roots, and the descendants of its PID+ roots, into pids. */
 static int
-group_pids(const struct group *g, int *pids)
+loadgen_group_pids(const struct loadgen_group *g, int *pids)
 {
+	/* Static: 64 KiB is much for a stack frame; only main's thread calls this. */
 	static int     all[8192][2];
 	DIR           *d = opendir("/proc");
 	struct dirent *e;
 	int            expand[BENCH_MAX_PIDS], nall = 0, n = 0, grew = 1;
 
 	for (int i = 0; i < g->nroots; i++)
-		if (proc_cpu(g->roots[i]) >= 0) {
+		if (loadgen_proc_cpu(g->roots[i]) >= 0) {
 			expand[n] = g->tree[i];
 			pids[n++] = g->roots[i];
 		}
@@ -1113,7 +1189,7 @@ group_pids(const struct group *g, int *pids)
 	while ((e = readdir(d)) != NULL && nall < 8192)
 		if (isdigit((unsigned char)e->d_name[0])) {
 			all[nall][0] = atoi(e->d_name);
-			all[nall][1] = proc_ppid(all[nall][0]);
+			all[nall][1] = loadgen_proc_ppid(all[nall][0]);
 			nall++;
 		}
 	closedir(d);
@@ -1140,50 +1216,54 @@ group_pids(const struct group *g, int *pids)
 
 /* Samples the servers' resident memory before any connection is opened. */
 static void
-groups_baseline(void)
+loadgen_groups_baseline(struct loadgen *lg)
 {
-	for (int i = 0; i < opt.ngroups; i++) {
-		struct group *g = &opt.groups[i];
-		int           pids[BENCH_MAX_PIDS], n = group_pids(g, pids);
+	for (int i = 0; i < lg->ngroups; i++) {
+		struct loadgen_group *g = &lg->groups[i];
+		int pids[BENCH_MAX_PIDS], n = loadgen_group_pids(g, pids);
 
 		g->rss_before_kb = 0;
 		for (int j = 0; j < n; j++)
-			g->rss_before_kb += proc_status_kb(pids[j], "VmRSS");
+			g->rss_before_kb +=
+			    loadgen_proc_status_kb(pids[j], "VmRSS");
 	}
 }
 
+/* Samples the servers' processes and CPU time at the start of the window. */
 static void
-groups_start(void)
+loadgen_groups_start(struct loadgen *lg)
 {
-	for (int i = 0; i < opt.ngroups; i++) {
-		struct group *g = &opt.groups[i];
+	for (int i = 0; i < lg->ngroups; i++) {
+		struct loadgen_group *g = &lg->groups[i];
 
-		g->npids = group_pids(g, g->pids);
+		g->npids = loadgen_group_pids(g, g->pids);
 		for (int j = 0; j < g->npids; j++)
-			g->cpu_start[j] = proc_cpu(g->pids[j]);
+			g->cpu_start[j] = loadgen_proc_cpu(g->pids[j]);
 	}
 }
 
+/* Sums CPU used since loadgen_groups_start(), and memory, at its end. */
 static void
-groups_end(void)
+loadgen_groups_end(struct loadgen *lg)
 {
-	for (int i = 0; i < opt.ngroups; i++) {
-		struct group *g = &opt.groups[i];
-		int           pids[BENCH_MAX_PIDS], n = group_pids(g, pids);
+	for (int i = 0; i < lg->ngroups; i++) {
+		struct loadgen_group *g = &lg->groups[i];
+		int pids[BENCH_MAX_PIDS], n = loadgen_group_pids(g, pids);
 
 		g->cpu_s = 0;
 		g->peak_rss_kb = g->rss_kb = 0;
 		g->nprocs = n;
 		for (int j = 0; j < n; j++) {
-			double cpu = proc_cpu(pids[j]), before = 0;
+			double cpu = loadgen_proc_cpu(pids[j]), before = 0;
 
 			for (int k = 0; k < g->npids; k++)
 				if (g->pids[k] == pids[j])
 					before = g->cpu_start[k];
 			if (cpu >= 0)
 				g->cpu_s += cpu - before;
-			g->peak_rss_kb += proc_status_kb(pids[j], "VmHWM");
-			g->rss_kb += proc_status_kb(pids[j], "VmRSS");
+			g->peak_rss_kb +=
+			    loadgen_proc_status_kb(pids[j], "VmHWM");
+			g->rss_kb += loadgen_proc_status_kb(pids[j], "VmRSS");
 		}
 	}
 }
@@ -1193,7 +1273,7 @@ groups_end(void)
  * "feed_stats" JSON line it writes to its log.
  */
 static void
-feed_sample(const char *spec, struct feed_sample *out)
+loadgen_feed_sample(const char *spec, struct loadgen_feed_stats *out)
 {
 	char  log[1024], line[1024];
 	int   pid;
@@ -1216,7 +1296,7 @@ feed_sample(const char *spec, struct feed_sample *out)
 
 /* Returns counter `name` of a feed_stats line, or -1. */
 static long long
-feed_counter(const struct feed_sample *s, const char *name)
+loadgen_feed_counter(const struct loadgen_feed_stats *s, const char *name)
 {
 	char        key[64];
 	const char *p;
@@ -1230,25 +1310,29 @@ feed_counter(const struct feed_sample *s, const char *name)
 
 /* --- main ------------------------------------------------------------------------------ */
 
+/* Whether the publisher is done and every stream has every event. */
 static int
-all_delivered(void)
+loadgen_all_delivered(struct loadgen *lg)
 {
-	if (!publisher_done)
+	if (!lg->pub.done)
 		return 0;
-	for (int i = 0; i < opt.conns; i++)
-		if (conns[i].state == CONN_STREAMING && conns[i].distinct < published)
+	for (int i = 0; i < lg->opt.conns; i++)
+		if (lg->conns[i].state == CONN_STREAMING &&
+		    lg->conns[i].distinct < lg->pub.published)
 			return 0;
 	return 1;
 }
 
+/* Whether the publisher thread is done. */
 static int
-publisher_finished(void)
+loadgen_publisher_finished(struct loadgen *lg)
 {
-	return publisher_done;
+	return lg->pub.done;
 }
 
+/* Writes the usage text to f. */
 static void
-usage(FILE *f)
+loadgen_usage(FILE *f)
 {
 	fputs(
 "Usage: litepush-bench --url URL [options]\n"
@@ -1279,41 +1363,44 @@ usage(FILE *f)
 	    f);
 }
 
+/* Splits --url into protocol, host, port and path, or dies. */
 static void
-parse_url(void)
+loadgen_parse_url(struct loadgen_options *opt)
 {
 	const char *rest;
 
-	if (strncmp(opt.url, "http://", 7) == 0) {
-		opt.proto = BENCH_SSE;
-		rest = opt.url + 7;
-	} else if (strncmp(opt.url, "ws://", 5) == 0) {
-		opt.proto = BENCH_WS;
-		rest = opt.url + 5;
+	if (strncmp(opt->url, "http://", 7) == 0) {
+		opt->proto = BENCH_SSE;
+		rest = opt->url + 7;
+	} else if (strncmp(opt->url, "ws://", 5) == 0) {
+		opt->proto = BENCH_WS;
+		rest = opt->url + 5;
 	} else
-		die("--url must start with http:// or ws://");
-	if (sscanf(rest, "%63[^:/]:%d", opt.host, &opt.port) != 2)
-		die("--url needs HOST:PORT");
+		loadgen_die("--url must start with http:// or ws://");
+	if (sscanf(rest, "%63[^:/]:%d", opt->host, &opt->port) != 2)
+		loadgen_die("--url needs HOST:PORT");
 	rest = strchr(rest, '/');
-	snprintf(opt.path, sizeof opt.path, "%s", rest != NULL ? rest : "/");
+	snprintf(opt->path, sizeof opt->path, "%s", rest != NULL ? rest : "/");
 	{
 		struct in_addr a;
 
-		if (inet_pton(AF_INET, opt.host, &a) != 1)
-			die("--url's host must be an IPv4 address (127.0.0.1)");
+		if (inet_pton(AF_INET, opt->host, &a) != 1)
+			loadgen_die("--url's host must be an IPv4 address (127.0.0.1)");
 	}
 }
 
+/* Adds the server group of one --pid NAME=PID[+][,PID...]. */
 static void
-parse_group(const char *arg)
+loadgen_parse_group(struct loadgen *lg, const char *arg)
 {
 	const char   *eq = strchr(arg, '=');
-	struct group *g;
+	struct loadgen_group *g;
 	char         *p;
 
-	if (eq == NULL || opt.ngroups == BENCH_MAX_GROUPS)
-		die("--pid NAME=PID[,PID...] (at most %d)", BENCH_MAX_GROUPS);
-	g = &opt.groups[opt.ngroups++];
+	if (eq == NULL || lg->ngroups == BENCH_MAX_GROUPS)
+		loadgen_die("--pid NAME=PID[,PID...] (at most %d)",
+		    BENCH_MAX_GROUPS);
+	g = &lg->groups[lg->ngroups++];
 	snprintf(g->name, sizeof g->name, "%.*s", (int)(eq - arg), arg);
 	for (p = (char *)eq + 1; *p && g->nroots < BENCH_MAX_PIDS;) {
 		g->roots[g->nroots] = (int)strtol(p, &p, 10);
@@ -1323,12 +1410,13 @@ parse_group(const char *arg)
 		if (*p == ',')
 			p++;
 		else if (*p)
-			die("bad --pid %s", arg);
+			loadgen_die("bad --pid %s", arg);
 	}
 }
 
+/* Raises the descriptor limit to want, or as far as allowed (and says so). */
 static void
-raise_nofile(int want)
+loadgen_raise_nofile(int want)
 {
 	struct rlimit rl;
 
@@ -1348,8 +1436,9 @@ raise_nofile(int want)
 		    (unsigned long)rl.rlim_cur);
 }
 
+/* Writes s to f as a quoted JSON string. */
 static void
-json_string(FILE *f, const char *s)
+loadgen_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -1361,6 +1450,46 @@ json_string(FILE *f, const char *s)
 			fputc(*s, f);
 	}
 	fputc('"', f);
+}
+
+/* Sets the defaults of a run that has not started. */
+static void
+loadgen_init(struct loadgen *lg)
+{
+	memset(lg, 0, sizeof *lg);
+	lg->opt.proto = BENCH_SSE;
+	lg->opt.conns = 100;
+	lg->opt.inflight = 64;
+	lg->opt.ramp_rate = 0;
+	lg->opt.duration = 10;
+	lg->opt.rate = 100;
+	lg->opt.size = 100;
+	lg->opt.drain = 3;
+	lg->opt.settle = 0.5;
+	lg->opt.connect_timeout = 10;
+	lg->opt.channel = "bench";
+	lg->opt.label = "run";
+	lg->opt.busy_ms = 5000;
+	lg->epfd = -1;
+	lg->latency.min = UINT64_MAX;
+}
+
+/* Frees the subscribers' memory; their descriptors close at exit. */
+static void
+loadgen_free(struct loadgen *lg)
+{
+	for (int i = 0; lg->conns != NULL && i < lg->opt.conns; i++) {
+		struct loadgen_conn *c = &lg->conns[i];
+
+		free(c->in);
+		free(c->line);
+		free(c->data);
+		free(c->msg);
+		free(c->seen);
+		free(c->fail_reason);
+	}
+	free(lg->conns);
+	lg->conns = NULL;
 }
 
 int
@@ -1388,112 +1517,122 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct feed_sample feed_before[4], feed_after[4];
-	struct rusage      self_before, self_after;
-	pthread_t          thread;
-	double             connect_s, window_start, window_s, active_s, bench_cpu;
-	uint64_t           lost = 0, repeated = 0, out_of_order = 0, expected = 0;
-	int                c, failed_conns, streamed;
-	char               json[8192];
-	size_t             jl = 0;
+	struct loadgen            run, *lg = &run;
+	struct loadgen_options   *opt = &lg->opt;
+	struct loadgen_publisher *pub = &lg->pub;
+	struct loadgen_latency   *lat = &lg->latency;
+	struct loadgen_feed_stats feed_before[4], feed_after[4];
+	struct rusage             self_before, self_after;
+	pthread_t                 thread;
+	double                    connect_s, window_start, window_s, active_s;
+	double                    bench_cpu;
+	uint64_t                  lost = 0, repeated = 0, out_of_order = 0;
+	uint64_t                  expected = 0;
+	int                       c, failed_conns, streamed, status;
+	char                      json[8192];
+	size_t                    jl = 0;
 
+	loadgen_init(lg);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'u': opt.url = optarg; break;
-		case 'c': opt.conns = atoi(optarg); break;
-		case 'i': opt.inflight = atoi(optarg); break;
-		case 'R': opt.ramp_rate = atof(optarg); break;
-		case 'r': opt.rate = strcmp(optarg, "max") == 0 ? -1 : atof(optarg); break;
-		case 'N': opt.burst = atoi(optarg); opt.rate = -1; break;
-		case 's': opt.size = atoi(optarg); break;
-		case 'd': opt.duration = atof(optarg); break;
-		case 'D': opt.drain = atof(optarg); break;
-		case 'b': opt.db = optarg; break;
-		case 'P': opt.publish_url = optarg; break;
-		case 'C': opt.channel = optarg; break;
-		case 'B': opt.busy_ms = atoi(optarg); break;
-		case 'p': parse_group(optarg); break;
+		case 'u': opt->url = optarg; break;
+		case 'c': opt->conns = atoi(optarg); break;
+		case 'i': opt->inflight = atoi(optarg); break;
+		case 'R': opt->ramp_rate = atof(optarg); break;
+		case 'r': opt->rate = strcmp(optarg, "max") == 0 ? -1 : atof(optarg); break;
+		case 'N': opt->burst = atoi(optarg); opt->rate = -1; break;
+		case 's': opt->size = atoi(optarg); break;
+		case 'd': opt->duration = atof(optarg); break;
+		case 'D': opt->drain = atof(optarg); break;
+		case 'b': opt->db = optarg; break;
+		case 'P': opt->publish_url = optarg; break;
+		case 'C': opt->channel = optarg; break;
+		case 'B': opt->busy_ms = atoi(optarg); break;
+		case 'p': loadgen_parse_group(lg, optarg); break;
 		case 'F':
-			if (opt.nfeed == 4)
-				die("at most 4 --feed-stats");
-			opt.feed_pid_log[opt.nfeed++] = optarg;
+			if (opt->nfeed == 4)
+				loadgen_die("at most 4 --feed-stats");
+			opt->feed_pid_log[opt->nfeed++] = optarg;
 			break;
-		case 'l': opt.label = optarg; break;
-		case 'j': opt.json_path = optarg; break;
-		case 'q': opt.quiet = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'l': opt->label = optarg; break;
+		case 'j': opt->json_path = optarg; break;
+		case 'q': opt->quiet = 1; break;
+		case 'h': loadgen_usage(stdout); return 0;
+		default: loadgen_usage(stderr); return 2;
 		}
 	}
-	if (opt.url == NULL || optind < argc) {
-		usage(stderr);
+	if (opt->url == NULL || optind < argc) {
+		loadgen_usage(stderr);
 		return 2;
 	}
-	if (opt.conns < 1 || opt.conns > 100000 || opt.inflight < 1 || opt.size < 0 ||
-	    opt.size > 1 << 20 || opt.duration <= 0)
-		die("bad --conns, --inflight, --size or --duration");
-	if (opt.rate != 0 && opt.db == NULL && opt.publish_url == NULL)
-		die("publishing needs --db PATH or --publish-url URL (or --rate 0)");
-	parse_url();
-	raise_nofile(opt.conns + 64 > 20000 ? opt.conns + 64 : 20000);
+	if (opt->conns < 1 || opt->conns > 100000 || opt->inflight < 1 ||
+	    opt->size < 0 || opt->size > 1 << 20 || opt->duration <= 0)
+		loadgen_die("bad --conns, --inflight, --size or --duration");
+	if (opt->rate != 0 && opt->db == NULL && opt->publish_url == NULL)
+		loadgen_die("publishing needs --db PATH or --publish-url URL (or --rate 0)");
+	loadgen_parse_url(opt);
+	loadgen_raise_nofile(opt->conns + 64 > 20000 ? opt->conns + 64 : 20000);
 	signal(SIGPIPE, SIG_IGN);
 	srand((unsigned)getpid());
 
-	conns = calloc((size_t)opt.conns, sizeof *conns);
-	if (conns == NULL)
-		die("out of memory");
-	for (int i = 0; i < opt.conns; i++) {
-		conns[i].fd = -1;
-		conns[i].index = i;
-		conns[i].chunk_left = -1;
-		conns[i].in = xrealloc(NULL, BENCH_INBUF);
+	lg->conns = calloc((size_t)opt->conns, sizeof *lg->conns);
+	if (lg->conns == NULL)
+		loadgen_die("out of memory");
+	for (int i = 0; i < opt->conns; i++) {
+		lg->conns[i].fd = -1;
+		lg->conns[i].index = i;
+		lg->conns[i].chunk_left = -1;
+		lg->conns[i].in = loadgen_xrealloc(NULL, BENCH_INBUF);
 	}
-	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		die("epoll: %s", strerror(errno));
+	if ((lg->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		loadgen_die("epoll: %s", strerror(errno));
 
-	groups_baseline();
-	connect_s = ramp_up();
-	loop_run_for(opt.settle, NULL);
-	streamed = n_streaming;
+	loadgen_groups_baseline(lg);
+	connect_s = loadgen_ramp_up(lg);
+	loadgen_loop_run_for(lg, opt->settle, NULL);
+	streamed = lg->n_streaming;
 
-	groups_start();
-	for (int i = 0; i < opt.nfeed; i++)
-		feed_sample(opt.feed_pid_log[i], &feed_before[i]);
+	loadgen_groups_start(lg);
+	for (int i = 0; i < opt->nfeed; i++)
+		loadgen_feed_sample(opt->feed_pid_log[i], &feed_before[i]);
 	getrusage(RUSAGE_SELF, &self_before);
-	window_start = now_mono();
-	if (opt.rate != 0) {
-		if (pthread_create(&thread, NULL, publisher, NULL) != 0)
-			die("cannot start the publisher");
-		loop_run_for(opt.duration + 60, publisher_finished);
+	window_start = loadgen_now_mono();
+	if (opt->rate != 0) {
+		if (pthread_create(&thread, NULL, loadgen_publisher, lg) != 0)
+			loadgen_die("cannot start the publisher");
+		loadgen_loop_run_for(lg, opt->duration + 60,
+		    loadgen_publisher_finished);
 		pthread_join(thread, NULL);
-		loop_run_for(opt.drain, all_delivered);
+		loadgen_loop_run_for(lg, opt->drain, loadgen_all_delivered);
 	} else {
-		publisher_done = 1;
-		loop_run_for(opt.duration, NULL);
+		pub->done = 1;
+		loadgen_loop_run_for(lg, opt->duration, NULL);
 	}
-	window_s = now_mono() - window_start;
+	window_s = loadgen_now_mono() - window_start;
 	getrusage(RUSAGE_SELF, &self_after);
-	groups_end();
-	for (int i = 0; i < opt.nfeed; i++)
-		feed_sample(opt.feed_pid_log[i], &feed_after[i]);
+	loadgen_groups_end(lg);
+	for (int i = 0; i < opt->nfeed; i++)
+		loadgen_feed_sample(opt->feed_pid_log[i], &feed_after[i]);
 	bench_cpu = (self_after.ru_utime.tv_sec - self_before.ru_utime.tv_sec) +
 	    (self_after.ru_stime.tv_sec - self_before.ru_stime.tv_sec) +
 	    (self_after.ru_utime.tv_usec - self_before.ru_utime.tv_usec) / 1e6 +
 	    (self_after.ru_stime.tv_usec - self_before.ru_stime.tv_usec) / 1e6;
 
 	/* Every connection that streamed owes every published event. */
-	for (int i = 0; i < opt.conns; i++) {
-		struct conn *k = &conns[i];
+	for (int i = 0; i < opt->conns; i++) {
+		struct loadgen_conn *k = &lg->conns[i];
 
 		if (k->state != CONN_STREAMING && k->state != CONN_CLOSED)
 			continue;
-		expected += published;
-		lost += published > k->distinct ? published - k->distinct : 0;
+		expected += pub->published;
+		lost += pub->published > k->distinct ?
+		    pub->published - k->distinct : 0;
 		repeated += k->repeated;
 		out_of_order += k->out_of_order;
 	}
-	failed_conns = opt.conns - streamed;
-	active_s = last_receipt > publish_start ? last_receipt - publish_start : 0;
+	failed_conns = opt->conns - streamed;
+	active_s = lg->last_receipt > pub->start ?
+	    lg->last_receipt - pub->start : 0;
 
 	jl += (size_t)snprintf(json + jl, sizeof json - jl,
 	    "{\"label\":");
@@ -1502,9 +1641,9 @@ main(int argc, char **argv)
 		size_t blen;
 		FILE  *mf = open_memstream(&buf, &blen);
 
-		json_string(mf, opt.label);
+		loadgen_json_string(mf, opt->label);
 		fputs(",\"url\":", mf);
-		json_string(mf, opt.url);
+		loadgen_json_string(mf, opt->url);
 		fclose(mf);
 		jl += (size_t)snprintf(json + jl, sizeof json - jl, "%s", buf);
 		free(buf);
@@ -1518,15 +1657,17 @@ main(int argc, char **argv)
 	    "\"latency_us\":{\"min\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p90\":%" PRIu64
 	    ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "},"
 	    "\"deliveries_per_s\":%.0f,\"window_s\":%.3f,\"bench_cpu_s\":%.3f,\"servers\":[",
-	    opt.proto == BENCH_WS ? "ws" : "sse", opt.conns, streamed, failed_conns,
-	    n_closed, connect_s, opt.rate, opt.burst, opt.size, (uint64_t)published,
-	    (uint64_t)publish_errors, publish_end > publish_start ? publish_end - publish_start : 0,
-	    total_received, expected, lost, repeated, out_of_order,
-	    lat_count ? lat_min : 0, hist_percentile(50), hist_percentile(90),
-	    hist_percentile(99), lat_max,
-	    active_s > 0 ? total_received / active_s : 0, window_s, bench_cpu);
-	for (int i = 0; i < opt.ngroups; i++) {
-		struct group *g = &opt.groups[i];
+	    opt->proto == BENCH_WS ? "ws" : "sse", opt->conns, streamed,
+	    failed_conns, lg->n_closed, connect_s, opt->rate, opt->burst,
+	    opt->size, (uint64_t)pub->published, (uint64_t)pub->errors,
+	    pub->end > pub->start ? pub->end - pub->start : 0,
+	    lg->total_received, expected, lost, repeated, out_of_order,
+	    lat->count ? lat->min : 0, loadgen_hist_percentile(lat, 50),
+	    loadgen_hist_percentile(lat, 90), loadgen_hist_percentile(lat, 99),
+	    lat->max, active_s > 0 ? lg->total_received / active_s : 0,
+	    window_s, bench_cpu);
+	for (int i = 0; i < lg->ngroups; i++) {
+		struct loadgen_group *g = &lg->groups[i];
 
 		jl += (size_t)snprintf(json + jl, sizeof json - jl,
 		    "%s{\"name\":\"%s\",\"procs\":%d,\"cpu_s\":%.2f,\"peak_rss_kb\":%ld,"
@@ -1534,7 +1675,7 @@ main(int argc, char **argv)
 		    g->nprocs, g->cpu_s, g->peak_rss_kb, g->rss_kb, g->rss_before_kb);
 	}
 	jl += (size_t)snprintf(json + jl, sizeof json - jl, "]");
-	if (opt.nfeed > 0) {
+	if (opt->nfeed > 0) {
 		static const char *names[] = { "statements", "polls", "feed_queries",
 		    "catchup_queries", "events" };
 
@@ -1542,9 +1683,13 @@ main(int argc, char **argv)
 		for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
 			long long sum = 0;
 
-			for (int i = 0; i < opt.nfeed; i++) {
-				long long a = feed_counter(&feed_after[i], names[k]),
-				    b = feed_counter(&feed_before[i], names[k]);
+			for (int i = 0; i < opt->nfeed; i++) {
+				long long a, b;
+
+				a = loadgen_feed_counter(&feed_after[i],
+				    names[k]);
+				b = loadgen_feed_counter(&feed_before[i],
+				    names[k]);
 
 				if (a < 0 || b < 0) {
 					sum = -1;
@@ -1557,16 +1702,16 @@ main(int argc, char **argv)
 		}
 		jl += (size_t)snprintf(json + jl, sizeof json - jl, "}");
 	}
-	if (publish_errors)
+	if (pub->errors)
 		jl += (size_t)snprintf(json + jl, sizeof json - jl,
-		    ",\"publish_error\":\"%s\"", publish_error_text);
-	for (int i = 0; i < opt.conns; i++)
-		if (conns[i].fail_reason != NULL) {
+		    ",\"publish_error\":\"%s\"", pub->error_text);
+	for (int i = 0; i < opt->conns; i++)
+		if (lg->conns[i].fail_reason != NULL) {
 			char *buf;
 			size_t blen;
 			FILE *mf = open_memstream(&buf, &blen);
 
-			json_string(mf, conns[i].fail_reason);
+			loadgen_json_string(mf, lg->conns[i].fail_reason);
 			fclose(mf);
 			jl += (size_t)snprintf(json + jl, sizeof json - jl,
 			    ",\"first_error\":%s", buf);
@@ -1575,7 +1720,7 @@ main(int argc, char **argv)
 		}
 	snprintf(json + jl, sizeof json - jl, "}");
 
-	if (!opt.quiet) {
+	if (!opt->quiet) {
 		fprintf(stderr,
 		    "%-28s %s\n"
 		    "  connections   %d ok, %d failed, %d closed early (ramp %.2f s)\n"
@@ -1584,29 +1729,33 @@ main(int argc, char **argv)
 		    ", repeated %" PRIu64 ", out of order %" PRIu64 "\n"
 		    "  latency (ms)  min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n"
 		    "  deliveries/s  %.0f\n",
-		    opt.label, opt.url, streamed, failed_conns, n_closed, connect_s,
-		    (uint64_t)published, opt.size,
-		    publish_end > publish_start ? publish_end - publish_start : 0,
-		    (uint64_t)publish_errors, total_received, expected, lost, repeated,
-		    out_of_order, (lat_count ? lat_min : 0) / 1e3,
-		    hist_percentile(50) / 1e3, hist_percentile(90) / 1e3,
-		    hist_percentile(99) / 1e3, lat_max / 1e3,
-		    active_s > 0 ? total_received / active_s : 0);
-		for (int i = 0; i < opt.ngroups; i++)
+		    opt->label, opt->url, streamed, failed_conns, lg->n_closed,
+		    connect_s, (uint64_t)pub->published, opt->size,
+		    pub->end > pub->start ? pub->end - pub->start : 0,
+		    (uint64_t)pub->errors, lg->total_received, expected, lost,
+		    repeated, out_of_order, (lat->count ? lat->min : 0) / 1e3,
+		    loadgen_hist_percentile(lat, 50) / 1e3,
+		    loadgen_hist_percentile(lat, 90) / 1e3,
+		    loadgen_hist_percentile(lat, 99) / 1e3, lat->max / 1e3,
+		    active_s > 0 ? lg->total_received / active_s : 0);
+		for (int i = 0; i < lg->ngroups; i++) {
+			const struct loadgen_group *g = &lg->groups[i];
+
 			fprintf(stderr, "  %-13s %d procs, cpu %.2f s, peak rss %ld KiB, "
-			    "rss %ld KiB (%ld before)\n",
-			    opt.groups[i].name, opt.groups[i].nprocs, opt.groups[i].cpu_s,
-			    opt.groups[i].peak_rss_kb, opt.groups[i].rss_kb,
-			    opt.groups[i].rss_before_kb);
+			    "rss %ld KiB (%ld before)\n", g->name, g->nprocs,
+			    g->cpu_s, g->peak_rss_kb, g->rss_kb, g->rss_before_kb);
+		}
 		fprintf(stderr, "  %-13s cpu %.2f s\n", "generator", bench_cpu);
 	}
 	puts(json);
 	fflush(stdout);
-	if (opt.json_path != NULL) {
-		FILE *f = fopen(opt.json_path, "a");
+	if (opt->json_path != NULL) {
+		FILE *f = fopen(opt->json_path, "a");
 
 		if (f == NULL || fprintf(f, "%s\n", json) < 0 || fclose(f) != 0)
-			die("cannot write %s", opt.json_path);
+			loadgen_die("cannot write %s", opt->json_path);
 	}
-	return failed_conns == 0 && lost == 0 && n_closed == 0 ? 0 : 1;
+	status = failed_conns == 0 && lost == 0 && lg->n_closed == 0 ? 0 : 1;
+	loadgen_free(lg);
+	return status;
 }
