@@ -17,6 +17,8 @@
 #include "buf.h"
 #include "feed.h"
 #include "loop.h"
+#include "options.h"
+#include "proc.h"
 #include "sse.h"
 #include "store.h"
 
@@ -121,27 +123,6 @@ litepush_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return LITEPUSH_EXIT_ERROR;
-}
-
-/*
- * Parses a whole decimal number in 0..max into *valuep; returns 0 or -1.
- * Note that strtoll alone would accept leading blanks, a sign and trailing
- * junk, so the first character must be a digit and the last must end it.
- */
-static int
-litepush_parse_number(const char *text, int64_t max, int64_t *valuep)
-{
-	char     *end;
-	long long value;
-
-	if (!isdigit((unsigned char)text[0]))
-		return -1;
-	errno = 0;
-	value = strtoll(text, &end, 10);
-	if (errno != 0 || *end != '\0' || value > max)
-		return -1;
-	*valuep = value;
-	return 0;
 }
 
 /* Parses a duration such as 30s, 15m, 24h or 7d into ms; returns 0 or -1. */
@@ -468,20 +449,6 @@ litepush_tail_stop(struct loop_async *async)
 	loop_stop(tail->loop);
 }
 
-/* Installs handler for SIGINT and SIGTERM. */
-static void
-litepush_tail_signals(void (*handler)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = handler;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 /* Encodes one event into the output buffer. */
 static int
 litepush_tail_event(const struct store_event *ev, void *arg)
@@ -504,18 +471,9 @@ litepush_tail_event(const struct store_event *ev, void *arg)
 static int
 litepush_tail_flush(struct litepush_tail *tail)
 {
-	ssize_t n;
-
-	while (buf_pending_len(&tail->out) > 0) {
-		n = write(STDOUT_FILENO, buf_pending(&tail->out),
-		    buf_pending_len(&tail->out));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf_consume(&tail->out, (size_t)n);
-	}
+	if (buf_flush(&tail->out, STDOUT_FILENO) < 0 ||
+	    buf_pending_len(&tail->out) > 0)
+		return -1;
 	return 0;
 }
 
@@ -597,15 +555,14 @@ litepush_tail_option(
 
 	switch (option) {
 	case LITEPUSH_OPTION_FROM:
-		if (litepush_parse_number(value, INT64_MAX, &options->from) !=
+		if (options_number(value, 0, INT64_MAX, &options->from) !=
 		    0)
 			litepush_usage_error(
 			    command, "bad --from ID '%s'", value);
 		break;
 	case LITEPUSH_OPTION_POLL_MS:
-		if (litepush_parse_number(
-		        value, 24 * 60 * 60 * 1000, &options->poll_ms) != 0 ||
-		    options->poll_ms == 0)
+		if (options_number(value, 1, 24 * 60 * 60 * 1000,
+		        &options->poll_ms) != 0)
 			litepush_usage_error(command,
 			    "bad --poll-ms MS '%s' (1..86400000)", value);
 		break;
@@ -651,7 +608,7 @@ litepush_tail(int argc, char **argv)
 		nchannels = (size_t)args.count - 1;
 	}
 	for (size_t i = 0; i < nchannels; i++) {
-		if (!store_channel_valid(channels[i], strlen(channels[i])))
+		if (!channel_valid(channels[i], strlen(channels[i])))
 			litepush_usage_error(
 			    "tail", "bad channel '%s'", channels[i]);
 	}
@@ -686,7 +643,7 @@ litepush_tail(int argc, char **argv)
 	}
 	loop_async_init(tail.loop, &tail.stop, litepush_tail_stop, &tail);
 	litepush_tail_stop_async = &tail.stop;
-	litepush_tail_signals(litepush_tail_signal);
+	proc_on_stop(litepush_tail_signal);
 
 	memset(&feed_options, 0, sizeof feed_options);
 	feed_options.db_path = path;
@@ -712,7 +669,7 @@ litepush_tail(int argc, char **argv)
 		    "tail: event loop failed: %s", strerror(errno));
 
 out:
-	litepush_tail_signals(SIG_DFL);
+	proc_on_stop(SIG_DFL);
 	litepush_tail_stop_async = NULL;
 	feed_cursor_free(tail.cursor);
 	feed_free(tail.feed);
@@ -737,8 +694,7 @@ litepush_prune_option(
 
 	switch (option) {
 	case LITEPUSH_OPTION_KEEP_LAST:
-		if (litepush_parse_number(
-		        value, INT64_MAX, &prune->keep_last) != 0)
+		if (options_number(value, 0, INT64_MAX, &prune->keep_last) != 0)
 			litepush_usage_error(
 			    command, "bad --keep-last N '%s'", value);
 		break;
@@ -748,16 +704,6 @@ litepush_prune_option(
 			    "bad --older-than '%s' (30s, 15m, 24h, 7d)", value);
 		break;
 	}
-}
-
-/* Returns the wall clock in unix ms. */
-static int64_t
-litepush_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* `litepush prune DB (--keep-last N | --older-than DURATION)`. */
@@ -797,7 +743,7 @@ litepush_prune(int argc, char **argv)
 		error = store_prune_keep_last(store, prune.keep_last, &deleted);
 	else {
 		error = store_prune_before(
-		    store, litepush_now_ms() - prune.older_than, &deleted);
+		    store, loop_unix_ms() - prune.older_than, &deleted);
 	}
 	if (error < 0)
 		status = litepush_error("%s: %s", path, store_errmsg(store));

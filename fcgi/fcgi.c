@@ -251,23 +251,12 @@ fcgi_input_scan(struct fcgi_input *in, const unsigned char *data, size_t len)
 int
 fcgi_parse(const unsigned char *records, size_t len, FCGX_Request *req)
 {
-	size_t done = 0;
-	int    fd = memfd_create("litepush-request", MFD_CLOEXEC);
+	int fd = memfd_create("litepush-request", MFD_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
-	while (done < len) {
-		ssize_t n = write(fd, records + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	if (lseek(fd, 0, SEEK_SET) != 0) {
+	if (buf_write(fd, records, len) != (ssize_t)len ||
+	    lseek(fd, 0, SEEK_SET) != 0) {
 		close(fd);
 		return -1;
 	}

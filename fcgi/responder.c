@@ -31,19 +31,14 @@
  * CGI the same stream runs alone on standard output.
  */
 
-/* Shutdown deadline: streams that have not drained their pause by then are cut. */
-#define RESPONDER_EXIT_MS 1500
+/* The largest number an option takes (seconds become ms without overflow). */
+#define RESPONDER_NUMBER_MAX (INT64_MAX / 1000)
 
 static struct loop          *responder_loop;
 static struct stream_server *responder_server;
 static struct intake        *responder_intake;
-static struct loop_async     responder_shutdown_async;
-static struct loop_async     responder_stats_async;
 static struct feed          *responder_feed;
-static volatile sig_atomic_t responder_stats_ready; /* the async exists */
-static struct loop_timer     responder_exit_timer;
 static int                   responder_cgi_mode; /* one stream, then exit */
-static int                   responder_ending;   /* shutdown has begun */
 
 static const struct option responder_options[] = {
 	{ "db", required_argument, NULL, 'd' },
@@ -83,33 +78,6 @@ responder_usage(FILE *f)
 	      "Every option also comes from LITEPUSH_<NAME> (LITEPUSH_DB,\n"
 	      "LITEPUSH_MAX_STREAMS, ...); the command line wins.\n",
 	    f);
-}
-
-/* Prints a message to standard error (the web server's error log). */
-static void __attribute__((format(printf, 1, 2)))
-responder_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("litepush-sse: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-/* Exits with a usage error. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-responder_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("litepush-sse: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs("\nTry 'litepush-sse --help'.\n", stderr);
-	va_end(ap);
-	exit(2);
 }
 
 /*
@@ -179,7 +147,7 @@ static void
 responder_intake_log(const char *msg, void *arg)
 {
 	(void)arg;
-	responder_log("%s", msg);
+	proc_log("%s", msg);
 }
 
 /* A FastCGI request has come whole: answer it, or stream. */
@@ -218,66 +186,25 @@ responder_empty(struct stream_server *server, void *arg)
 {
 	(void)server;
 	(void)arg;
-	if (responder_cgi_mode || responder_ending)
+	if (responder_cgi_mode)
 		loop_stop(responder_loop);
+	proc_daemon_done();
 }
 
-/* Shutdown deadline: whatever has not drained by now is cut. */
+/* After SIGTERM or SIGINT: every stream gets its pause, then the process exits. */
 static void
-responder_exit_deadline(struct loop_timer *timer)
+responder_shutdown(void *arg)
 {
-	(void)timer;
-	loop_stop(responder_loop);
-}
-
-/* On the loop, after SIGTERM or SIGINT: pause every stream, then exit. */
-static void
-responder_shutdown(struct loop_async *async)
-{
-	(void)async;
-	if (responder_ending)
-		return;
-	responder_ending = 1;
-	loop_timer_init(&responder_exit_timer, responder_exit_deadline, NULL);
-	loop_timer_start(responder_loop, &responder_exit_timer,
-	    RESPONDER_EXIT_MS);
+	(void)arg;
 	stream_shutdown(responder_server);
 }
 
-/* On the loop, after SIGUSR1: the feed's counters, one JSON line on stderr. */
+/* After SIGUSR1: the feed's counters. */
 static void
-responder_print_stats(struct loop_async *async)
+responder_stats(char *out, size_t len, void *arg)
 {
-	char line[512];
-
-	(void)async;
-	feed_format_stats(responder_feed, line, sizeof line);
-	fprintf(stderr, "litepush-sse: %s\n", line);
-}
-
-/* Signal handler for SIGTERM and SIGINT; SIGUSR1 asks for the counters. */
-static void
-responder_signal(int sig)
-{
-	if (sig == SIGUSR1) {
-		if (responder_stats_ready)
-			loop_async_send(&responder_stats_async);
-		return;
-	}
-	loop_async_send(&responder_shutdown_async);
-}
-
-/*
- * Installs the signal handlers.  Note that this runs before FCGX_Init():
- * libfcgi installs its own handlers only where the disposition is still the
- * default (its SIGUSR1 handler would stop the acceptors: ours prints the
- * feed's counters instead).  Apache's threaded MPMs start CGI children with
- * SIGTERM blocked, so it is unblocked here.
- */
-static void
-responder_signals(void)
-{
-	proc_signals(responder_signal);
+	(void)arg;
+	feed_format_stats(responder_feed, out, len);
 }
 
 /* The options: the configuration points into them, so they live as long
@@ -294,7 +221,7 @@ responder_cgi(void)
 	int64_t      resume;
 
 	if (getenv("REQUEST_METHOD") == NULL) {
-		responder_log("no FastCGI socket on standard input and no CGI "
+		proc_log("no FastCGI socket on standard input and no CGI "
 			      "request (REQUEST_METHOD is unset); see --help");
 		return 2;
 	}
@@ -305,8 +232,8 @@ responder_cgi(void)
 		struct buf out = { 0 };
 
 		if (stream_error_response(&out, 0, status, extra, reason) == 0 &&
-		    write(STDOUT_FILENO, out.data, out.len) < 0)
-			responder_log("cannot write the response: %s",
+		    buf_flush(&out, STDOUT_FILENO) < 0)
+			proc_log("cannot write the response: %s",
 			    strerror(errno));
 		buf_free(&out);
 		return 0;
@@ -328,11 +255,14 @@ main(int argc, char **argv)
 	int                  nargs, c, status = 0;
 	int                  listen_fd = FCGI_LISTENSOCK_FILENO;
 	int64_t              n;
+	struct proc_daemon_hooks hooks = { responder_shutdown, responder_stats,
+		NULL };
 
+	proc_set_name("litepush-sse");
 	responder_args =
 	    options_with_env(argc, argv, "h", responder_options, &nargs);
 	if (responder_args == NULL) {
-		responder_log("out of memory");
+		proc_log("out of memory");
 		return 1;
 	}
 	while ((c = getopt_long(nargs, responder_args, "h", responder_options,
@@ -343,37 +273,37 @@ main(int argc, char **argv)
 			break;
 		case 'l':
 			if (!listen_valid(optarg))
-				responder_usage_error("--listen: bad address \"%s\" "
+				proc_usage_error("--listen: bad address \"%s\" "
 						      "(expected unix:PATH or HOST:PORT)",
 				    optarg);
 			listen_addr = optarg;
 			break;
 		case 'm':
+			config.max_streams = proc_number_option(
+			    "max-streams", optarg, 0, RESPONDER_NUMBER_MAX);
+			break;
 		case 'k':
+			config.keepalive_ms = 1000 *
+			    proc_number_option(
+				"keepalive", optarg, 1, RESPONDER_NUMBER_MAX);
+			break;
 		case 'r':
+			config.retry_ms = proc_number_option(
+			    "retry", optarg, 0, RESPONDER_NUMBER_MAX);
+			break;
 		case 'a':
+			config.max_age_ms = 1000 *
+			    proc_number_option(
+				"max-age", optarg, 0, RESPONDER_NUMBER_MAX);
+			break;
 		case 'p':
+			n = proc_number_option(
+			    "poll-ms", optarg, 1, RESPONDER_NUMBER_MAX);
+			feed_options.poll_ms = n > 86400000 ? 86400000 : (int)n;
+			break;
 		case 'b':
-			if (options_number(optarg, c == 'k' || c == 'p' ? 1 : 0,
-				INT64_MAX / 1000, &n) != 0)
-				responder_usage_error("--%s: expected a whole number, "
-						      "got \"%s\"",
-				    c == 'm' ? "max-streams" : c == 'k' ? "keepalive" :
-				    c == 'r' ? "retry" : c == 'a' ? "max-age" :
-				    c == 'p' ? "poll-ms" : "backlog-max",
-				    optarg);
-			if (c == 'm')
-				config.max_streams = n;
-			else if (c == 'k')
-				config.keepalive_ms = n * 1000;
-			else if (c == 'r')
-				config.retry_ms = n;
-			else if (c == 'a')
-				config.max_age_ms = n * 1000;
-			else if (c == 'p')
-				feed_options.poll_ms = n > 86400000 ? 86400000 : (int)n;
-			else
-				config.backlog_max = n;
+			config.backlog_max = proc_number_option(
+			    "backlog-max", optarg, 0, RESPONDER_NUMBER_MAX);
 			break;
 		case 'h':
 			responder_usage(stdout);
@@ -387,22 +317,23 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind < nargs)
-		responder_usage_error(
+		proc_usage_error(
 		    "unexpected argument \"%s\"", responder_args[optind]);
 	if (feed_options.db_path == NULL)
-		responder_usage_error("--db PATH is required (or LITEPUSH_DB)");
+		proc_usage_error("--db PATH is required (or LITEPUSH_DB)");
 
-	responder_signals();
+	/* Before FCGX_Init(): libfcgi's SIGUSR1 handler would stop acceptors. */
+	proc_daemon_signals();
 	proc_raise_nofile();
 	proc_memory_returns();
 	if (FCGX_Init() != 0) {
-		responder_log("cannot initialise libfcgi");
+		proc_log("cannot initialise libfcgi");
 		return 1;
 	}
 	if (listen_addr != NULL) {
 		listen_fd = listen_open(listen_addr, 1024, err, sizeof err);
 		if (listen_fd < 0) {
-			responder_log("%s", err);
+			proc_log("%s", err);
 			return 1;
 		}
 	} else
@@ -410,44 +341,41 @@ main(int argc, char **argv)
 
 	responder_loop = loop_create();
 	if (responder_loop == NULL) {
-		responder_log("cannot create the event loop: %s", strerror(errno));
+		proc_log("cannot create the event loop: %s", strerror(errno));
 		return 1;
 	}
 	feed = feed_create(responder_loop, &feed_options, err, sizeof err);
 	if (feed == NULL) {
-		responder_log("%s", err);
+		proc_log("%s", err);
 		return 1;
 	}
 	if (feed_store_error(feed) != NULL)
-		responder_log("%s (new streams get 503 until it opens)",
+		proc_log("%s (new streams get 503 until it opens)",
 		    feed_store_error(feed));
 	if (responder_cgi_mode)
 		config.max_streams = 1;
 	responder_server = stream_server_create(responder_loop, feed, &config,
 	    responder_empty, NULL);
 	if (responder_server == NULL) {
-		responder_log("out of memory");
+		proc_log("out of memory");
 		return 1;
 	}
-	loop_async_init(responder_loop, &responder_shutdown_async,
-	    responder_shutdown, NULL);
 	responder_feed = feed;
-	loop_async_init(responder_loop, &responder_stats_async,
-	    responder_print_stats, NULL);
-	responder_stats_ready = 1;
+	proc_daemon_start(responder_loop, &hooks);
 	if (responder_cgi_mode) {
 		status = responder_cgi();
 	} else {
 		responder_intake = intake_create(responder_loop, listen_fd,
 		    responder_request, responder_intake_log, NULL);
 		if (responder_intake == NULL) {
-			responder_log("cannot accept on the FastCGI socket: %s",
+			proc_log("cannot accept on the FastCGI socket: %s",
 			    strerror(errno));
 			return 1;
 		}
 		loop_run(responder_loop);
 		intake_free(responder_intake);
 	}
+	proc_daemon_stop();
 	stream_server_free(responder_server);
 	feed_free(feed);
 	loop_free(responder_loop);

@@ -69,16 +69,6 @@ struct stream_server {
 	uint64_t             random;
 };
 
-/* Returns the wall clock in unix ms. */
-static int64_t
-stream_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Returns a pseudo-random number in [0, bound) (xorshift64; jitter only). */
 static uint64_t
 stream_random(struct stream_server *server, uint64_t bound)
@@ -198,22 +188,17 @@ stream_want_write(struct stream *s, int want)
 static int
 stream_send(struct stream *s, const char *data, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(s->fd, data, len);
+	ssize_t n = buf_write(s->fd, data, len);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN && s->request_id != 0)
-				break;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
+	if (n < 0)
+		return -1;
+	if (n > 0) {
 		s->last_write = s->last_progress = loop_now(s->server->loop);
 		s->queued = -1;
 	}
-	if (len > 0 && buf_append(&s->out, data, len) != 0)
+	if ((size_t)n < len &&
+	    (s->request_id == 0 ||
+	        buf_append(&s->out, data + n, len - (size_t)n) != 0))
 		return -1;
 	return 0;
 }
@@ -222,23 +207,17 @@ stream_send(struct stream *s, const char *data, size_t len)
 static int
 stream_flush(struct stream *s)
 {
-	while (buf_pending_len(&s->out) > 0) {
-		ssize_t n = write(s->fd, buf_pending(&s->out),
-		    buf_pending_len(&s->out));
+	ssize_t n;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN && s->request_id != 0)
-				return 0;
-			return -1;
-		}
-		buf_consume(&s->out, (size_t)n);
+	if (buf_pending_len(&s->out) == 0)
+		return 0;
+	if ((n = buf_flush(&s->out, s->fd)) < 0)
+		return -1;
+	if (n > 0) {
 		s->last_write = s->last_progress = loop_now(s->server->loop);
 		s->queued = -1;
 	}
-	buf_free(&s->out); /* an idle stream holds no output memory */
-	return 0;
+	return buf_pending_len(&s->out) > 0 && s->request_id == 0 ? -1 : 0;
 }
 
 /* Encodes one event into the server's scratch buffer (a pull callback). */
@@ -429,7 +408,7 @@ stream_pause(struct stream *s, int64_t at)
 	 */
 	if (stream_frame_begin(s) != 0 ||
 	    sse_encode_position(scratch, position) != 0 ||
-	    sse_encode_pause(scratch, at, (long)(at - stream_unix_ms())) != 0 ||
+	    sse_encode_pause(scratch, at, (long)(at - loop_unix_ms())) != 0 ||
 	    stream_frame_send(s, 1) != 0) {
 		buf_clear(scratch);
 		stream_destroy(s);
@@ -510,7 +489,7 @@ stream_max_age(struct loop_timer *timer)
 {
 	struct stream *s = timer->arg;
 
-	stream_pause(s, stream_unix_ms() +
+	stream_pause(s, loop_unix_ms() +
 	        (int64_t)stream_random(s->server,
 	            (uint64_t)s->server->config.retry_ms + 1));
 }
@@ -691,7 +670,7 @@ void
 stream_shutdown(struct stream_server *server)
 {
 	struct stream *s, *next;
-	int64_t        now = stream_unix_ms();
+	int64_t        now = loop_unix_ms();
 	uint64_t       spread;
 	int            was_empty = server->count == 0;
 

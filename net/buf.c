@@ -1,11 +1,13 @@
 /* buf.c: a growable byte buffer for output that is waiting to be written. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -266,4 +268,40 @@ buf_clear(struct buf *buf)
 	if (buf->cap > BUF_KEEP_MAX)
 		buf_free(buf);
 	buf->len = buf->off = 0;
+}
+
+/* Writes data to fd until done or fd would block. */
+ssize_t
+buf_write(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	size_t      done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* Writes what buf holds to fd and consumes it. */
+ssize_t
+buf_flush(struct buf *buf, int fd)
+{
+	ssize_t n = buf_write(fd, buf_pending(buf), buf_pending_len(buf));
+
+	if (n < 0)
+		return -1;
+	buf_consume(buf, (size_t)n);
+	if (buf_pending_len(buf) == 0)
+		buf_free(buf);
+	return n;
 }

@@ -2,6 +2,8 @@
 #ifndef LITEPUSH_BUF_H
 #define LITEPUSH_BUF_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 /*
@@ -58,6 +60,24 @@ void buf_consume(struct buf *buf, size_t n);
 
 /* Empties the buffer and frees its memory. */
 void buf_free(struct buf *buf);
+
+/*
+ * Writes len bytes of data to fd, retrying on EINTR, until all of it is
+ * written or fd would block.  Returns the number of bytes written (less
+ * than len only when fd would block), or -1 on another error with errno
+ * set.  Note that a peer that has gone gives EPIPE only where SIGPIPE is
+ * ignored, as proc_signals() does for the programs: the one way this
+ * project avoids the signal, for sockets and pipes alike.
+ */
+ssize_t buf_write(int fd, const void *data, size_t len);
+
+/*
+ * Writes what buf holds to fd as buf_write() does and consumes it; once
+ * everything is written the buffer's memory is freed (an idle connection
+ * holds none).  Returns the number of bytes written (what fd did not
+ * take stays in buf), or -1 on an error.
+ */
+ssize_t buf_flush(struct buf *buf, int fd);
 
 /* A scratch buffer keeps up to this much memory between uses. */
 #define BUF_KEEP_MAX (1024 * 1024)

@@ -485,3 +485,13 @@ loop_free(struct loop *loop)
 	close(loop->epoll_fd);
 	free(loop);
 }
+
+/* Returns the wall clock in unix milliseconds. */
+int64_t
+loop_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -53,6 +53,9 @@ struct loop *loop_create(void);
 /* Returns the loop's monotonic clock in ms, as of this iteration. */
 uint64_t loop_now(const struct loop *loop);
 
+/* Returns the wall clock in unix milliseconds (for what clients are told). */
+int64_t loop_unix_ms(void);
+
 /* Re-reads the monotonic clock into loop_now() and returns it. */
 uint64_t loop_update_time(struct loop *loop);
 

@@ -1,4 +1,4 @@
-/* proc.c: process set-up both daemons share: signals and the open-file limit. */
+/* proc.c: what every litepush program does the same: signals, logging, usage errors, the daemons' shutdown. */
 #include "config.h"
 
 #include <sys/resource.h>
@@ -6,11 +6,73 @@
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "loop.h"
+#include "options.h"
 #include "proc.h"
+
+/* The name in every line; NULL until proc_set_name(). */
+static const char *proc_name;
+
+/* Names the program in its lines. */
+void
+proc_set_name(const char *name)
+{
+	proc_name = name;
+}
+
+/* Returns the program's name for its lines. */
+static const char *
+proc_program(void)
+{
+	return proc_name != NULL ? proc_name : program_invocation_short_name;
+}
+
+/* Writes "NAME: message" on standard error. */
+void
+proc_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", proc_program());
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* Writes a usage error and exits with status 2. */
+void
+proc_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", proc_program());
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", proc_program());
+	va_end(ap);
+	exit(2);
+}
+
+/* Returns a whole-number option's value or exits. */
+int64_t
+proc_number_option(const char *name, const char *value, int64_t min,
+    int64_t max)
+{
+	int64_t n;
+
+	if (options_number(value, min, max, &n) != 0)
+		proc_usage_error("--%s: expected a whole number from %lld to "
+		                 "%lld, got \"%s\"",
+		    name, (long long)min, (long long)max, value);
+	return n;
+}
 
 /* SIGHUP's line, made before any signal can come. */
 static char   proc_hangup_note[160];
@@ -29,6 +91,25 @@ proc_hangup(int sig)
 	errno = saved;
 }
 
+/* Installs handler for SIGTERM and SIGINT (or restores them with SIG_DFL). */
+void
+proc_on_stop(void (*handler)(int))
+{
+	struct sigaction sa;
+	sigset_t         set;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 /* Installs handler for SIGTERM, SIGINT and SIGUSR1, SIGHUP's note, and ignores SIGPIPE. */
 void
 proc_signals(void (*handler)(int))
@@ -38,22 +119,19 @@ proc_signals(void (*handler)(int))
 
 	snprintf(proc_hangup_note, sizeof proc_hangup_note, "%s: SIGHUP: "
 	    "nothing to reload or reopen (logs go to standard error); still "
-	    "running\n", program_invocation_short_name);
+	    "running\n", proc_program());
 	proc_hangup_len = strlen(proc_hangup_note);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = handler;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	proc_on_stop(handler);
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = proc_hangup;
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
@@ -85,4 +163,108 @@ void
 proc_memory_returns(void)
 {
 	mallopt(M_MMAP_THRESHOLD, PROC_MMAP_THRESHOLD);
+}
+
+/*
+ * The daemon's shutdown and counters.  A signal handler only wakes the
+ * loop (loop_async_send() is async-signal-safe); the rest runs there.
+ */
+static struct proc_daemon_hooks proc_hooks;
+static struct loop             *proc_loop;
+static struct loop_async        proc_shutdown_async;
+static struct loop_async        proc_stats_async;
+static struct loop_timer        proc_exit_timer;
+static volatile sig_atomic_t    proc_started; /* the asyncs exist */
+static int                      proc_ending;
+
+/* SIGTERM, SIGINT and SIGUSR1 of a daemon. */
+static void
+proc_daemon_signal(int sig)
+{
+	int saved = errno;
+
+	if (proc_started)
+		loop_async_send(
+		    sig == SIGUSR1 ? &proc_stats_async : &proc_shutdown_async);
+	else if (sig != SIGUSR1) {
+		signal(sig, SIG_DFL); /* too early to end cleanly: as by default */
+		raise(sig);
+	}
+	errno = saved;
+}
+
+/* The shutdown's deadline: whoever has not finished by now is cut. */
+static void
+proc_exit_deadline(struct loop_timer *timer)
+{
+	(void)timer;
+	loop_stop(proc_loop);
+}
+
+/* On the loop, after SIGTERM or SIGINT. */
+static void
+proc_shutdown(struct loop_async *async)
+{
+	(void)async;
+	if (proc_ending)
+		return;
+	proc_ending = 1;
+	loop_timer_start(proc_loop, &proc_exit_timer, PROC_EXIT_MS);
+	proc_hooks.shutdown(proc_hooks.arg);
+}
+
+/* On the loop, after SIGUSR1: the counters, one line on standard error. */
+static void
+proc_stats(struct loop_async *async)
+{
+	char line[512];
+
+	(void)async;
+	if (proc_hooks.stats == NULL)
+		return;
+	proc_hooks.stats(line, sizeof line, proc_hooks.arg);
+	fprintf(stderr, "%s: %s\n", proc_program(), line);
+}
+
+/* Installs a daemon's signals. */
+void
+proc_daemon_signals(void)
+{
+	proc_signals(proc_daemon_signal);
+}
+
+/* Lets the signals act on loop through hooks. */
+void
+proc_daemon_start(struct loop *loop, const struct proc_daemon_hooks *hooks)
+{
+	proc_loop = loop;
+	proc_hooks = *hooks;
+	loop_timer_init(&proc_exit_timer, proc_exit_deadline, NULL);
+	loop_async_init(loop, &proc_shutdown_async, proc_shutdown, NULL);
+	loop_async_init(loop, &proc_stats_async, proc_stats, NULL);
+	proc_started = 1;
+}
+
+/* Returns non-zero once the shutdown has begun. */
+int
+proc_daemon_ending(void)
+{
+	return proc_ending;
+}
+
+/* The last client has gone: during a shutdown, stops the loop. */
+void
+proc_daemon_done(void)
+{
+	if (proc_ending)
+		loop_stop(proc_loop);
+}
+
+/* Stops the shutdown's deadline. */
+void
+proc_daemon_stop(void)
+{
+	if (proc_loop != NULL)
+		loop_timer_stop(proc_loop, &proc_exit_timer);
+	proc_started = 0;
 }

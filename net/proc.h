@@ -1,6 +1,34 @@
-/* proc.h: process set-up both daemons share: signals and the open-file limit. */
+/* proc.h: what every litepush program does the same: signals, logging, usage errors, the daemons' shutdown. */
 #ifndef LITEPUSH_PROC_H
 #define LITEPUSH_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+
+/*
+ * Names the program in the lines proc_log() and proc_usage_error() write
+ * ("litepush-sse: ..."); the default is the name it was run under.
+ */
+void proc_set_name(const char *name);
+
+/* Writes "NAME: message" as one line on standard error (the daemons' log). */
+void proc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Writes "NAME: message" and "Try 'NAME --help'." on standard error and
+ * exits with status 2.
+ */
+void proc_usage_error(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
+/*
+ * Returns the value of option --name, a whole number in [min, max], or
+ * exits through proc_usage_error() saying what was expected.
+ */
+int64_t proc_number_option(
+    const char *name, const char *value, int64_t min, int64_t max);
 
 /*
  * Installs handler for SIGTERM, SIGINT and SIGUSR1 (SA_RESTART), ignores
@@ -13,6 +41,14 @@
  */
 void proc_signals(void (*handler)(int));
 
+/*
+ * Installs handler for SIGTERM and SIGINT only (SA_RESTART; SIG_DFL
+ * restores them) and unblocks them: for the command-line tool, which
+ * leaves SIGPIPE and SIGHUP alone so that `litepush tail | head` and a
+ * closed terminal end it as they end any filter.
+ */
+void proc_on_stop(void (*handler)(int));
+
 /* Raises the soft limit of open files to the hard one: a client is a file. */
 void proc_raise_nofile(void);
 
@@ -23,5 +59,43 @@ void proc_raise_nofile(void);
  */
 #define PROC_MMAP_THRESHOLD (128 * 1024)
 void proc_memory_returns(void);
+
+/* How long a daemon's shutdown waits for its clients to finish. */
+#define PROC_EXIT_MS 1500
+
+/* What a daemon does on its signals, on its loop. */
+struct proc_daemon_hooks {
+	/*
+	 * After the first SIGTERM or SIGINT: ends every client (a pause, a
+	 * close with 1001).  The loop stops when the daemon calls
+	 * proc_daemon_done() with no client left, or after PROC_EXIT_MS.
+	 */
+	void (*shutdown)(void *arg);
+	/* After SIGUSR1: writes the counters, one line, NUL-terminated. */
+	void (*stats)(char *out, size_t len, void *arg);
+	void *arg;
+};
+
+/*
+ * Installs a daemon's signals (proc_signals()): until proc_daemon_start()
+ * has run, SIGTERM and SIGINT end the process at once as they would by
+ * default, and SIGUSR1 is ignored.  Note that litepush-sse must call it
+ * before FCGX_Init(): libfcgi installs its own handlers only where the
+ * disposition is still the default.
+ */
+void proc_daemon_signals(void);
+
+/* From now on the signals act on loop through hooks (copied). */
+void proc_daemon_start(
+    struct loop *loop, const struct proc_daemon_hooks *hooks);
+
+/* Returns non-zero once the shutdown has begun. */
+int proc_daemon_ending(void);
+
+/* The daemon's last client has gone: during a shutdown, stops the loop. */
+void proc_daemon_done(void);
+
+/* Stops the shutdown's deadline; call before freeing the loop. */
+void proc_daemon_stop(void);
 
 #endif

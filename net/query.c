@@ -7,26 +7,20 @@
 #include <string.h>
 
 #include "query.h"
-#include "store.h"
+#include "quote.h"
 
 /*
  * The query string comes from the network and may be as long as the web
  * server allows (a megabyte is not unheard of), so it is read once, front
  * to back, without allocating: each value is percent-decoded a byte at a
  * time and only what a decision needs is kept.  A channel longer than
- * STORE_CHANNEL_MAX bytes is invalid anyway, so the scratch buffer for an
+ * CHANNEL_MAX bytes is invalid anyway, so the scratch buffer for an
  * item holds that much and merely counts the rest; numbers are accumulated
  * digit by digit, so even a megabyte of leading zeros costs no memory.
  * Duplicate channels are found by comparing with the at most
  * QUERY_MAX_CHANNELS kept so far: a bounded cost per item, so the whole
  * parse stays linear, and the 33rd distinct channel stops it at once.
  */
-
-/* How many characters of an offending value a reason shows. */
-#define QUERY_QUOTE_MAX 64
-
-/* Room for a quoted value: the characters, two "..." and the NUL. */
-#define QUERY_QUOTED_SIZE (QUERY_QUOTE_MAX + 7)
 
 /* Room for the longest parameter name looked for, and one byte more. */
 #define QUERY_NAME_MAX 16
@@ -51,7 +45,7 @@ struct query_decoder {
 
 /* The start of a decoded value (all of it when len fits) and its length. */
 struct query_scratch {
-	char   data[STORE_CHANNEL_MAX];
+	char   data[CHANNEL_MAX];
 	size_t len; /* decoded length, which may be more than was kept */
 };
 
@@ -67,78 +61,6 @@ query_error(char *errbuf, size_t errlen, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
-}
-
-/* Returns how many characters byte c takes in a quoted value. */
-static size_t
-query_quote_width(unsigned char c)
-{
-	if (c == '"' || c == '\\')
-		return 2;
-	if (c < 0x20 || c > 0x7e)
-		return 4;
-	return 1;
-}
-
-/* Appends byte c, quoted, at out + *used. */
-static void
-query_quote_byte(char *out, size_t *used, unsigned char c)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	if (c == '"' || c == '\\') {
-		out[(*used)++] = '\\';
-		out[(*used)++] = (char)c;
-	} else if (c < 0x20 || c > 0x7e) {
-		out[(*used)++] = '\\';
-		out[(*used)++] = 'x';
-		out[(*used)++] = hex[c >> 4];
-		out[(*used)++] = hex[c & 0xf];
-	} else
-		out[(*used)++] = (char)c;
-}
-
-/*
- * Writes len bytes of data to out as printable ASCII, at most
- * QUERY_QUOTE_MAX characters of them; what is left out shows as "...", at
- * the start when keep_end is set (to show where something went wrong), else
- * at the end.  more says that the value goes on past len.
- */
-static void
-query_quote(char out[QUERY_QUOTED_SIZE], const char *data, size_t len,
-    int keep_end, int more)
-{
-	size_t start = 0, stop = len, width = 0, used = 0, i, w;
-
-	if (keep_end) {
-		start = len;
-		while (start > 0) {
-			w = query_quote_width((unsigned char)data[start - 1]);
-			if (width + w > QUERY_QUOTE_MAX)
-				break;
-			width += w;
-			start--;
-		}
-	} else {
-		for (stop = 0; stop < len; stop++) {
-			w = query_quote_width((unsigned char)data[stop]);
-			if (width + w > QUERY_QUOTE_MAX)
-				break;
-			width += w;
-		}
-	}
-
-	if (start > 0) {
-		memcpy(out, "...", 3);
-		used = 3;
-	}
-	for (i = start; i < stop; i++)
-		query_quote_byte(out, &used, (unsigned char)data[i]);
-	if (stop < len || more) {
-		memcpy(out + used, "...", 3);
-		used += 3;
-	}
-	out[used] = '\0';
 }
 
 /* Returns the value of hex digit c, or -1. */
@@ -194,11 +116,11 @@ static int
 query_bad_escape(const char *pair, const char *end, const char *bad,
     char *errbuf, size_t errlen)
 {
-	char        quoted[QUERY_QUOTED_SIZE];
+	char        quoted[QUOTE_SIZE];
 	const char *stop;
 
 	stop = end - bad > 3 ? bad + 3 : end;
-	query_quote(quoted, pair, (size_t)(stop - pair), 1, stop < end);
+	quote_value(quoted, pair, (size_t)(stop - pair), QUOTE_KEEP_END | (stop < end ? QUOTE_MORE : 0));
 	return query_error(
 	    errbuf, errlen, "bad percent-encoding in query: \"%s\"", quoted);
 }
@@ -215,13 +137,13 @@ query_scratch_add(struct query_scratch *scratch, int c)
 /* Quotes what scratch holds (with "..." if it did not all fit). */
 static void
 query_scratch_quote(
-    char out[QUERY_QUOTED_SIZE], const struct query_scratch *scratch)
+    char out[QUOTE_SIZE], const struct query_scratch *scratch)
 {
 	size_t kept = scratch->len;
 
 	if (kept > sizeof scratch->data)
 		kept = sizeof scratch->data;
-	query_quote(out, scratch->data, kept, 0, scratch->len > kept);
+	quote_value(out, scratch->data, kept, scratch->len > kept ? QUOTE_MORE : 0);
 }
 
 /* Adds decimal digit c to *value; returns -1 if not a digit or on overflow. */
@@ -275,17 +197,17 @@ static int
 query_add_channel(struct query *q, const struct query_scratch *item,
     char *errbuf, size_t errlen)
 {
-	char   quoted[QUERY_QUOTED_SIZE];
+	char   quoted[QUOTE_SIZE];
 	size_t i;
 
 	if (item->len == 0)
 		return query_error(errbuf, errlen, "empty channel name");
-	if (item->len > STORE_CHANNEL_MAX ||
-	    !store_channel_valid(item->data, item->len)) {
+	if (item->len > CHANNEL_MAX ||
+	    !channel_valid(item->data, item->len)) {
 		query_scratch_quote(quoted, item);
 		return query_error(errbuf, errlen,
 		    "bad channel \"%s\": use 1 to %d of A-Z a-z 0-9 _ . : -",
-		    quoted, STORE_CHANNEL_MAX);
+		    quoted, CHANNEL_MAX);
 	}
 	for (i = 0; i < q->nchannels; i++) {
 		if (memcmp(q->channels[i], item->data, item->len) == 0 &&
@@ -338,7 +260,7 @@ query_parse_number(struct query_decoder *decoder, int *has, int64_t *value,
     const char *name, const char *expected, char *errbuf, size_t errlen)
 {
 	struct query_scratch text;
-	char                 quoted[QUERY_QUOTED_SIZE];
+	char                 quoted[QUOTE_SIZE];
 	int64_t              number = 0;
 	int                  c, valid = 1;
 
@@ -453,7 +375,7 @@ int
 query_parse_last_event_id(
     const char *value, int64_t *idp, char *errbuf, size_t errlen)
 {
-	char    quoted[QUERY_QUOTED_SIZE];
+	char    quoted[QUOTE_SIZE];
 	size_t  start = 0, end, i;
 	int64_t id = 0;
 
@@ -473,7 +395,7 @@ query_parse_last_event_id(
 
 	for (i = start; i < end; i++) {
 		if (query_digit(&id, (unsigned char)value[i]) != 0) {
-			query_quote(quoted, value + start, end - start, 0, 0);
+			quote_value(quoted, value + start, end - start, 0);
 			return query_error(errbuf, errlen,
 			    "bad Last-Event-ID \"%s\": expected a decimal id",
 			    quoted);

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "channel.h"
 
 #define QUERY_MAX_CHANNELS 32
 
@@ -15,7 +15,7 @@
 /* A parsed subscription request.  Pure data: about 2 KiB, fine on a stack. */
 struct query {
 	size_t  nchannels; /* 1..QUERY_MAX_CHANNELS, deduplicated, in order */
-	char    channels[QUERY_MAX_CHANNELS][STORE_CHANNEL_MAX + 1];
+	char    channels[QUERY_MAX_CHANNELS][CHANNEL_MAX + 1];
 	int     has_last_id;
 	int64_t last_id;   /* from lastEventId= */
 	int     has_backlog;
@@ -37,7 +37,7 @@ struct query {
  *   case-sensitive ("channels=", "Channel=" are ignored).
  * - Note that a channel value is split on ',' after decoding, so "%2C"
  *   separates channels just like ','.  Every item must be a valid channel
- *   (store_channel_valid()); an empty item ("channel=", "a,,b", "a,") is
+ *   (channel_valid()); an empty item ("channel=", "a,,b", "a,") is
  *   an error.  Duplicates are dropped, keeping the first order; more than
  *   QUERY_MAX_CHANNELS distinct channels is an error.
  * - lastEventId and backlog are decimal digits only (no sign, no blanks),

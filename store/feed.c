@@ -56,7 +56,7 @@ struct feed_channel {
 	unsigned int           hash;
 	size_t                 refs;
 	struct feed_link_list  waiters;
-	char                   name[STORE_CHANNEL_MAX + 1];
+	char                   name[CHANNEL_MAX + 1];
 };
 
 /* One event in the ring; event name and data follow the struct. */
@@ -220,7 +220,7 @@ feed_channel_get(struct feed *feed, const char *name, size_t len)
 	struct feed_channel *ch;
 	unsigned int         h;
 
-	if (len > STORE_CHANNEL_MAX)
+	if (len > CHANNEL_MAX)
 		return NULL;
 	h = feed_hash(name, len);
 	for (ch = feed->channels[h & (feed->channel_buckets - 1)]; ch != NULL;
@@ -310,24 +310,38 @@ feed_ring_search(const struct feed *feed, int64_t after)
 	return lo;
 }
 
+/* Takes the cursor off its channels' wait lists. */
+static void
+feed_cursor_unwait(struct feed_cursor *cursor)
+{
+	size_t i;
+
+	if (!cursor->waiting)
+		return;
+	for (i = 0; i < cursor->nchannels; i++)
+		LIST_REMOVE(&cursor->links[i], entry);
+	cursor->waiting = 0;
+}
+
+/* Takes the cursor off its wait lists and onto the ready queue. */
+static void
+feed_cursor_ready(struct feed *feed, struct feed_cursor *cursor)
+{
+	feed_cursor_unwait(cursor);
+	if (!cursor->queued) {
+		cursor->queued = 1;
+		TAILQ_INSERT_TAIL(&feed->ready, cursor, ready_entry);
+	}
+}
+
 /* Moves every cursor waiting on ch to the ready queue. */
 static void
 feed_wake_channel(struct feed *feed, struct feed_channel *ch)
 {
-	struct feed_link   *link;
-	struct feed_cursor *cursor;
-	size_t              i;
+	struct feed_link *link;
 
-	while ((link = LIST_FIRST(&ch->waiters)) != NULL) {
-		cursor = link->cursor;
-		for (i = 0; i < cursor->nchannels; i++)
-			LIST_REMOVE(&cursor->links[i], entry);
-		cursor->waiting = 0;
-		if (!cursor->queued) {
-			cursor->queued = 1;
-			TAILQ_INSERT_TAIL(&feed->ready, cursor, ready_entry);
-		}
-	}
+	while ((link = LIST_FIRST(&ch->waiters)) != NULL)
+		feed_cursor_ready(feed, link->cursor);
 }
 
 /*
@@ -511,20 +525,11 @@ static void
 feed_retry_failed(struct feed *feed)
 {
 	struct feed_cursor *cursor;
-	size_t              i;
 
 	while ((cursor = TAILQ_FIRST(&feed->retry)) != NULL) {
 		TAILQ_REMOVE(&feed->retry, cursor, retry_entry);
 		cursor->failed = 0;
-		if (cursor->waiting) {
-			for (i = 0; i < cursor->nchannels; i++)
-				LIST_REMOVE(&cursor->links[i], entry);
-			cursor->waiting = 0;
-		}
-		if (!cursor->queued) {
-			cursor->queued = 1;
-			TAILQ_INSERT_TAIL(&feed->ready, cursor, ready_entry);
-		}
+		feed_cursor_ready(feed, cursor);
 	}
 }
 
@@ -787,7 +792,7 @@ feed_cursor_create(struct feed *feed, const char *const *channels,
 		return NULL;
 	}
 	for (i = 0; i < nchannels; i++) {
-		if (!store_channel_valid(channels[i], strlen(channels[i]))) {
+		if (!channel_valid(channels[i], strlen(channels[i]))) {
 			errno = EINVAL;
 			return NULL;
 		}
@@ -854,19 +859,6 @@ feed_cursor_wait(struct feed_cursor *cursor)
 		LIST_INSERT_HEAD(&cursor->links[i].channel->waiters,
 		    &cursor->links[i], entry);
 	cursor->waiting = 1;
-}
-
-/* Takes the cursor off its channels' wait lists. */
-static void
-feed_cursor_unwait(struct feed_cursor *cursor)
-{
-	size_t i;
-
-	if (!cursor->waiting)
-		return;
-	for (i = 0; i < cursor->nchannels; i++)
-		LIST_REMOVE(&cursor->links[i], entry);
-	cursor->waiting = 0;
 }
 
 /* What one pull has done so far. */

@@ -718,31 +718,6 @@ store_path(const struct store *store)
 	return store->path;
 }
 
-/* Returns non-zero if c may appear in a channel name. */
-static int
-store_channel_char(unsigned char c)
-{
-	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c == '_' || c == '.' || c == ':' || c == '-';
-}
-
-/* Returns non-zero if name is a valid channel (the schema's CHECK in C). */
-int
-store_channel_valid(const char *name, size_t len)
-{
-	size_t i;
-
-	if (name == NULL || len == 0 || len > STORE_CHANNEL_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (!store_channel_char((unsigned char)name[i]))
-			return 0;
-	}
-	return 1;
-}
-
 /* Appends one event and returns its id. */
 int
 store_append(struct store *store, const char *channel, const char *event,
@@ -794,11 +769,11 @@ store_channels_json(
 	size_t need, used, len, i;
 	char  *json;
 
-	if (nchannels > (SIZE_MAX - 3) / (STORE_CHANNEL_MAX + 3)) {
+	if (nchannels > (SIZE_MAX - 3) / (CHANNEL_MAX + 3)) {
 		store_set_error(store, "too many channels");
 		return NULL;
 	}
-	need = 3 + nchannels * (STORE_CHANNEL_MAX + 3);
+	need = 3 + nchannels * (CHANNEL_MAX + 3);
 	if (need > store->json_size) {
 		if ((json = realloc(store->json, need)) == NULL) {
 			store_set_error(store, "out of memory");
@@ -815,7 +790,7 @@ store_channels_json(
 		if (channels[i] == NULL)
 			continue;
 		len = strlen(channels[i]);
-		if (!store_channel_valid(channels[i], len))
+		if (!channel_valid(channels[i], len))
 			continue;
 		if (used > 1)
 			json[used++] = ',';

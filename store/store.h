@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "channel.h"
+
 /*
  * Errors.  Every function returns 0 (or a count) on success and one of these
  * on failure; store_errmsg() then says why in one line.  STORE_BUSY means
@@ -21,8 +23,6 @@
 /* The schema version written to PRAGMA user_version. */
 #define STORE_SCHEMA_VERSION 2
 
-/* Channel rule of the schema: 1..64 of [A-Za-z0-9_.:-]. */
-#define STORE_CHANNEL_MAX 64
 /* Event name rule of the schema: no CR or LF, at most 64 bytes. */
 #define STORE_EVENT_MAX 64
 
@@ -59,9 +59,6 @@ const char *store_errmsg(const struct store *store);
 
 /* Returns the path the store was opened with. */
 const char *store_path(const struct store *store);
-
-/* Returns non-zero if name is a valid channel by the schema's rule. */
-int store_channel_valid(const char *name, size_t len);
 
 /*
  * Appends one event; event may be NULL.  On success writes the new id to

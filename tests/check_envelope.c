@@ -326,7 +326,7 @@ START_TEST(test_envelope_parse_good)
 	            "\\ude00\"}"),
 	        &pub, reason, sizeof reason),
 	    0);
-	ck_assert_uint_eq(strlen(pub.channel), STORE_CHANNEL_MAX);
+	ck_assert_uint_eq(strlen(pub.channel), CHANNEL_MAX);
 	ck_assert_uint_eq(strlen(pub.event), STORE_EVENT_MAX);
 	ck_assert_uint_eq(pub.data_len, 10);
 	ck_assert_mem_eq(pub.data, "a\0b\n\xC3\xA9\xF0\x9F\x98\x80", 10);

@@ -114,7 +114,7 @@ check_query_is_zero(const struct query *q)
 	    q->has_backlog != 0 || q->backlog != 0)
 		return 0;
 	for (i = 0; i < QUERY_MAX_CHANNELS; i++) {
-		for (j = 0; j <= STORE_CHANNEL_MAX; j++) {
+		for (j = 0; j <= CHANNEL_MAX; j++) {
 			if (q->channels[i][j] != '\0')
 				return 0;
 		}
@@ -141,9 +141,9 @@ check_query_sane(int rc, const struct query *q, const char *errbuf,
 		REQUIRE(
 		    q->nchannels >= 1 && q->nchannels <= QUERY_MAX_CHANNELS);
 		for (i = 0; i < q->nchannels; i++) {
-			n = strnlen(q->channels[i], STORE_CHANNEL_MAX + 1);
-			REQUIRE(n <= STORE_CHANNEL_MAX);
-			REQUIRE(store_channel_valid(q->channels[i], n));
+			n = strnlen(q->channels[i], CHANNEL_MAX + 1);
+			REQUIRE(n <= CHANNEL_MAX);
+			REQUIRE(channel_valid(q->channels[i], n));
 			for (j = 0; j < i; j++)
 				REQUIRE(strcmp(q->channels[i],
 				            q->channels[j]) != 0);

@@ -94,7 +94,7 @@ struct collected {
 	size_t stop_after; /* return non-zero after this many; 0 = never */
 	struct {
 		int64_t id;
-		char    channel[STORE_CHANNEL_MAX + 1];
+		char    channel[CHANNEL_MAX + 1];
 		char    event[STORE_EVENT_MAX + 1];
 		int     has_event;
 		char   *data;
@@ -632,7 +632,7 @@ START_TEST(test_store_constraint_append_channel)
 {
 	static const char *const bad[] = {"", "a b", "a/b", "a*", "a[b]",
 	    "caf\xc3\xa9", "tab\t", "a'b", "a\"b", "a\xff"};
-	char                     long_channel[STORE_CHANNEL_MAX + 2];
+	char                     long_channel[CHANNEL_MAX + 2];
 	size_t                   i;
 	int                      rc;
 
@@ -921,7 +921,7 @@ START_TEST(test_store_moved)
 }
 END_TEST
 
-/* store_channel_valid() and the schema agree on every byte. */
+/* channel_valid() and the schema agree on every byte. */
 START_TEST(test_store_channel_rule_matches_schema)
 {
 	char name[4];
@@ -929,16 +929,16 @@ START_TEST(test_store_channel_rule_matches_schema)
 
 	for (c = 1; c < 256; c++) {
 		snprintf(name, sizeof name, "%c", c);
-		valid = store_channel_valid(name, 1);
+		valid = channel_valid(name, 1);
 		rc = store_append(store, name, NULL, "x", 1, NULL);
 		ck_assert_msg((rc == 0) == (valid != 0),
-		    "byte 0x%02x: store_channel_valid %d, append %d (%s)", c,
+		    "byte 0x%02x: channel_valid %d, append %d (%s)", c,
 		    valid, rc, store_errmsg(store));
 		snprintf(name, sizeof name, "a%cb", c);
-		valid = store_channel_valid(name, 3);
+		valid = channel_valid(name, 3);
 		rc = store_append(store, name, NULL, "x", 1, NULL);
 		ck_assert_msg((rc == 0) == (valid != 0),
-		    "byte 0x%02x inside: store_channel_valid %d, append %d", c,
+		    "byte 0x%02x inside: channel_valid %d, append %d", c,
 		    valid, rc);
 	}
 	/* [A-Za-z0-9_.:-]: 26 + 26 + 10 + 4 single-byte names. */
@@ -946,24 +946,24 @@ START_TEST(test_store_channel_rule_matches_schema)
 }
 END_TEST
 
-/* store_channel_valid() by hand: length and characters. */
-START_TEST(test_store_channel_valid)
+/* channel_valid() by hand: length and characters. */
+START_TEST(test_channel_valid)
 {
-	char name[STORE_CHANNEL_MAX + 1];
+	char name[CHANNEL_MAX + 1];
 
-	ck_assert(store_channel_valid("default", 7));
-	ck_assert(store_channel_valid("a-b.c:d_E9", 10));
-	ck_assert(store_channel_valid("-", 1));
-	ck_assert(!store_channel_valid("", 0));
-	ck_assert(!store_channel_valid(NULL, 0));
-	ck_assert(!store_channel_valid("a b", 3));
-	ck_assert(!store_channel_valid("a\0b", 3));
-	ck_assert(!store_channel_valid("caf\xc3\xa9", 5));
+	ck_assert(channel_valid("default", 7));
+	ck_assert(channel_valid("a-b.c:d_E9", 10));
+	ck_assert(channel_valid("-", 1));
+	ck_assert(!channel_valid("", 0));
+	ck_assert(!channel_valid(NULL, 0));
+	ck_assert(!channel_valid("a b", 3));
+	ck_assert(!channel_valid("a\0b", 3));
+	ck_assert(!channel_valid("caf\xc3\xa9", 5));
 	/* Only len bytes count. */
-	ck_assert(store_channel_valid("ab cd", 2));
+	ck_assert(channel_valid("ab cd", 2));
 	memset(name, 'x', sizeof name);
-	ck_assert(store_channel_valid(name, STORE_CHANNEL_MAX));
-	ck_assert(!store_channel_valid(name, STORE_CHANNEL_MAX + 1));
+	ck_assert(channel_valid(name, CHANNEL_MAX));
+	ck_assert(!channel_valid(name, CHANNEL_MAX + 1));
 }
 END_TEST
 
@@ -1025,7 +1025,7 @@ END_TEST
 /* The per-channel counts seen by a store_channel_fn. */
 struct channel_counts {
 	size_t  count;
-	char    names[8][STORE_CHANNEL_MAX + 1];
+	char    names[8][CHANNEL_MAX + 1];
 	int64_t counts[8];
 };
 
@@ -1308,16 +1308,16 @@ END_TEST
 /* The length limits of channel and event are exact, in bytes. */
 START_TEST(test_store_limits_lengths)
 {
-	char channel[STORE_CHANNEL_MAX + 2], event[STORE_EVENT_MAX + 4];
+	char channel[CHANNEL_MAX + 2], event[STORE_EVENT_MAX + 4];
 	int  i;
 
-	memset(channel, 'c', STORE_CHANNEL_MAX);
-	channel[STORE_CHANNEL_MAX] = '\0';
+	memset(channel, 'c', CHANNEL_MAX);
+	channel[CHANNEL_MAX] = '\0';
 	memset(event, 'e', STORE_EVENT_MAX);
 	event[STORE_EVENT_MAX] = '\0';
 	append(channel, event, "x");
-	channel[STORE_CHANNEL_MAX] = 'c';
-	channel[STORE_CHANNEL_MAX + 1] = '\0';
+	channel[CHANNEL_MAX] = 'c';
+	channel[CHANNEL_MAX + 1] = '\0';
 	ck_assert_int_eq(
 	    store_append(store, channel, NULL, "x", 1, NULL), STORE_CONSTRAINT);
 	event[STORE_EVENT_MAX] = 'e';
@@ -1435,7 +1435,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_constraint_id_limit);
 	tcase_add_test(tc, test_store_constraint_reserved_append);
 	tcase_add_test(tc, test_store_channel_rule_matches_schema);
-	tcase_add_test(tc, test_store_channel_valid);
+	tcase_add_test(tc, test_channel_valid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("prune");

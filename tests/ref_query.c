@@ -91,7 +91,7 @@ ref_query_add(struct query *q, const char *s, size_t n, const char **kind)
 		if (s[i] == '\0' ||
 		    strchr(ref_query_channel_chars, s[i]) == NULL)
 			break;
-	if (n > STORE_CHANNEL_MAX || i < n) {
+	if (n > CHANNEL_MAX || i < n) {
 		*kind = REF_QUERY_KIND_CHANNEL;
 		return -1;
 	}

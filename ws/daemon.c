@@ -29,11 +29,9 @@
  * One thread, one epoll loop: the listening socket, every connection, the
  * feed's watcher and the timers all run in it.  Signals only wake the loop
  * (through an eventfd), which then closes every WebSocket with 1001 and
- * exits once they are gone, or after DAEMON_EXIT_MS at the latest.
+ * exits once they are gone, or after PROC_EXIT_MS at the latest.
  */
 
-/* How long the shutdown waits for clients to answer the close. */
-#define DAEMON_EXIT_MS 1500
 /* How long output may stay stuck with pings off before a drop. */
 #define DAEMON_STALL_MS 60000
 /* How long accepting pauses when the process is out of descriptors. */
@@ -47,12 +45,8 @@ static struct loop          *daemon_loop;
 static struct wsconn_server *daemon_server;
 static struct loop_io        daemon_listen_io;
 static struct loop_timer     daemon_accept_timer;
-static struct loop_timer     daemon_exit_timer;
-static struct loop_async     daemon_shutdown_async;
-static struct loop_async     daemon_stats_async;
 static struct feed          *daemon_feed;
 static int                   daemon_listen_fd = -1;
-static int                   daemon_ending;
 static const char           *daemon_unix_path; /* removed at exit */
 
 static const struct option daemon_options[] = {
@@ -113,33 +107,6 @@ daemon_usage(FILE *f)
 	    f);
 }
 
-/* Prints a message to standard error. */
-static void __attribute__((format(printf, 1, 2)))
-daemon_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("litepush-ws: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-/* Exits with a usage error. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-daemon_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("litepush-ws: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs("\nTry 'litepush-ws --help'.\n", stderr);
-	va_end(ap);
-	exit(2);
-}
-
 /*
  * Adds the items of a comma- or blank-separated value to a list (the value
  * is modified in place and must live on).
@@ -153,7 +120,7 @@ daemon_add_list(
 	for (item = strtok_r(value, ", \t\n", &save); item != NULL;
 	     item = strtok_r(NULL, ", \t\n", &save)) {
 		if (*count == DAEMON_LIST_MAX)
-			daemon_usage_error("--%s: more than %d values", option,
+			proc_usage_error("--%s: more than %d values", option,
 			    DAEMON_LIST_MAX);
 		list[(*count)++] = item;
 	}
@@ -200,7 +167,7 @@ daemon_accept(struct loop_io *io, uint32_t events)
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/* Level-triggered: pause, or it would spin. */
-				daemon_log(
+				proc_log(
 				    "accept: %s (pausing)", strerror(errno));
 				loop_io_stop(daemon_loop, io);
 				loop_timer_start(daemon_loop,
@@ -233,7 +200,7 @@ static void
 daemon_accept_resume(struct loop_timer *timer)
 {
 	(void)timer;
-	if (!daemon_ending && !daemon_listen_io.started)
+	if (!proc_daemon_ending() && !daemon_listen_io.started)
 		loop_io_start(daemon_loop, &daemon_listen_io, daemon_listen_fd,
 		    EPOLLIN, daemon_accept, NULL);
 }
@@ -244,78 +211,34 @@ daemon_empty(struct wsconn_server *server, void *arg)
 {
 	(void)server;
 	(void)arg;
-	if (daemon_ending)
-		loop_stop(daemon_loop);
+	proc_daemon_done();
 }
 
-/* Shutdown deadline: whoever has not answered the close by now is cut. */
+/* After SIGTERM or SIGINT: no more accepting; every WebSocket closes with 1001. */
 static void
-daemon_exit_deadline(struct loop_timer *timer)
+daemon_shutdown(void *arg)
 {
-	(void)timer;
-	loop_stop(daemon_loop);
-}
-
-/* On the loop, after SIGTERM or SIGINT: close everything with 1001, then exit.
- */
-static void
-daemon_shutdown(struct loop_async *async)
-{
-	(void)async;
-	if (daemon_ending)
-		return;
-	daemon_ending = 1;
+	(void)arg;
 	loop_io_stop(daemon_loop, &daemon_listen_io);
 	close(daemon_listen_fd);
 	daemon_listen_fd = -1;
-	loop_timer_start(daemon_loop, &daemon_exit_timer, DAEMON_EXIT_MS);
 	wsconn_shutdown(daemon_server);
 }
 
-/* On the loop, after SIGUSR1: the feed's counters, one JSON line on stderr. */
+/* After SIGUSR1: the feed's counters. */
 static void
-daemon_print_stats(struct loop_async *async)
+daemon_stats(char *out, size_t len, void *arg)
 {
-	char line[512];
-
-	(void)async;
-	if (daemon_feed == NULL)
-		return;
-	feed_format_stats(daemon_feed, line, sizeof line);
-	fprintf(stderr, "litepush-ws: %s\n", line);
-}
-
-/* Signal handler for SIGTERM and SIGINT; SIGUSR1 asks for the counters. */
-static void
-daemon_signal(int sig)
-{
-	loop_async_send(
-	    sig == SIGUSR1 ? &daemon_stats_async : &daemon_shutdown_async);
-}
-
-/* Installs the signal handlers (after the loop exists: they wake it). */
-static void
-daemon_signals(void)
-{
-	proc_signals(daemon_signal);
+	(void)arg;
+	if (daemon_feed != NULL)
+		feed_format_stats(daemon_feed, out, len);
+	else
+		snprintf(out, len, "{}");
 }
 
 /* The options: the configuration points into them, so they live as long
  * as the process (and leak checkers see them reachable on every exit). */
 static char **daemon_args;
-
-/* Parses a whole number option in [min, max] or exits. */
-static int64_t
-daemon_number(const char *name, const char *value, int64_t min, int64_t max)
-{
-	int64_t n;
-
-	if (options_number(value, min, max, &n) != 0)
-		daemon_usage_error("--%s: expected a whole number from %lld to "
-		                   "%lld, got \"%s\"",
-		    name, (long long)min, (long long)max, value);
-	return n;
-}
 
 int
 main(int argc, char **argv)
@@ -327,6 +250,9 @@ main(int argc, char **argv)
 	const char *origins[DAEMON_LIST_MAX], *publish[DAEMON_LIST_MAX];
 	char        err[512];
 	int         nargs, c;
+	struct proc_daemon_hooks hooks = {daemon_shutdown, daemon_stats, NULL};
+
+	proc_set_name("litepush-ws");
 
 	config.max_conns = 10000;
 	config.max_message = 65536;
@@ -339,7 +265,7 @@ main(int argc, char **argv)
 
 	daemon_args = options_with_env(argc, argv, "h", daemon_options, &nargs);
 	if (daemon_args == NULL) {
-		daemon_log("out of memory");
+		proc_log("out of memory");
 		return 1;
 	}
 	while (
@@ -352,7 +278,7 @@ main(int argc, char **argv)
 			break;
 		case 'l':
 			if (!listen_valid(optarg))
-				daemon_usage_error(
+				proc_usage_error(
 				    "--listen: bad address \"%s\" "
 				    "(expected unix:PATH or HOST:PORT)",
 				    optarg);
@@ -368,25 +294,25 @@ main(int argc, char **argv)
 			break;
 		case 'm':
 			config.max_conns =
-			    daemon_number("max-conns", optarg, 0, INT32_MAX);
+			    proc_number_option("max-conns", optarg, 0, INT32_MAX);
 			break;
 		case 'M':
-			config.max_message = (uint64_t)daemon_number(
+			config.max_message = (uint64_t)proc_number_option(
 			    "max-message", optarg, 1, INT32_MAX);
 			break;
 		case 'i':
 			config.ping_ms =
-			    daemon_number("ping", optarg, 0, 86400) * 1000;
+			    proc_number_option("ping", optarg, 0, 86400) * 1000;
 			break;
 		case 't':
 			config.handshake_timeout_ms =
-			    daemon_number(
+			    proc_number_option(
 			        "handshake-timeout", optarg, 1, 86400) *
 			    1000;
 			break;
 		case 'p':
 			feed_options.poll_ms =
-			    (int)daemon_number("poll-ms", optarg, 1, 86400000);
+			    (int)proc_number_option("poll-ms", optarg, 1, 86400000);
 			break;
 		case 'h':
 			daemon_usage(stdout);
@@ -400,10 +326,10 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind < nargs)
-		daemon_usage_error(
+		proc_usage_error(
 		    "unexpected argument \"%s\"", daemon_args[optind]);
 	if (feed_options.db_path == NULL)
-		daemon_usage_error("--db PATH is required (or LITEPUSH_DB)");
+		proc_usage_error("--db PATH is required (or LITEPUSH_DB)");
 	/* A client that stops reading is dropped after two ping intervals
 	 * (60 s without pings), as litepush-sse does after two keepalives. */
 	config.stall_ms =
@@ -413,17 +339,14 @@ main(int argc, char **argv)
 	proc_memory_returns();
 	daemon_loop = loop_create();
 	if (daemon_loop == NULL) {
-		daemon_log("cannot create the event loop: %s", strerror(errno));
+		proc_log("cannot create the event loop: %s", strerror(errno));
 		return 1;
 	}
-	loop_async_init(
-	    daemon_loop, &daemon_shutdown_async, daemon_shutdown, NULL);
-	loop_async_init(
-	    daemon_loop, &daemon_stats_async, daemon_print_stats, NULL);
-	daemon_signals();
+	proc_daemon_signals();
+	proc_daemon_start(daemon_loop, &hooks);
 	daemon_listen_fd = listen_open(listen_addr, 0, err, sizeof err);
 	if (daemon_listen_fd < 0) {
-		daemon_log("%s", err);
+		proc_log("%s", err);
 		return 1;
 	}
 	if (strncmp(listen_addr, "unix:", 5) == 0) {
@@ -434,31 +357,30 @@ main(int argc, char **argv)
 	}
 	feed = feed_create(daemon_loop, &feed_options, err, sizeof err);
 	if (feed == NULL) {
-		daemon_log("%s", err);
+		proc_log("%s", err);
 		return 1;
 	}
 	daemon_feed = feed;
 	if (feed_store_error(feed) != NULL)
-		daemon_log("%s (new connections get 503 until it opens)",
+		proc_log("%s (new connections get 503 until it opens)",
 		    feed_store_error(feed));
 	daemon_server = wsconn_server_create(
 	    daemon_loop, feed, &config, daemon_empty, NULL);
 	if (daemon_server == NULL) {
-		daemon_log("out of memory");
+		proc_log("out of memory");
 		return 1;
 	}
 	loop_timer_init(&daemon_accept_timer, daemon_accept_resume, NULL);
-	loop_timer_init(&daemon_exit_timer, daemon_exit_deadline, NULL);
 	if (loop_io_start(daemon_loop, &daemon_listen_io, daemon_listen_fd,
 	        EPOLLIN, daemon_accept, NULL) != 0) {
-		daemon_log(
+		proc_log(
 		    "cannot watch the listening socket: %s", strerror(errno));
 		return 1;
 	}
-	daemon_log("listening on %s",
+	proc_log("listening on %s",
 	    daemon_listen_name(listen_addr, err, sizeof err));
 	if (loop_run(daemon_loop) != 0)
-		daemon_log("event loop failed: %s", strerror(errno));
+		proc_log("event loop failed: %s", strerror(errno));
 
 	if (daemon_listen_fd >= 0) {
 		loop_io_stop(daemon_loop, &daemon_listen_io);
@@ -467,7 +389,7 @@ main(int argc, char **argv)
 	if (daemon_unix_path != NULL)
 		unlink(daemon_unix_path);
 	loop_timer_stop(daemon_loop, &daemon_accept_timer);
-	loop_timer_stop(daemon_loop, &daemon_exit_timer);
+	proc_daemon_stop();
 	wsconn_server_free(daemon_server);
 	daemon_feed = NULL;
 	feed_free(feed);

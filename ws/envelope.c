@@ -236,10 +236,10 @@ envelope_parse_publish(const char *msg, size_t len,
 	}
 	name = json_string_value(channel);
 	name_len = json_string_length(channel);
-	if (!store_channel_valid(name, name_len) || strlen(name) != name_len) {
+	if (!channel_valid(name, name_len) || strlen(name) != name_len) {
 		envelope_error(errbuf, errlen,
 		    "bad channel: 1 to %d of A-Z a-z 0-9 _ . : - expected",
-		    STORE_CHANNEL_MAX);
+		    CHANNEL_MAX);
 		goto fail;
 	}
 	if (event != NULL && !json_is_null(event)) {

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "handshake.h"
 #include "query.h"
+#include "quote.h"
 
 /*
  * The head is collected as it arrives (a client may send it a byte at a
@@ -33,12 +34,6 @@
 
 /* The GUID that RFC 6455 appends to the key before hashing. */
 #define HANDSHAKE_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-/* How many characters of an offending value a reason shows. */
-#define HANDSHAKE_QUOTE_MAX 64
-
-/* Room for a quoted value: every character as \xHH, "..." and the NUL. */
-#define HANDSHAKE_QUOTED_SIZE (HANDSHAKE_QUOTE_MAX * 4 + 4)
 
 /* Initialises an empty handshake. */
 void
@@ -67,34 +62,6 @@ handshake_fail(struct handshake *hs, int status, const char *fmt, ...)
 	va_end(ap);
 	hs->done = -1;
 	return -1;
-}
-
-/*
- * Writes a printable copy of a value for a reason: '"' and '\' backslashed,
- * bytes outside 0x20..0x7E as \xHH, cut to HANDSHAKE_QUOTE_MAX characters.
- */
-static const char *
-handshake_quote(char out[HANDSHAKE_QUOTED_SIZE], const char *data, size_t len)
-{
-	size_t i, used = 0;
-
-	for (i = 0; i < len && i < HANDSHAKE_QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)data[i];
-
-		if (c == '"' || c == '\\') {
-			out[used++] = '\\';
-			out[used++] = (char)c;
-		} else if (c < 0x20 || c > 0x7E)
-			used += (size_t)snprintf(out + used, 5, "\\x%02X", c);
-		else
-			out[used++] = (char)c;
-	}
-	if (i < len) {
-		memcpy(out + used, "...", 3);
-		used += 3;
-	}
-	out[used] = '\0';
-	return out;
 }
 
 /* Returns non-zero for a tchar of RFC 7230 (what header names are made of). */
@@ -448,7 +415,7 @@ handshake_line(char **p, const char *end, size_t *lenp)
 static int
 handshake_request_line(struct handshake *hs, char *line, size_t len)
 {
-	char  quoted[HANDSHAKE_QUOTED_SIZE];
+	char  quoted[QUOTE_SIZE];
 	char *sp1, *sp2, *version;
 	char *p;
 
@@ -457,28 +424,28 @@ handshake_request_line(struct handshake *hs, char *line, size_t len)
 	if (sp1 == NULL || sp2 == NULL || sp1 == line || sp2 == sp1 + 1 ||
 	    strchr(sp2 + 1, ' ') != NULL || strchr(line, '\t') != NULL)
 		return handshake_fail(hs, 400, "malformed request line \"%s\"",
-		    handshake_quote(quoted, line, len));
+		    quote_value(quoted, line, len, 0));
 	for (p = line; p < sp1; p++)
 		if (!handshake_tchar((unsigned char)*p))
 			return handshake_fail(hs, 400,
 			    "malformed request line \"%s\"",
-			    handshake_quote(quoted, line, len));
+			    quote_value(quoted, line, len, 0));
 	*sp1 = '\0';
 	*sp2 = '\0';
 	version = sp2 + 1;
 	if (strcmp(line, "GET") != 0)
 		return handshake_fail(hs, 400,
 		    "method %s is not allowed: a WebSocket handshake is a GET",
-		    handshake_quote(quoted, line, (size_t)(sp1 - line)));
+		    quote_value(quoted, line, (size_t)(sp1 - line), 0));
 	if (strncmp(version, "HTTP/1.", 7) != 0 || version[7] < '1' ||
 	    version[7] > '9' || version[8] != '\0')
 		return handshake_fail(hs, 400,
 		    "HTTP version \"%s\" cannot upgrade: HTTP/1.1 is required",
-		    handshake_quote(quoted, version, strlen(version)));
+		    quote_value(quoted, version, strlen(version), 0));
 	if (sp1[1] != '/')
 		return handshake_fail(hs, 400,
 		    "bad request target \"%s\": expected /path?query",
-		    handshake_quote(quoted, sp1 + 1, strlen(sp1 + 1)));
+		    quote_value(quoted, sp1 + 1, strlen(sp1 + 1), 0));
 	hs->target = sp1 + 1;
 	return 0;
 }
@@ -488,7 +455,7 @@ static int
 handshake_check(struct handshake *hs, const struct handshake_headers *h,
     const struct handshake_policy *policy)
 {
-	char        quoted[HANDSHAKE_QUOTED_SIZE];
+	char        quoted[QUOTE_SIZE];
 	char        reason[QUERY_ERRLEN];
 	const char *qs;
 
@@ -507,7 +474,7 @@ handshake_check(struct handshake *hs, const struct handshake_headers *h,
 		return handshake_fail(hs, 426,
 		    "unsupported WebSocket version \"%s\": this server speaks "
 		    "13",
-		    handshake_quote(quoted, h->version, strlen(h->version)));
+		    quote_value(quoted, h->version, strlen(h->version), 0));
 	if (h->key == NULL)
 		return handshake_fail(
 		    hs, 400, "missing Sec-WebSocket-Key header");
@@ -515,13 +482,13 @@ handshake_check(struct handshake *hs, const struct handshake_headers *h,
 		return handshake_fail(hs, 400,
 		    "invalid Sec-WebSocket-Key \"%s\": expected base64 of 16 "
 		    "bytes",
-		    handshake_quote(quoted, h->key, strlen(h->key)));
+		    quote_value(quoted, h->key, strlen(h->key), 0));
 	if (h->has_body)
 		return handshake_fail(
 		    hs, 400, "a WebSocket handshake has no request body");
 	if (!handshake_origin_allowed(policy, h->origin))
 		return handshake_fail(hs, 403, "origin \"%s\" is not allowed",
-		    handshake_quote(quoted, h->origin, strlen(h->origin)));
+		    quote_value(quoted, h->origin, strlen(h->origin), 0));
 	qs = strchr(hs->target, '?');
 	qs = qs != NULL ? qs + 1 : "";
 	if (query_parse(qs, strlen(qs), &hs->query, reason, sizeof reason) != 0)
@@ -538,7 +505,7 @@ static int
 handshake_parse(struct handshake *hs, const struct handshake_policy *policy)
 {
 	struct handshake_headers h;
-	char                     quoted[HANDSHAKE_QUOTED_SIZE];
+	char                     quoted[QUOTE_SIZE];
 	char                    *p = hs->head.data, *line;
 	const char              *end = hs->head.data + hs->head.len;
 	size_t                   len;
@@ -568,7 +535,7 @@ handshake_parse(struct handshake *hs, const struct handshake_policy *policy)
 		if (colon == NULL || colon == line || name != colon)
 			return handshake_fail(hs, 400,
 			    "malformed header line \"%s\"",
-			    handshake_quote(quoted, line, len));
+			    quote_value(quoted, line, len, 0));
 		*colon = '\0';
 		value = handshake_trim(colon + 1, line + len);
 		if (handshake_header(hs, &h, line, value) != 0)

@@ -236,22 +236,12 @@ wsconn_free(struct wsconn *c)
 static int
 wsconn_flush(struct wsconn *c)
 {
-	while (buf_pending_len(&c->out) > 0) {
-		ssize_t n = send(c->fd, buf_pending(&c->out),
-		    buf_pending_len(&c->out), MSG_NOSIGNAL);
+	ssize_t n = buf_flush(&c->out, c->fd);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -1;
-		}
-		buf_consume(&c->out, (size_t)n);
+	if (n < 0)
+		return -1;
+	if (n > 0 || buf_pending_len(&c->out) == 0)
 		c->last_sent = loop_now(c->server->loop);
-	}
-	buf_free(&c->out); /* an idle connection holds no output memory */
-	c->last_sent = loop_now(c->server->loop);
 	return 0;
 }
 
@@ -1056,8 +1046,7 @@ wsconn_turn_away(struct wsconn_server *server, int fd)
 	        server->shutting_down ? "the server is shutting down"
 	                              : "too many handshakes in progress") ==
 	    0)
-		(void)send(fd, buf_pending(&out), buf_pending_len(&out),
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)buf_flush(&out, fd); /* best effort: fd is non-blocking */
 	buf_free(&out);
 	close(fd);
 }

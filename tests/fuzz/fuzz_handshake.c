@@ -124,9 +124,9 @@ check_query(const struct query *q)
 
 	FUZZ_REQUIRE(q->nchannels >= 1 && q->nchannels <= QUERY_MAX_CHANNELS);
 	for (i = 0; i < q->nchannels; i++) {
-		n = strnlen(q->channels[i], STORE_CHANNEL_MAX + 1);
-		FUZZ_REQUIRE(n <= STORE_CHANNEL_MAX);
-		FUZZ_REQUIRE(store_channel_valid(q->channels[i], n));
+		n = strnlen(q->channels[i], CHANNEL_MAX + 1);
+		FUZZ_REQUIRE(n <= CHANNEL_MAX);
+		FUZZ_REQUIRE(channel_valid(q->channels[i], n));
 		for (j = 0; j < i; j++)
 			FUZZ_REQUIRE(strcmp(q->channels[i], q->channels[j]));
 	}

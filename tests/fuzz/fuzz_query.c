@@ -79,9 +79,9 @@ fuzz_query_string(const char *qs, size_t len, const char *shown)
 		FUZZ_REQUIRE(
 		    got.nchannels >= 1 && got.nchannels <= QUERY_MAX_CHANNELS);
 		for (i = 0; i < got.nchannels; i++) {
-			n = strnlen(got.channels[i], STORE_CHANNEL_MAX + 1);
-			FUZZ_REQUIRE(n <= STORE_CHANNEL_MAX);
-			FUZZ_REQUIREF(store_channel_valid(got.channels[i], n),
+			n = strnlen(got.channels[i], CHANNEL_MAX + 1);
+			FUZZ_REQUIRE(n <= CHANNEL_MAX);
+			FUZZ_REQUIREF(channel_valid(got.channels[i], n),
 			    "\"%s\": channel %zu invalid", shown, i);
 			for (j = 0; j < i; j++)
 				FUZZ_REQUIREF(strcmp(got.channels[i],
