@@ -779,6 +779,20 @@ feed_format_stats(const struct feed *feed, char *out, size_t len)
 	    (unsigned long long)st.statements, st.ring_count, st.cursors);
 }
 
+/* Puts the cursor on its channels' wait lists. */
+static void
+feed_cursor_wait(struct feed_cursor *cursor)
+{
+	size_t i;
+
+	if (cursor->waiting)
+		return;
+	for (i = 0; i < cursor->nchannels; i++)
+		LIST_INSERT_HEAD(&cursor->links[i].channel->waiters,
+		    &cursor->links[i], entry);
+	cursor->waiting = 1;
+}
+
 /* Creates a cursor after id `after` on the given channels. */
 struct feed_cursor *
 feed_cursor_create(struct feed *feed, const char *const *channels,
@@ -844,21 +858,13 @@ feed_cursor_create(struct feed *feed, const char *const *channels,
 		cursor->nchannels++;
 	}
 	feed->cursors++;
+	/*
+	 * Waiting from the start: its owner may put the first pull off (a
+	 * WebSocket's accept reply still being written), and whatever comes
+	 * meanwhile, a new event or a log restart, must still wake it.
+	 */
+	feed_cursor_wait(cursor);
 	return cursor;
-}
-
-/* Puts the cursor on its channels' wait lists. */
-static void
-feed_cursor_wait(struct feed_cursor *cursor)
-{
-	size_t i;
-
-	if (cursor->waiting)
-		return;
-	for (i = 0; i < cursor->nchannels; i++)
-		LIST_INSERT_HEAD(&cursor->links[i].channel->waiters,
-		    &cursor->links[i], entry);
-	cursor->waiting = 1;
 }
 
 /* What one pull has done so far. */

@@ -264,13 +264,14 @@ START_TEST(test_feed_refused_event_is_not_consumed)
 	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
 	append_many("news", 3);
 	feed_check(feed);
+	ck_assert_int_eq(r.ready_calls, 1);
 	r.refuse = 1;
 	ck_assert_int_eq(feed_cursor_pull(cursor, 4096, record, &r), FEED_REFUSED);
 	ck_assert_int_eq(feed_cursor_last_id(cursor), 0);
 	/* Not waiting: a new event does not call ready. */
 	append_many("news", 1);
 	feed_check(feed);
-	ck_assert_int_eq(r.ready_calls, 0);
+	ck_assert_int_eq(r.ready_calls, 1);
 	r.refuse = 0;
 	pull_all(cursor, &r, 4096);
 	assert_sequence(&r, 1, 4);
@@ -556,12 +557,46 @@ read_twenty(struct feed *feed, struct received *r)
 	struct feed_cursor *cursor;
 
 	append_many("news", 20);
-	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, r);
 	feed_check(feed);
+	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, r);
 	pull_all(cursor, r, 1 << 20);
 	assert_sequence(r, 1, 20);
 	return cursor;
 }
+
+/*
+ * A new cursor waits before its first pull: a connection whose first pull
+ * is put off (its handshake reply still being written) is woken by the next
+ * event, and by a log restart, rather than by nothing.
+ */
+START_TEST(test_feed_new_cursor_waits_before_its_first_pull)
+{
+	struct feed        *feed = make_feed(0, 0, 0);
+	struct received     r = { 0 }, rr = { 0 };
+	const char         *news[] = { "news" };
+	struct feed_cursor *cursor, *restarted;
+
+	cursor = feed_cursor_create(feed, news, 1, 0, on_ready, &r);
+	ck_assert_ptr_nonnull(cursor);
+	append_many("news", 2);
+	ck_assert_int_eq(feed_check(feed), 2);
+	ck_assert_int_eq(r.ready_calls, 1);
+	pull_all(cursor, &r, 4096);
+	assert_sequence(&r, 1, 2);
+
+	restarted = feed_cursor_create(feed, news, 1, 2, on_ready, &rr);
+	ck_assert_ptr_nonnull(restarted);
+	recreate_store();
+	append_many("news", 1);
+	feed_check(feed);
+	ck_assert_int_eq(rr.ready_calls, 1);
+	pull_all(restarted, &rr, 4096);
+	assert_sequence(&rr, 1, 1);
+	feed_cursor_free(restarted);
+	feed_cursor_free(cursor);
+	feed_free(feed);
+}
+END_TEST
 
 START_TEST(test_feed_recreated_store_restarts_cursors)
 {
@@ -854,6 +889,7 @@ feed_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_feed_store_missing_then_created);
 	tcase_add_test(tc, test_feed_recreated_store_restarts_cursors);
+	tcase_add_test(tc, test_feed_new_cursor_waits_before_its_first_pull);
 	tcase_add_test(tc, test_feed_recreated_store_overtaking_restarts_cursors);
 	tcase_add_test(tc, test_feed_restored_store_continues);
 	tcase_add_test(tc, test_feed_rejects_bad_channels);
