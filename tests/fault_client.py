@@ -62,9 +62,11 @@ import client_lib  # noqa: E402
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
-# Statuses worth retrying: the web server could not reach the daemon, or
-# the daemon is full, restarting or without its store.
-RETRY_STATUSES = {"502", "503", "504"}
+# Statuses worth retrying: the web server could not reach the daemon, the
+# daemon is full, restarting or without its store, or it gave up on a
+# request head that came too slowly (408: a starved client, as a browser's
+# WebSocket would retry after its close 1006).
+RETRY_STATUSES = {"408", "502", "503", "504"}
 
 
 class Failure(Exception):

@@ -39,16 +39,19 @@ start_follow kill --transport ws --url "$ws_url" --channels kill \
     --concurrent 200 --count 2000 --reconnect --print ids --timeout 90 \
     --ready-file "$tmp/kill.ready" --log "$tmp/kill.log"
 wait_for "200 WebSockets open" 60 follow_ready kill "$follow_pid"
-start_paced_publisher kill 2000 200
+start_paced_publisher kill 2000 200 1600 "$tmp/kill.gate"
 wait_for "the publisher is under way (400 of 2000 at ~200/s)" 20 \
     has_events kill 400
+killed_at=$(now_ms)
 crash_and_restart --ping 1 --publish 'chat*'
 wait_for "after kill -9 and a restart every client is back" 30 \
-    opened_at_least "$tmp/kill.log" 400
+    all_back_since "$tmp/kill.log" "$killed_at" 200
 wait_for "the publisher is past half way" 20 has_events kill 1200
+killed_at=$(now_ms)
 crash_and_restart --ping 1 --publish 'chat*'
 wait_for "after a second kill -9 and restart every client is back" 30 \
-    opened_at_least "$tmp/kill.log" 600
+    all_back_since "$tmp/kill.log" "$killed_at" 200
+open_gate "$tmp/kill.gate"
 end_kill_run "" kill
 
 # --- a writer holds the database for 5 s ----------------------------------------

@@ -45,22 +45,36 @@ insert_sql()
 # Publishes $2 events on channel $1 from one sqlite3 shell at about $3 a
 # second (the INSERTs are fed to it in batches every 50 ms), in the
 # background; sets $publisher_pid.  Its errors go to $tmp/publisher.err.
+# With $4, it stops after that many events until the file $5 exists
+# (open_gate), so that the clients cannot finish before the test has
+# done what it does meanwhile.
 start_paced_publisher()
 {
-	"$PYTHON" -c 'import sys, time
+	"$PYTHON" -c 'import os, sys, time
 channel, count, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+hold = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 start = time.monotonic()
 for i in range(1, count + 1):
     sys.stdout.write("INSERT INTO events(channel, data) VALUES(%r, %r);\n"
                      % (channel, "event %d" % i))
-    if i % max(1, int(rate / 20)) == 0 or i == count:
+    if i % max(1, int(rate / 20)) == 0 or i == count or i == hold:
         sys.stdout.flush()
+        if i == hold:
+            while not os.path.exists(sys.argv[5]):
+                time.sleep(0.05)
+            start = time.monotonic() - i / rate
         delay = start + i / rate - time.monotonic()
         if delay > 0:
-            time.sleep(delay)' "$1" "$2" "$3" |
+            time.sleep(delay)' "$@" |
 	    sqlite3 -cmd ".timeout 10000" "$db" 2>"$tmp/publisher.err" &
 	publisher_pid=$!
 	track_pid "$publisher_pid"
+}
+
+# Lets a publisher held by start_paced_publisher's $5 = $1 go on.
+open_gate()
+{
+	: >"$1"
 }
 
 # Like lib.sh's wait_for, but TIMEOUT_SECONDS are of the clock however
@@ -383,10 +397,20 @@ now_ms()
 	date +%s%3N
 }
 
-# Succeeds when at least $2 lines of the client log $1 are "open".
-opened_at_least()
+# Succeeds when each of the $3 clients of the client log $1 lost its
+# connection at or after unix ms $2 and has opened one since.  (Counting
+# opens is not enough: a client the daemon dropped for a late pong opens
+# twice, and one that finished opens no more.)
+all_back_since()
 {
-	[ "$(grep -c '^[0-9]* [0-9]* open' "$1")" -ge "$2" ]
+	awk -v since="$2" -v n="$3" '
+	    $3 == "lost" && $1 >= since { lost[$2] = 1 }
+	    $3 == "lost" || $3 == "open" { last[$2] = $3 }
+	    END {
+		for (c = 0; c < n; c++)
+			if (!lost[c] || last[c] != "open")
+				exit 1
+	    }' "$1"
 }
 
 # Succeeds while another connection holds the write lock on $db.
