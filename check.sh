@@ -1,14 +1,16 @@
 #!/bin/sh
 # check.sh: builds litepush and runs every test (the README's test command).
 #
-# Two builds side by side, both with warnings as errors, both running the
-# whole suite (unit and integration tests with the real servers): build/
-# as shipped, build-asan/ under AddressSanitizer and UBSan, whose programs
-# write any report (an invalid access, a leak at exit, undefined behaviour)
-# to build-asan/sanitizer-logs/, wherever the web servers ran them; a
-# report there fails the run (tests/summary.sh shows it).  Then each fuzz target runs for a short
-# while.  The last lines are each suite's summary and one
-# "N passed, N failed" for the whole run.
+# First the layout: every C file as .clang-format has it.  Then two builds
+# side by side, both with warnings as errors, both running the whole suite
+# (unit and integration tests with the real servers): build/ as shipped,
+# build-asan/ under AddressSanitizer and UBSan, whose programs write any
+# report (an invalid access, a leak at exit, undefined behaviour) to
+# build-asan/sanitizer-logs/, wherever the web servers ran them; a report
+# there fails the run (tests/summary.sh shows it).  build-clang/ compiles
+# everything, tests included, with clang and -Werror.  Then each fuzz
+# target runs for a short while.  The last lines are each suite's summary
+# and one "N passed, N failed" for the whole run.
 set -u
 cd "$(dirname "$0")"
 scripts/deps.sh test || exit 1
@@ -32,7 +34,15 @@ run_build() {
 	}
 }
 
+# The files clang-format would change, with its complaint.
+if ! clang-format --dry-run --Werror store/*.[ch] net/*.[ch] fcgi/*.[ch] \
+    ws/*.[ch] cli/*.[ch] bench/*.[ch] tests/*.[ch] tests/fuzz/*.[ch]; then
+	echo "check.sh: the layout differs from .clang-format (clang-format -i FILE)"
+	status=1
+fi
+
 run_build build check --enable-werror || status=1
+run_build build-clang check-programs CC=clang --enable-werror || status=1
 run_build build-asan check --enable-werror --enable-sanitizers || status=1
 # Each libFuzzer target for 15 s from its committed corpus (`make fuzz` runs longer).
 LITEPUSH_BUILD_DIR=$(pwd)/build tests/fuzz/run.sh 15 || status=1

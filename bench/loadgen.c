@@ -66,52 +66,53 @@ enum loadgen_conn_state {
 
 /* One subscriber stream. */
 struct loadgen_conn {
-	int             fd;
+	int                     fd;
 	enum loadgen_conn_state state;
-	int             index;
+	int                     index;
 	/* Input not yet parsed. */
-	char           *in;
-	size_t          inlen;
-	/* HTTP chunked body: bytes left in the chunk; -1 reading a size line. */
-	int             chunked;
-	int64_t         chunk_left;
-	int             chunk_crlf; /* CRLF after the chunk data still to skip */
+	char  *in;
+	size_t inlen;
+	/* HTTP chunked body: bytes left in the chunk; -1 reading a size line.
+	 */
+	int     chunked;
+	int64_t chunk_left;
+	int     chunk_crlf; /* CRLF after the chunk data still to skip */
 	/* SSE: the current line, and the data of the event being built. */
-	char           *line;
-	size_t          linelen, linecap;
-	int             line_cr;    /* the last byte seen was CR */
-	char           *data;
-	size_t          datalen, datacap;
-	int             has_data;
+	char  *line;
+	size_t linelen, linecap;
+	int    line_cr; /* the last byte seen was CR */
+	char  *data;
+	size_t datalen, datacap;
+	int    has_data;
 	/* WebSocket: a fragmented message being assembled. */
-	char           *msg;
-	size_t          msglen, msgcap;
+	char  *msg;
+	size_t msglen, msgcap;
 	/* Sequence bookkeeping. */
-	uint8_t        *seen;       /* bitmap of received sequence numbers */
-	size_t          seencap;    /* in bits */
-	uint64_t        received, distinct, repeated, out_of_order, max_seq;
-	char           *fail_reason;
-	double          started;    /* when it was started (monotonic s) */
+	uint8_t *seen;    /* bitmap of received sequence numbers */
+	size_t   seencap; /* in bits */
+	uint64_t received, distinct, repeated, out_of_order, max_seq;
+	char    *fail_reason;
+	double   started; /* when it was started (monotonic s) */
 };
 
 struct loadgen_group {
-	char  name[64];
-	int   roots[BENCH_MAX_PIDS];
-	int   tree[BENCH_MAX_PIDS];   /* the root's descendants count too */
-	int   nroots;
+	char name[64];
+	int  roots[BENCH_MAX_PIDS];
+	int  tree[BENCH_MAX_PIDS]; /* the root's descendants count too */
+	int  nroots;
 	/* Sampled at the start of the window. */
-	int   pids[BENCH_MAX_PIDS];
+	int    pids[BENCH_MAX_PIDS];
 	double cpu_start[BENCH_MAX_PIDS];
-	int   npids;
+	int    npids;
 	double cpu_s;
-	long  peak_rss_kb, rss_kb;
-	long  rss_before_kb;          /* before the first connection */
-	int   nprocs;
+	long   peak_rss_kb, rss_kb;
+	long   rss_before_kb; /* before the first connection */
+	int    nprocs;
 };
 
 struct loadgen_feed_stats {
-	int    ok;
-	char   line[1024];
+	int  ok;
+	char line[1024];
 };
 
 /* The command line, and what parsing --url made of it. */
@@ -123,23 +124,24 @@ struct loadgen_options {
 	char               path[1024];
 	int                conns;
 	int                inflight;
-	double             ramp_rate;   /* connections per second, 0 = as fast as inflight allows */
-	double             duration;
-	double             rate;        /* events per second; <0 = as fast as possible; 0 = none */
-	int                burst;       /* > 0: publish this many at once, then stop */
-	int                size;
-	double             drain;
-	double             settle;
-	double             connect_timeout;
-	const char        *db;
-	const char        *publish_url;
-	const char        *channel;
-	const char        *label;
-	const char        *json_path;
-	int                busy_ms;
-	const char        *feed_pid_log[4];
-	int                nfeed;
-	int                quiet;
+	double ramp_rate; /* connections per second, 0 = as fast as inflight
+	                     allows */
+	double duration;
+	double rate; /* events per second; <0 = as fast as possible; 0 = none */
+	int    burst; /* > 0: publish this many at once, then stop */
+	int    size;
+	double drain;
+	double settle;
+	double connect_timeout;
+	const char *db;
+	const char *publish_url;
+	const char *channel;
+	const char *label;
+	const char *json_path;
+	int         busy_ms;
+	const char *feed_pid_log[4];
+	int         nfeed;
+	int         quiet;
 };
 
 /* Delivery latencies, in microseconds. */
@@ -158,21 +160,21 @@ struct loadgen_publisher {
 	volatile int      done;
 	volatile uint64_t published, errors;
 	char              error_text[256];
-	double            start, end;  /* the publishing window (monotonic s) */
+	double            start, end; /* the publishing window (monotonic s) */
 };
 
 /* One run of the generator: passed to every function that needs its state. */
 struct loadgen {
-	struct loadgen_options   opt;
-	struct loadgen_group     groups[BENCH_MAX_GROUPS];
-	int                      ngroups;
-	struct loadgen_conn     *conns; /* opt.conns of them */
-	int                      epfd;
-	struct loadgen_latency   latency;
-	int                      n_streaming, n_failed, n_closed;
-	int                      n_done_connecting; /* handshakes over, either way */
-	uint64_t                 total_received;
-	double                   last_receipt; /* monotonic s */
+	struct loadgen_options opt;
+	struct loadgen_group   groups[BENCH_MAX_GROUPS];
+	int                    ngroups;
+	struct loadgen_conn   *conns; /* opt.conns of them */
+	int                    epfd;
+	struct loadgen_latency latency;
+	int                    n_streaming, n_failed, n_closed;
+	int      n_done_connecting; /* handshakes over, either way */
+	uint64_t total_received;
+	double   last_receipt; /* monotonic s */
 	struct loadgen_publisher pub;
 };
 
@@ -222,7 +224,8 @@ loadgen_now_real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* --- latency histogram (log-linear, in microseconds) ------------------------ */
+/* --- latency histogram (log-linear, in microseconds) ------------------------
+ */
 
 /* The bucket of v: exact below 128, then 64 per power of two. */
 static int
@@ -234,7 +237,8 @@ loadgen_hist_index(uint64_t v)
 		return (int)v;
 	msb = 63 - __builtin_clzll(v);
 	shift = msb - 6;
-	idx = (shift + 1) * BENCH_HIST_SUB + (int)((v >> shift) - BENCH_HIST_SUB);
+	idx =
+	    (shift + 1) * BENCH_HIST_SUB + (int)((v >> shift) - BENCH_HIST_SUB);
 	return idx < BENCH_HIST_BUCKETS ? idx : BENCH_HIST_BUCKETS - 1;
 }
 
@@ -248,7 +252,7 @@ loadgen_hist_value(int idx)
 		return (uint64_t)idx;
 	shift = idx / BENCH_HIST_SUB - 1;
 	return ((uint64_t)(idx % BENCH_HIST_SUB + BENCH_HIST_SUB) << shift) +
-	    ((1ull << shift) >> 1);
+	       ((1ull << shift) >> 1);
 }
 
 /* Books one latency of `us` microseconds. */
@@ -286,12 +290,14 @@ loadgen_hist_percentile(const struct loadgen_latency *h, double p)
 	return h->max;
 }
 
-/* --- receiving an event -------------------------------------------------------- */
+/* --- receiving an event
+ * -------------------------------------------------------- */
 
-/* Takes one message (SSE data, a WebSocket text) and books its sequence number. */
+/* Takes one message (SSE data, a WebSocket text) and books its sequence number.
+ */
 static void
-loadgen_conn_message(struct loadgen *lg, struct loadgen_conn *c, const char *p,
-    size_t n)
+loadgen_conn_message(
+    struct loadgen *lg, struct loadgen_conn *c, const char *p, size_t n)
 {
 	const char *s = memmem(p, n, "s=", 2), *end = p + n;
 	uint64_t    seq = 0, t = 0, now;
@@ -332,12 +338,13 @@ loadgen_conn_message(struct loadgen *lg, struct loadgen_conn *c, const char *p,
 		c->max_seq = seq;
 }
 
-/* --- SSE, by the WHATWG event-stream rules --------------------------------------- */
+/* --- SSE, by the WHATWG event-stream rules
+ * --------------------------------------- */
 
 /* Takes one SSE line: a field, a comment, or the blank line that dispatches. */
 static void
-loadgen_sse_line(struct loadgen *lg, struct loadgen_conn *c, const char *line,
-    size_t n)
+loadgen_sse_line(
+    struct loadgen *lg, struct loadgen_conn *c, const char *line, size_t n)
 {
 	const char *colon, *value;
 	size_t      flen, vlen;
@@ -345,8 +352,8 @@ loadgen_sse_line(struct loadgen *lg, struct loadgen_conn *c, const char *line,
 	if (n == 0) { /* dispatch */
 		if (c->has_data) {
 			/* The data buffer ends with the LF of its last line. */
-			loadgen_conn_message(lg, c, c->data,
-			    c->datalen ? c->datalen - 1 : 0);
+			loadgen_conn_message(
+			    lg, c, c->data, c->datalen ? c->datalen - 1 : 0);
 		}
 		c->datalen = 0;
 		c->has_data = 0;
@@ -383,8 +390,8 @@ loadgen_sse_line(struct loadgen *lg, struct loadgen_conn *c, const char *line,
 
 /* Feeds body bytes to the SSE line splitter (CRLF, LF or CR end a line). */
 static void
-loadgen_sse_body(struct loadgen *lg, struct loadgen_conn *c, const char *p,
-    size_t n)
+loadgen_sse_body(
+    struct loadgen *lg, struct loadgen_conn *c, const char *p, size_t n)
 {
 	size_t i;
 
@@ -410,12 +417,13 @@ loadgen_sse_body(struct loadgen *lg, struct loadgen_conn *c, const char *p,
 	}
 }
 
-/* --- WebSocket frames (RFC 6455; the server's are unmasked) ---------------------- */
+/* --- WebSocket frames (RFC 6455; the server's are unmasked)
+ * ---------------------- */
 
 /* Sends one masked control frame (payload cut to 125 bytes); -1 on error. */
 static int
-loadgen_ws_send(struct loadgen_conn *c, int opcode, const char *payload,
-    size_t n)
+loadgen_ws_send(
+    struct loadgen_conn *c, int opcode, const char *payload, size_t n)
 {
 	unsigned char frame[2 + 4 + 125];
 	uint32_t      mask = (uint32_t)rand();
@@ -428,7 +436,8 @@ loadgen_ws_send(struct loadgen_conn *c, int opcode, const char *payload,
 	memcpy(frame + 2, &mask, 4);
 	for (i = 0; i < n; i++)
 		frame[6 + i] = (unsigned char)(payload[i] ^ frame[2 + i % 4]);
-	return send(c->fd, frame, 6 + n, MSG_NOSIGNAL) == (ssize_t)(6 + n) ? 0 : -1;
+	return send(c->fd, frame, 6 + n, MSG_NOSIGNAL) == (ssize_t)(6 + n) ? 0
+	                                                                   : -1;
 }
 
 /* Parses the frames in c->in; returns -1 when the connection should close. */
@@ -464,14 +473,17 @@ loadgen_ws_frames(struct loadgen *lg, struct loadgen_conn *c)
 				len = len << 8 | p[i];
 			head = 10;
 		}
-		/* Note that a frame must fit the input buffer: events are small. */
+		/* Note that a frame must fit the input buffer: events are
+		 * small. */
 		if (head + len > BENCH_INBUF)
 			return -1;
 		if (head + len > avail)
 			break;
 		p += head;
 		switch (opcode) {
-		case 0x0: case 0x1: case 0x2:
+		case 0x0:
+		case 0x1:
+		case 0x2:
 			if (opcode != 0 || !fin) {
 				if (opcode != 0)
 					c->msglen = 0;
@@ -483,15 +495,15 @@ loadgen_ws_frames(struct loadgen *lg, struct loadgen_conn *c)
 				memcpy(c->msg + c->msglen, p, len);
 				c->msglen += len;
 				if (fin)
-					loadgen_conn_message(lg, c, c->msg,
-					    c->msglen);
+					loadgen_conn_message(
+					    lg, c, c->msg, c->msglen);
 			} else
-				loadgen_conn_message(lg, c, (const char *)p,
-				    len);
+				loadgen_conn_message(
+				    lg, c, (const char *)p, len);
 			break;
 		case 0x8:
-			loadgen_ws_send(c, 0x8, (const char *)p,
-			    len >= 2 ? 2 : 0);
+			loadgen_ws_send(
+			    c, 0x8, (const char *)p, len >= 2 ? 2 : 0);
 			return -1;
 		case 0x9:
 			loadgen_ws_send(c, 0xA, (const char *)p, len);
@@ -506,9 +518,11 @@ loadgen_ws_frames(struct loadgen *lg, struct loadgen_conn *c)
 	return 0;
 }
 
-/* --- HTTP ------------------------------------------------------------------------- */
+/* --- HTTP
+ * ------------------------------------------------------------------------- */
 
-/* Decodes chunked framing of c->in into the SSE parser; -1 on bad framing or the last chunk. */
+/* Decodes chunked framing of c->in into the SSE parser; -1 on bad framing or
+ * the last chunk. */
 static int
 loadgen_http_chunks(struct loadgen *lg, struct loadgen_conn *c)
 {
@@ -527,15 +541,18 @@ loadgen_http_chunks(struct loadgen *lg, struct loadgen_conn *c)
 			c->chunk_crlf = 0;
 		}
 		if (c->chunk_left < 0) {
-			char    *nl = memchr(c->in + off, '\n', c->inlen - off);
-			int64_t  size = 0;
-			char    *q;
+			char   *nl = memchr(c->in + off, '\n', c->inlen - off);
+			int64_t size = 0;
+			char   *q;
 
 			if (nl == NULL)
 				break;
 			for (q = c->in + off; isxdigit((unsigned char)*q); q++)
-				size = size * 16 + (isdigit((unsigned char)*q) ?
-				    *q - '0' : (tolower((unsigned char)*q) - 'a' + 10));
+				size = size * 16 +
+				       (isdigit((unsigned char)*q)
+				               ? *q - '0'
+				               : (tolower((unsigned char)*q) -
+				                     'a' + 10));
 			if (q == c->in + off)
 				return -1;
 			off = (size_t)(nl + 1 - c->in);
@@ -566,7 +583,8 @@ loadgen_http_chunks(struct loadgen *lg, struct loadgen_conn *c)
 static void loadgen_conn_close(struct loadgen *lg, struct loadgen_conn *c,
     enum loadgen_conn_state state, const char *why);
 
-/* Parses the response head; on success moves to streaming and leaves the rest in c->in. */
+/* Parses the response head; on success moves to streaming and leaves the rest
+ * in c->in. */
 static void
 loadgen_http_head(struct loadgen *lg, struct loadgen_conn *c)
 {
@@ -576,8 +594,8 @@ loadgen_http_head(struct loadgen *lg, struct loadgen_conn *c)
 
 	if (end == NULL) {
 		if (c->inlen >= BENCH_INBUF)
-			loadgen_conn_close(lg, c, CONN_FAILED,
-			    "response head too large");
+			loadgen_conn_close(
+			    lg, c, CONN_FAILED, "response head too large");
 		return;
 	}
 	*end = '\0';
@@ -609,18 +627,23 @@ static void
 loadgen_conn_readable(struct loadgen *lg, struct loadgen_conn *c)
 {
 	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->inlen, BENCH_INBUF - c->inlen, 0);
+		ssize_t n =
+		    recv(c->fd, c->in + c->inlen, BENCH_INBUF - c->inlen, 0);
 
 		if (n == 0) {
-			loadgen_conn_close(lg, c, c->state == CONN_STREAMING ?
-			    CONN_CLOSED : CONN_FAILED, "closed by the server");
+			loadgen_conn_close(lg, c,
+			    c->state == CONN_STREAMING ? CONN_CLOSED
+			                               : CONN_FAILED,
+			    "closed by the server");
 			return;
 		}
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			loadgen_conn_close(lg, c, c->state == CONN_STREAMING ?
-			    CONN_CLOSED : CONN_FAILED, strerror(errno));
+			loadgen_conn_close(lg, c,
+			    c->state == CONN_STREAMING ? CONN_CLOSED
+			                               : CONN_FAILED,
+			    strerror(errno));
 			return;
 		}
 		c->inlen += (size_t)n;
@@ -633,14 +656,14 @@ loadgen_conn_readable(struct loadgen *lg, struct loadgen_conn *c)
 		}
 		if (lg->opt.proto == BENCH_WS) {
 			if (loadgen_ws_frames(lg, c) < 0) {
-				loadgen_conn_close(lg, c, CONN_CLOSED,
-				    "WebSocket closed");
+				loadgen_conn_close(
+				    lg, c, CONN_CLOSED, "WebSocket closed");
 				return;
 			}
 		} else if (c->chunked) {
 			if (loadgen_http_chunks(lg, c) < 0) {
-				loadgen_conn_close(lg, c, CONN_CLOSED,
-				    "end of chunked body");
+				loadgen_conn_close(
+				    lg, c, CONN_CLOSED, "end of chunked body");
 				return;
 			}
 		} else {
@@ -652,7 +675,8 @@ loadgen_conn_readable(struct loadgen *lg, struct loadgen_conn *c)
 	}
 }
 
-/* --- connections ---------------------------------------------------------------------- */
+/* --- connections
+ * ---------------------------------------------------------------------- */
 
 /* Closes c, counts it as failed or closed, and keeps the first reason. */
 static void
@@ -687,23 +711,26 @@ loadgen_conn_send_request(struct loadgen *lg, struct loadgen_conn *c)
 	if (lg->opt.proto == BENCH_WS)
 		n = snprintf(req, sizeof req,
 		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
-		    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		    "Connection: Upgrade\r\nSec-WebSocket-Key: "
+		    "dGhlIHNhbXBsZSBub25jZQ==\r\n"
 		    "Sec-WebSocket-Version: 13\r\n\r\n",
 		    lg->opt.path, lg->opt.host, lg->opt.port);
 	else
 		n = snprintf(req, sizeof req,
-		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: text/event-stream\r\n"
+		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: "
+		    "text/event-stream\r\n"
 		    "Cache-Control: no-cache\r\n\r\n",
 		    lg->opt.path, lg->opt.host, lg->opt.port);
 	if (send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-		loadgen_conn_close(lg, c, CONN_FAILED,
-		    "cannot send the request");
+		loadgen_conn_close(
+		    lg, c, CONN_FAILED, "cannot send the request");
 		return;
 	}
 	c->state = CONN_HEADERS;
 }
 
-/* Starts connection i; sources spread over 127.0.0.2.. past 10,000 connections. */
+/* Starts connection i; sources spread over 127.0.0.2.. past 10,000 connections.
+ */
 static void
 loadgen_conn_start(struct loadgen *lg, struct loadgen_conn *c)
 {
@@ -722,9 +749,11 @@ loadgen_conn_start(struct loadgen *lg, struct loadgen_conn *c)
 	if (lg->opt.conns > 10000) {
 		memset(&sa, 0, sizeof sa);
 		sa.sin_family = AF_INET;
-		sa.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(c->index % 32));
+		sa.sin_addr.s_addr =
+		    htonl(0x7f000002u + (uint32_t)(c->index % 32));
 #ifdef IP_BIND_ADDRESS_NO_PORT
-		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof one);
 #endif
 		bind(c->fd, (struct sockaddr *)&sa, sizeof sa);
 	}
@@ -747,8 +776,8 @@ static void
 loadgen_conn_event(struct loadgen *lg, struct loadgen_conn *c, uint32_t events)
 {
 	if (c->state == CONN_CONNECTING) {
-		int       err = 0;
-		socklen_t len = sizeof err;
+		int                err = 0;
+		socklen_t          len = sizeof err;
 		struct epoll_event ev;
 
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
@@ -771,8 +800,8 @@ loadgen_conn_event(struct loadgen *lg, struct loadgen_conn *c, uint32_t events)
 
 /* Runs the loop for up to `seconds`, or until done() says so. */
 static void
-loadgen_loop_run_for(struct loadgen *lg, double seconds,
-    int (*done)(struct loadgen *))
+loadgen_loop_run_for(
+    struct loadgen *lg, double seconds, int (*done)(struct loadgen *))
 {
 	struct epoll_event events[BENCH_MAX_EVENTS];
 	double             end = loadgen_now_mono() + seconds;
@@ -786,8 +815,8 @@ loadgen_loop_run_for(struct loadgen *lg, double seconds,
 		n = epoll_wait(lg->epfd, events, BENCH_MAX_EVENTS,
 		    left > 0.05 ? 50 : (int)(left * 1000) + 1);
 		for (i = 0; i < n; i++)
-			loadgen_conn_event(lg, events[i].data.ptr,
-			    events[i].events);
+			loadgen_conn_event(
+			    lg, events[i].data.ptr, events[i].events);
 	}
 }
 
@@ -823,17 +852,19 @@ loadgen_ramp_up(struct loadgen *lg)
 	while (lg->n_done_connecting < opt->conns) {
 		int n, i;
 
-		while (next < opt->conns &&
+		while (
+		    next < opt->conns &&
 		    next - lg->n_done_connecting < opt->inflight &&
 		    (opt->ramp_rate <= 0 ||
-		     next < (loadgen_now_mono() - start) * opt->ramp_rate + 1)) {
+		        next < (loadgen_now_mono() - start) * opt->ramp_rate +
+		                   1)) {
 			loadgen_conn_start(lg, &lg->conns[next]);
 			next++;
 		}
 		n = epoll_wait(lg->epfd, events, BENCH_MAX_EVENTS, 10);
 		for (i = 0; i < n; i++)
-			loadgen_conn_event(lg, events[i].data.ptr,
-			    events[i].events);
+			loadgen_conn_event(
+			    lg, events[i].data.ptr, events[i].events);
 		if (next == opt->conns) {
 			break;
 		}
@@ -845,12 +876,12 @@ loadgen_ramp_up(struct loadgen *lg)
 	/* The last handshakes. */
 	deadline = loadgen_now_mono() + opt->connect_timeout;
 	while (lg->n_done_connecting < opt->conns &&
-	    loadgen_now_mono() < deadline) {
+	       loadgen_now_mono() < deadline) {
 		int n = epoll_wait(lg->epfd, events, BENCH_MAX_EVENTS, 10), i;
 
 		for (i = 0; i < n; i++)
-			loadgen_conn_event(lg, events[i].data.ptr,
-			    events[i].events);
+			loadgen_conn_event(
+			    lg, events[i].data.ptr, events[i].events);
 	}
 	for (int i = 0; i < opt->conns; i++)
 		if (lg->conns[i].state == CONN_CONNECTING ||
@@ -860,12 +891,13 @@ loadgen_ramp_up(struct loadgen *lg)
 	return loadgen_now_mono() - start;
 }
 
-/* --- the publisher -------------------------------------------------------------------- */
+/* --- the publisher
+ * -------------------------------------------------------------------- */
 
 /* Writes event seq's data into buf (size opt.size, at least the header). */
 static size_t
-loadgen_event_data(const struct loadgen *lg, char *buf, size_t cap,
-    uint64_t seq)
+loadgen_event_data(
+    const struct loadgen *lg, char *buf, size_t cap, uint64_t seq)
 {
 	int n = snprintf(buf, cap, "s=%" PRIu64 " t=%" PRIu64 " ", seq,
 	    loadgen_now_real_ns());
@@ -892,7 +924,8 @@ loadgen_publish_error(struct loadgen_publisher *pub, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Sleeps until event seq is due (absolute schedule, so delays do not add up). */
+/* Sleeps until event seq is due (absolute schedule, so delays do not add up).
+ */
 static void
 loadgen_publish_pace(const struct loadgen *lg, double start, uint64_t seq)
 {
@@ -903,11 +936,13 @@ loadgen_publish_pace(const struct loadgen *lg, double start, uint64_t seq)
 		return;
 	ts.tv_sec = (time_t)due;
 	ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+	while (
+	    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
 
-/* Publishes through the store: one INSERT per transaction, as a real publisher. */
+/* Publishes through the store: one INSERT per transaction, as a real publisher.
+ */
 static void
 loadgen_publish_sqlite(struct loadgen *lg)
 {
@@ -919,11 +954,12 @@ loadgen_publish_sqlite(struct loadgen *lg)
 
 	if (sqlite3_open_v2(lg->opt.db, &db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK)
-		loadgen_die("cannot open %s: %s", lg->opt.db,
-		    sqlite3_errmsg(db));
+		loadgen_die(
+		    "cannot open %s: %s", lg->opt.db, sqlite3_errmsg(db));
 	sqlite3_busy_timeout(db, lg->opt.busy_ms);
 	if (sqlite3_prepare_v2(db,
-	    "INSERT INTO events(channel, data) VALUES(?, ?)", -1, &st, NULL) != SQLITE_OK)
+	        "INSERT INTO events(channel, data) VALUES(?, ?)", -1, &st,
+	        NULL) != SQLITE_OK)
 		loadgen_die("%s: %s", lg->opt.db, sqlite3_errmsg(db));
 	start = loadgen_now_mono();
 	lg->pub.start = start;
@@ -946,9 +982,10 @@ loadgen_publish_sqlite(struct loadgen *lg)
 		sqlite3_bind_text(st, 1, lg->opt.channel, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, buf, (int)n, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			loadgen_publish_error(&lg->pub, "INSERT: %s",
-			    sqlite3_errmsg(db));
-			seq--; /* numbers stay dense: a failed one is not lost */
+			loadgen_publish_error(
+			    &lg->pub, "INSERT: %s", sqlite3_errmsg(db));
+			seq--; /* numbers stay dense: a failed one is not lost
+			        */
 		} else if (lg->opt.burst == 0)
 			lg->pub.published = seq;
 		sqlite3_reset(st);
@@ -958,8 +995,8 @@ loadgen_publish_sqlite(struct loadgen *lg)
 		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 			lg->pub.published = seq - 1;
 		else
-			loadgen_publish_error(&lg->pub, "COMMIT: %s",
-			    sqlite3_errmsg(db));
+			loadgen_publish_error(
+			    &lg->pub, "COMMIT: %s", sqlite3_errmsg(db));
 	}
 	lg->pub.end = loadgen_now_mono();
 	sqlite3_finalize(st);
@@ -972,7 +1009,7 @@ static int
 loadgen_publish_connect(const char *host, int port)
 {
 	struct sockaddr_in sa;
-	int                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
@@ -987,15 +1024,16 @@ loadgen_publish_connect(const char *host, int port)
 	return fd;
 }
 
-/* Reads one HTTP response (head and Content-Length body); returns its status or -1. */
+/* Reads one HTTP response (head and Content-Length body); returns its status or
+ * -1. */
 static int
 loadgen_publish_response(int fd)
 {
-	char    head[8192];
-	size_t  len = 0;
-	char   *end, *cl;
-	long    body;
-	int     status;
+	char   head[8192];
+	size_t len = 0;
+	char  *end, *cl;
+	long   body;
+	int    status;
 
 	for (;;) {
 		ssize_t n = recv(fd, head + len, sizeof head - 1 - len, 0);
@@ -1017,7 +1055,8 @@ loadgen_publish_response(int fd)
 	body = cl != NULL && cl < end ? strtol(cl + 16, NULL, 10) : 0;
 	body -= (long)(len - (size_t)(end + 4 - head));
 	while (body > 0) {
-		ssize_t n = recv(fd, head, sizeof head < (size_t)body ? sizeof head : (size_t)body, 0);
+		ssize_t n = recv(fd, head,
+		    sizeof head < (size_t)body ? sizeof head : (size_t)body, 0);
 
 		if (n <= 0)
 			return -1;
@@ -1035,8 +1074,8 @@ loadgen_publish_http(struct loadgen *lg)
 	double   start, end;
 	uint64_t seq;
 
-	if (sscanf(lg->opt.publish_url, "http://%63[^:/]:%d%1023s",
-	    host, &port, path) != 3)
+	if (sscanf(lg->opt.publish_url, "http://%63[^:/]:%d%1023s", host, &port,
+	        path) != 3)
 		loadgen_die("--publish-url must be http://HOST:PORT/PATH");
 	req = loadgen_xrealloc(NULL, (size_t)lg->opt.size + 2048);
 	body = loadgen_xrealloc(NULL, (size_t)lg->opt.size + 64);
@@ -1057,29 +1096,31 @@ loadgen_publish_http(struct loadgen *lg)
 				break;
 		}
 		if (fd < 0 && (fd = loadgen_publish_connect(host, port)) < 0) {
-			loadgen_publish_error(&lg->pub,
-			    "cannot connect to %s:%d", host, port);
+			loadgen_publish_error(
+			    &lg->pub, "cannot connect to %s:%d", host, port);
 			seq--;
 			usleep(10000);
 			continue;
 		}
-		blen = loadgen_event_data(lg, body, (size_t)lg->opt.size + 64,
-		    seq);
+		blen = loadgen_event_data(
+		    lg, body, (size_t)lg->opt.size + 64, seq);
 		n = snprintf(req, (size_t)lg->opt.size + 2048,
-		    "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: text/plain\r\n"
-		    "Content-Length: %zu\r\n\r\n%s", path, host, port, blen, body);
+		    "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: "
+		    "text/plain\r\n"
+		    "Content-Length: %zu\r\n\r\n%s",
+		    path, host, port, blen, body);
 		if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n ||
 		    (status = loadgen_publish_response(fd)) < 0) {
 			close(fd);
 			fd = -1;
-			loadgen_publish_error(&lg->pub,
-			    "publisher connection lost");
+			loadgen_publish_error(
+			    &lg->pub, "publisher connection lost");
 			seq--;
 			continue;
 		}
 		if (status < 200 || status > 299) {
-			loadgen_publish_error(&lg->pub, "publisher answered %d",
-			    status);
+			loadgen_publish_error(
+			    &lg->pub, "publisher answered %d", status);
 			seq--;
 			continue;
 		}
@@ -1106,14 +1147,15 @@ loadgen_publisher(void *arg)
 	return NULL;
 }
 
-/* --- server processes from /proc ------------------------------------------------------ */
+/* --- server processes from /proc
+ * ------------------------------------------------------ */
 
 /* CPU seconds (user + system) of pid so far, or -1 when it is gone. */
 static double
 loadgen_proc_cpu(int pid)
 {
-	char   path[64], buf[1024], *p;
-	FILE  *f;
+	char          path[64], buf[1024], *p;
+	FILE         *f;
 	unsigned long utime, stime;
 
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -1125,8 +1167,9 @@ loadgen_proc_cpu(int pid)
 	}
 	fclose(f);
 	p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &utime, &stime) != 2)
+	if (p == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	        &utime, &stime) != 2)
 		return -1;
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -1135,9 +1178,9 @@ loadgen_proc_cpu(int pid)
 static long
 loadgen_proc_status_kb(int pid, const char *field)
 {
-	char  path[64], line[256];
-	FILE *f;
-	long  kb = -1;
+	char   path[64], line[256];
+	FILE  *f;
+	long   kb = -1;
 	size_t flen = strlen(field);
 
 	snprintf(path, sizeof path, "/proc/%d/status", pid);
@@ -1163,17 +1206,20 @@ loadgen_proc_ppid(int pid)
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
-	if (fgets(buf, sizeof buf, f) != NULL && (p = strrchr(buf, ')')) != NULL)
+	if (fgets(buf, sizeof buf, f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
 		sscanf(p + 2, "%*c %d", &ppid);
 	fclose(f);
 	return ppid;
 }
 
-/* Lists a group's live roots, and the descendants of its PID+ roots, into pids. */
+/* Lists a group's live roots, and the descendants of its PID+ roots, into pids.
+ */
 static int
 loadgen_group_pids(const struct loadgen_group *g, int *pids)
 {
-	/* Static: 64 KiB is much for a stack frame; only main's thread calls this. */
+	/* Static: 64 KiB is much for a stack frame; only main's thread calls
+	 * this. */
 	static int     all[8192][2];
 	DIR           *d = opendir("/proc");
 	struct dirent *e;
@@ -1280,7 +1326,8 @@ loadgen_feed_sample(const char *spec, struct loadgen_feed_stats *out)
 	FILE *f;
 
 	out->ok = 0;
-	if (sscanf(spec, "%d:%1023s", &pid, log) != 2 || kill(pid, SIGUSR1) != 0)
+	if (sscanf(spec, "%d:%1023s", &pid, log) != 2 ||
+	    kill(pid, SIGUSR1) != 0)
 		return;
 	usleep(300000);
 	if ((f = fopen(log, "r")) == NULL)
@@ -1288,7 +1335,8 @@ loadgen_feed_sample(const char *spec, struct loadgen_feed_stats *out)
 	while (fgets(line, sizeof line, f) != NULL)
 		if (strstr(line, "\"feed_stats\"") != NULL) {
 			line[strcspn(line, "\n")] = '\0';
-			snprintf(out->line, sizeof out->line, "%s", strchr(line, '{'));
+			snprintf(out->line, sizeof out->line, "%s",
+			    strchr(line, '{'));
 			out->ok = 1;
 		}
 	fclose(f);
@@ -1308,7 +1356,9 @@ loadgen_feed_counter(const struct loadgen_feed_stats *s, const char *name)
 	return p != NULL ? strtoll(p + strlen(key), NULL, 10) : -1;
 }
 
-/* --- main ------------------------------------------------------------------------------ */
+/* --- main
+ * ------------------------------------------------------------------------------
+ */
 
 /* Whether the publisher is done and every stream has every event. */
 static int
@@ -1334,32 +1384,47 @@ loadgen_publisher_finished(struct loadgen *lg)
 static void
 loadgen_usage(FILE *f)
 {
-	fputs(
-"Usage: litepush-bench --url URL [options]\n"
-"  --url URL            http://127.0.0.1:PORT/PATH (SSE) or ws://127.0.0.1:PORT/PATH\n"
-"  --conns N            subscribers (100)\n"
-"  --inflight N         handshakes in flight at once while ramping (64)\n"
-"  --ramp N             connections opened per second at most (no limit)\n"
-"  --rate N|max         events per second (100); 0 publishes nothing (idle run);\n"
-"                       max is -1 in the JSON\n"
-"  --size BYTES         event data size (100)\n"
-"  --duration SECONDS   publishing time, or idle time with --rate 0 (10)\n"
-"  --burst N            publish N events at once instead (one transaction for\n"
-"                       the store, back-to-back POSTs for nchan), then drain\n"
-"  --drain SECONDS      wait at most this long for the last deliveries (3)\n"
-"  --db PATH            publish with INSERTs into this litepush store\n"
-"  --publish-url URL    or POST to this HTTP publisher (nchan)\n"
-"  --channel NAME       the channel (bench); put it in --url's query too\n"
-"  --busy-timeout MS    SQLite busy timeout of the publisher (5000)\n"
-"  --pid NAME=PID[,PID] server processes to measure, summed under NAME;\n"
-"                       PID+ counts its descendants too; repeatable\n"
-"  --feed-stats PID:LOG send SIGUSR1 to a litepush daemon, read its feed_stats\n"
-"                       line from LOG; repeatable\n"
-"  --label TEXT         names the run in the report\n"
-"  --json FILE          also append the JSON line to FILE\n"
-"  --quiet              no table, only the JSON line\n"
-"Prints a table on stderr and one JSON line on stdout.  Exit status 0 when\n"
-"every connection streamed and nothing was lost, 1 otherwise, 2 on usage.\n",
+	fputs("Usage: litepush-bench --url URL [options]\n"
+	      "  --url URL            http://127.0.0.1:PORT/PATH (SSE) or "
+	      "ws://127.0.0.1:PORT/PATH\n"
+	      "  --conns N            subscribers (100)\n"
+	      "  --inflight N         handshakes in flight at once while "
+	      "ramping (64)\n"
+	      "  --ramp N             connections opened per second at most "
+	      "(no limit)\n"
+	      "  --rate N|max         events per second (100); 0 publishes "
+	      "nothing (idle run);\n"
+	      "                       max is -1 in the JSON\n"
+	      "  --size BYTES         event data size (100)\n"
+	      "  --duration SECONDS   publishing time, or idle time with "
+	      "--rate 0 (10)\n"
+	      "  --burst N            publish N events at once instead (one "
+	      "transaction for\n"
+	      "                       the store, back-to-back POSTs for "
+	      "nchan), then drain\n"
+	      "  --drain SECONDS      wait at most this long for the last "
+	      "deliveries (3)\n"
+	      "  --db PATH            publish with INSERTs into this litepush "
+	      "store\n"
+	      "  --publish-url URL    or POST to this HTTP publisher (nchan)\n"
+	      "  --channel NAME       the channel (bench); put it in --url's "
+	      "query too\n"
+	      "  --busy-timeout MS    SQLite busy timeout of the publisher "
+	      "(5000)\n"
+	      "  --pid NAME=PID[,PID] server processes to measure, summed "
+	      "under NAME;\n"
+	      "                       PID+ counts its descendants too; "
+	      "repeatable\n"
+	      "  --feed-stats PID:LOG send SIGUSR1 to a litepush daemon, read "
+	      "its feed_stats\n"
+	      "                       line from LOG; repeatable\n"
+	      "  --label TEXT         names the run in the report\n"
+	      "  --json FILE          also append the JSON line to FILE\n"
+	      "  --quiet              no table, only the JSON line\n"
+	      "Prints a table on stderr and one JSON line on stdout.  Exit "
+	      "status 0 when\n"
+	      "every connection streamed and nothing was lost, 1 otherwise, 2 "
+	      "on usage.\n",
 	    f);
 }
 
@@ -1385,7 +1450,8 @@ loadgen_parse_url(struct loadgen_options *opt)
 		struct in_addr a;
 
 		if (inet_pton(AF_INET, opt->host, &a) != 1)
-			loadgen_die("--url's host must be an IPv4 address (127.0.0.1)");
+			loadgen_die(
+			    "--url's host must be an IPv4 address (127.0.0.1)");
 	}
 }
 
@@ -1393,13 +1459,13 @@ loadgen_parse_url(struct loadgen_options *opt)
 static void
 loadgen_parse_group(struct loadgen *lg, const char *arg)
 {
-	const char   *eq = strchr(arg, '=');
+	const char           *eq = strchr(arg, '=');
 	struct loadgen_group *g;
-	char         *p;
+	char                 *p;
 
 	if (eq == NULL || lg->ngroups == BENCH_MAX_GROUPS)
-		loadgen_die("--pid NAME=PID[,PID...] (at most %d)",
-		    BENCH_MAX_GROUPS);
+		loadgen_die(
+		    "--pid NAME=PID[,PID...] (at most %d)", BENCH_MAX_GROUPS);
 	g = &lg->groups[lg->ngroups++];
 	snprintf(g->name, sizeof g->name, "%.*s", (int)(eq - arg), arg);
 	for (p = (char *)eq + 1; *p && g->nroots < BENCH_MAX_PIDS;) {
@@ -1423,7 +1489,7 @@ loadgen_raise_nofile(int want)
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return;
 	if (rl.rlim_max < (rlim_t)want) {
-		struct rlimit up = { (rlim_t)want, (rlim_t)want };
+		struct rlimit up = {(rlim_t)want, (rlim_t)want};
 
 		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
 			return;
@@ -1432,7 +1498,8 @@ loadgen_raise_nofile(int want)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	getrlimit(RLIMIT_NOFILE, &rl);
 	if (rl.rlim_cur < (rlim_t)want)
-		fprintf(stderr, "litepush-bench: only %lu descriptors allowed\n",
+		fprintf(stderr,
+		    "litepush-bench: only %lu descriptors allowed\n",
 		    (unsigned long)rl.rlim_cur);
 }
 
@@ -1496,26 +1563,26 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "conns", required_argument, NULL, 'c' },
-		{ "inflight", required_argument, NULL, 'i' },
-		{ "ramp", required_argument, NULL, 'R' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "burst", required_argument, NULL, 'N' },
-		{ "size", required_argument, NULL, 's' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "drain", required_argument, NULL, 'D' },
-		{ "db", required_argument, NULL, 'b' },
-		{ "publish-url", required_argument, NULL, 'P' },
-		{ "channel", required_argument, NULL, 'C' },
-		{ "busy-timeout", required_argument, NULL, 'B' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "feed-stats", required_argument, NULL, 'F' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"url", required_argument, NULL, 'u'},
+	    {"conns", required_argument, NULL, 'c'},
+	    {"inflight", required_argument, NULL, 'i'},
+	    {"ramp", required_argument, NULL, 'R'},
+	    {"rate", required_argument, NULL, 'r'},
+	    {"burst", required_argument, NULL, 'N'},
+	    {"size", required_argument, NULL, 's'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"drain", required_argument, NULL, 'D'},
+	    {"db", required_argument, NULL, 'b'},
+	    {"publish-url", required_argument, NULL, 'P'},
+	    {"channel", required_argument, NULL, 'C'},
+	    {"busy-timeout", required_argument, NULL, 'B'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"feed-stats", required_argument, NULL, 'F'},
+	    {"label", required_argument, NULL, 'l'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct loadgen            run, *lg = &run;
 	struct loadgen_options   *opt = &lg->opt;
@@ -1535,30 +1602,70 @@ main(int argc, char **argv)
 	loadgen_init(lg);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'u': opt->url = optarg; break;
-		case 'c': opt->conns = atoi(optarg); break;
-		case 'i': opt->inflight = atoi(optarg); break;
-		case 'R': opt->ramp_rate = atof(optarg); break;
-		case 'r': opt->rate = strcmp(optarg, "max") == 0 ? -1 : atof(optarg); break;
-		case 'N': opt->burst = atoi(optarg); opt->rate = -1; break;
-		case 's': opt->size = atoi(optarg); break;
-		case 'd': opt->duration = atof(optarg); break;
-		case 'D': opt->drain = atof(optarg); break;
-		case 'b': opt->db = optarg; break;
-		case 'P': opt->publish_url = optarg; break;
-		case 'C': opt->channel = optarg; break;
-		case 'B': opt->busy_ms = atoi(optarg); break;
-		case 'p': loadgen_parse_group(lg, optarg); break;
+		case 'u':
+			opt->url = optarg;
+			break;
+		case 'c':
+			opt->conns = atoi(optarg);
+			break;
+		case 'i':
+			opt->inflight = atoi(optarg);
+			break;
+		case 'R':
+			opt->ramp_rate = atof(optarg);
+			break;
+		case 'r':
+			opt->rate =
+			    strcmp(optarg, "max") == 0 ? -1 : atof(optarg);
+			break;
+		case 'N':
+			opt->burst = atoi(optarg);
+			opt->rate = -1;
+			break;
+		case 's':
+			opt->size = atoi(optarg);
+			break;
+		case 'd':
+			opt->duration = atof(optarg);
+			break;
+		case 'D':
+			opt->drain = atof(optarg);
+			break;
+		case 'b':
+			opt->db = optarg;
+			break;
+		case 'P':
+			opt->publish_url = optarg;
+			break;
+		case 'C':
+			opt->channel = optarg;
+			break;
+		case 'B':
+			opt->busy_ms = atoi(optarg);
+			break;
+		case 'p':
+			loadgen_parse_group(lg, optarg);
+			break;
 		case 'F':
 			if (opt->nfeed == 4)
 				loadgen_die("at most 4 --feed-stats");
 			opt->feed_pid_log[opt->nfeed++] = optarg;
 			break;
-		case 'l': opt->label = optarg; break;
-		case 'j': opt->json_path = optarg; break;
-		case 'q': opt->quiet = 1; break;
-		case 'h': loadgen_usage(stdout); return 0;
-		default: loadgen_usage(stderr); return 2;
+		case 'l':
+			opt->label = optarg;
+			break;
+		case 'j':
+			opt->json_path = optarg;
+			break;
+		case 'q':
+			opt->quiet = 1;
+			break;
+		case 'h':
+			loadgen_usage(stdout);
+			return 0;
+		default:
+			loadgen_usage(stderr);
+			return 2;
 		}
 	}
 	if (opt->url == NULL || optind < argc) {
@@ -1569,7 +1676,8 @@ main(int argc, char **argv)
 	    opt->size < 0 || opt->size > 1 << 20 || opt->duration <= 0)
 		loadgen_die("bad --conns, --inflight, --size or --duration");
 	if (opt->rate != 0 && opt->db == NULL && opt->publish_url == NULL)
-		loadgen_die("publishing needs --db PATH or --publish-url URL (or --rate 0)");
+		loadgen_die("publishing needs --db PATH or --publish-url URL "
+		            "(or --rate 0)");
 	loadgen_parse_url(opt);
 	loadgen_raise_nofile(opt->conns + 64 > 20000 ? opt->conns + 64 : 20000);
 	signal(SIGPIPE, SIG_IGN);
@@ -1600,8 +1708,8 @@ main(int argc, char **argv)
 	if (opt->rate != 0) {
 		if (pthread_create(&thread, NULL, loadgen_publisher, lg) != 0)
 			loadgen_die("cannot start the publisher");
-		loadgen_loop_run_for(lg, opt->duration + 60,
-		    loadgen_publisher_finished);
+		loadgen_loop_run_for(
+		    lg, opt->duration + 60, loadgen_publisher_finished);
 		pthread_join(thread, NULL);
 		loadgen_loop_run_for(lg, opt->drain, loadgen_all_delivered);
 	} else {
@@ -1613,7 +1721,8 @@ main(int argc, char **argv)
 	loadgen_groups_end(lg);
 	for (int i = 0; i < opt->nfeed; i++)
 		loadgen_feed_sample(opt->feed_pid_log[i], &feed_after[i]);
-	bench_cpu = (self_after.ru_utime.tv_sec - self_before.ru_utime.tv_sec) +
+	bench_cpu =
+	    (self_after.ru_utime.tv_sec - self_before.ru_utime.tv_sec) +
 	    (self_after.ru_stime.tv_sec - self_before.ru_stime.tv_sec) +
 	    (self_after.ru_utime.tv_usec - self_before.ru_utime.tv_usec) / 1e6 +
 	    (self_after.ru_stime.tv_usec - self_before.ru_stime.tv_usec) / 1e6;
@@ -1625,17 +1734,17 @@ main(int argc, char **argv)
 		if (k->state != CONN_STREAMING && k->state != CONN_CLOSED)
 			continue;
 		expected += pub->published;
-		lost += pub->published > k->distinct ?
-		    pub->published - k->distinct : 0;
+		lost += pub->published > k->distinct
+		            ? pub->published - k->distinct
+		            : 0;
 		repeated += k->repeated;
 		out_of_order += k->out_of_order;
 	}
 	failed_conns = opt->conns - streamed;
-	active_s = lg->last_receipt > pub->start ?
-	    lg->last_receipt - pub->start : 0;
+	active_s =
+	    lg->last_receipt > pub->start ? lg->last_receipt - pub->start : 0;
 
-	jl += (size_t)snprintf(json + jl, sizeof json - jl,
-	    "{\"label\":");
+	jl += (size_t)snprintf(json + jl, sizeof json - jl, "{\"label\":");
 	{
 		char  *buf;
 		size_t blen;
@@ -1649,14 +1758,19 @@ main(int argc, char **argv)
 		free(buf);
 	}
 	jl += (size_t)snprintf(json + jl, sizeof json - jl,
-	    ",\"proto\":\"%s\",\"conns\":%d,\"conns_ok\":%d,\"conns_failed\":%d,"
-	    "\"conns_closed\":%d,\"connect_s\":%.3f,\"rate\":%.0f,\"burst\":%d,\"size\":%d,"
+	    ",\"proto\":\"%s\",\"conns\":%d,\"conns_ok\":%d,\"conns_failed\":%"
+	    "d,"
+	    "\"conns_closed\":%d,\"connect_s\":%.3f,\"rate\":%.0f,\"burst\":%d,"
+	    "\"size\":%d,"
 	    "\"published\":%" PRIu64 ",\"publish_errors\":%" PRIu64 ","
-	    "\"publish_s\":%.3f,\"received\":%" PRIu64 ",\"expected\":%" PRIu64 ","
-	    "\"lost\":%" PRIu64 ",\"repeated\":%" PRIu64 ",\"out_of_order\":%" PRIu64 ","
-	    "\"latency_us\":{\"min\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p90\":%" PRIu64
-	    ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "},"
-	    "\"deliveries_per_s\":%.0f,\"window_s\":%.3f,\"bench_cpu_s\":%.3f,\"servers\":[",
+	    "\"publish_s\":%.3f,\"received\":%" PRIu64 ",\"expected\":%" PRIu64
+	    ","
+	    "\"lost\":%" PRIu64 ",\"repeated\":%" PRIu64
+	    ",\"out_of_order\":%" PRIu64 ","
+	    "\"latency_us\":{\"min\":%" PRIu64 ",\"p50\":%" PRIu64
+	    ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "},"
+	    "\"deliveries_per_s\":%.0f,\"window_s\":%.3f,\"bench_cpu_s\":%.3f,"
+	    "\"servers\":[",
 	    opt->proto == BENCH_WS ? "ws" : "sse", opt->conns, streamed,
 	    failed_conns, lg->n_closed, connect_s, opt->rate, opt->burst,
 	    opt->size, (uint64_t)pub->published, (uint64_t)pub->errors,
@@ -1670,26 +1784,29 @@ main(int argc, char **argv)
 		struct loadgen_group *g = &lg->groups[i];
 
 		jl += (size_t)snprintf(json + jl, sizeof json - jl,
-		    "%s{\"name\":\"%s\",\"procs\":%d,\"cpu_s\":%.2f,\"peak_rss_kb\":%ld,"
-		    "\"rss_kb\":%ld,\"rss_before_kb\":%ld}", i ? "," : "", g->name,
-		    g->nprocs, g->cpu_s, g->peak_rss_kb, g->rss_kb, g->rss_before_kb);
+		    "%s{\"name\":\"%s\",\"procs\":%d,\"cpu_s\":%.2f,\"peak_rss_"
+		    "kb\":%ld,"
+		    "\"rss_kb\":%ld,\"rss_before_kb\":%ld}",
+		    i ? "," : "", g->name, g->nprocs, g->cpu_s, g->peak_rss_kb,
+		    g->rss_kb, g->rss_before_kb);
 	}
 	jl += (size_t)snprintf(json + jl, sizeof json - jl, "]");
 	if (opt->nfeed > 0) {
-		static const char *names[] = { "statements", "polls", "feed_queries",
-		    "catchup_queries", "events" };
+		static const char *names[] = {"statements", "polls",
+		    "feed_queries", "catchup_queries", "events"};
 
-		jl += (size_t)snprintf(json + jl, sizeof json - jl, ",\"feed\":{");
+		jl += (size_t)snprintf(
+		    json + jl, sizeof json - jl, ",\"feed\":{");
 		for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
 			long long sum = 0;
 
 			for (int i = 0; i < opt->nfeed; i++) {
 				long long a, b;
 
-				a = loadgen_feed_counter(&feed_after[i],
-				    names[k]);
-				b = loadgen_feed_counter(&feed_before[i],
-				    names[k]);
+				a = loadgen_feed_counter(
+				    &feed_after[i], names[k]);
+				b = loadgen_feed_counter(
+				    &feed_before[i], names[k]);
 
 				if (a < 0 || b < 0) {
 					sum = -1;
@@ -1697,8 +1814,8 @@ main(int argc, char **argv)
 				}
 				sum += a - b;
 			}
-			jl += (size_t)snprintf(json + jl, sizeof json - jl, "%s\"%s\":%lld",
-			    k ? "," : "", names[k], sum);
+			jl += (size_t)snprintf(json + jl, sizeof json - jl,
+			    "%s\"%s\":%lld", k ? "," : "", names[k], sum);
 		}
 		jl += (size_t)snprintf(json + jl, sizeof json - jl, "}");
 	}
@@ -1707,9 +1824,9 @@ main(int argc, char **argv)
 		    ",\"publish_error\":\"%s\"", pub->error_text);
 	for (int i = 0; i < opt->conns; i++)
 		if (lg->conns[i].fail_reason != NULL) {
-			char *buf;
+			char  *buf;
 			size_t blen;
-			FILE *mf = open_memstream(&buf, &blen);
+			FILE  *mf = open_memstream(&buf, &blen);
 
 			loadgen_json_string(mf, lg->conns[i].fail_reason);
 			fclose(mf);
@@ -1723,11 +1840,14 @@ main(int argc, char **argv)
 	if (!opt->quiet) {
 		fprintf(stderr,
 		    "%-28s %s\n"
-		    "  connections   %d ok, %d failed, %d closed early (ramp %.2f s)\n"
-		    "  published     %" PRIu64 " events of %d bytes in %.2f s (%" PRIu64 " errors)\n"
+		    "  connections   %d ok, %d failed, %d closed early (ramp "
+		    "%.2f s)\n"
+		    "  published     %" PRIu64
+		    " events of %d bytes in %.2f s (%" PRIu64 " errors)\n"
 		    "  received      %" PRIu64 " of %" PRIu64 ": lost %" PRIu64
 		    ", repeated %" PRIu64 ", out of order %" PRIu64 "\n"
-		    "  latency (ms)  min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n"
+		    "  latency (ms)  min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  "
+		    "max %.2f\n"
 		    "  deliveries/s  %.0f\n",
 		    opt->label, opt->url, streamed, failed_conns, lg->n_closed,
 		    connect_s, (uint64_t)pub->published, opt->size,
@@ -1741,9 +1861,11 @@ main(int argc, char **argv)
 		for (int i = 0; i < lg->ngroups; i++) {
 			const struct loadgen_group *g = &lg->groups[i];
 
-			fprintf(stderr, "  %-13s %d procs, cpu %.2f s, peak rss %ld KiB, "
-			    "rss %ld KiB (%ld before)\n", g->name, g->nprocs,
-			    g->cpu_s, g->peak_rss_kb, g->rss_kb, g->rss_before_kb);
+			fprintf(stderr,
+			    "  %-13s %d procs, cpu %.2f s, peak rss %ld KiB, "
+			    "rss %ld KiB (%ld before)\n",
+			    g->name, g->nprocs, g->cpu_s, g->peak_rss_kb,
+			    g->rss_kb, g->rss_before_kb);
 		}
 		fprintf(stderr, "  %-13s cpu %.2f s\n", "generator", bench_cpu);
 	}

@@ -27,7 +27,7 @@
  * name) and returns the exit status.  Usage errors exit 2 from wherever they
  * are found; errors of the store or the system return 1.
  */
-#define LITEPUSH_EXIT_OK 0
+#define LITEPUSH_EXIT_OK    0
 #define LITEPUSH_EXIT_ERROR 1
 #define LITEPUSH_EXIT_USAGE 2
 
@@ -555,14 +555,13 @@ litepush_tail_option(
 
 	switch (option) {
 	case LITEPUSH_OPTION_FROM:
-		if (options_number(value, 0, INT64_MAX, &options->from) !=
-		    0)
+		if (options_number(value, 0, INT64_MAX, &options->from) != 0)
 			litepush_usage_error(
 			    command, "bad --from ID '%s'", value);
 		break;
 	case LITEPUSH_OPTION_POLL_MS:
-		if (options_number(value, 1, 24 * 60 * 60 * 1000,
-		        &options->poll_ms) != 0)
+		if (options_number(
+		        value, 1, 24 * 60 * 60 * 1000, &options->poll_ms) != 0)
 			litepush_usage_error(command,
 			    "bad --poll-ms MS '%s' (1..86400000)", value);
 		break;

@@ -14,8 +14,7 @@
 
 /* Writes a record header for content_len bytes to p. */
 static void
-fcgi_header(unsigned char *p, int type, uint16_t request_id,
-    size_t content_len)
+fcgi_header(unsigned char *p, int type, uint16_t request_id, size_t content_len)
 {
 	p[0] = 1; /* FCGI_VERSION_1 */
 	p[1] = (unsigned char)type;
@@ -66,13 +65,13 @@ fcgi_stdout_end(struct buf *out, size_t mark, uint16_t request_id)
 	base = (unsigned char *)out->data + out->off + mark;
 	for (i = records; i-- > 1;) {
 		size_t from = FCGI_HEADER_LEN + i * FCGI_MAX_CONTENT;
-		size_t len = i == records - 1 ? content - i * FCGI_MAX_CONTENT :
-						FCGI_MAX_CONTENT;
+		size_t len = i == records - 1 ? content - i * FCGI_MAX_CONTENT
+		                              : FCGI_MAX_CONTENT;
 		size_t to = from + i * FCGI_HEADER_LEN;
 
 		memmove(base + to, base + from, len);
-		fcgi_header(base + to - FCGI_HEADER_LEN, FCGI_STDOUT, request_id,
-		    len);
+		fcgi_header(
+		    base + to - FCGI_HEADER_LEN, FCGI_STDOUT, request_id, len);
 	}
 	fcgi_header(base, FCGI_STDOUT, request_id,
 	    records == 1 ? content : FCGI_MAX_CONTENT);
@@ -121,7 +120,8 @@ fcgi_pairs(struct fcgi_request *req, const unsigned char *p, size_t n)
 {
 	while (n > 0) {
 		if (req->pair_skip > 0) {
-			size_t k = n < req->pair_skip ? n : (size_t)req->pair_skip;
+			size_t k =
+			    n < req->pair_skip ? n : (size_t)req->pair_skip;
 
 			req->pair_skip -= k;
 			p += k;
@@ -150,7 +150,7 @@ fcgi_request_scan(struct fcgi_request *req, const unsigned char *data,
 {
 	while (len - req->next >= FCGI_HEADER_LEN) {
 		const unsigned char *h = data + req->next, *content = h + 8;
-		size_t   content_len = (size_t)(h[4] << 8 | h[5]);
+		size_t               content_len = (size_t)(h[4] << 8 | h[5]);
 		size_t   total = FCGI_HEADER_LEN + content_len + h[6];
 		uint16_t id = (uint16_t)(h[2] << 8 | h[3]);
 
@@ -166,13 +166,15 @@ fcgi_request_scan(struct fcgi_request *req, const unsigned char *data,
 			    id == FCGI_NULL_REQUEST_ID) {
 				snprintf(reason, reason_len,
 				    "the connection did not begin with "
-				    "FCGI_BEGIN_REQUEST (record type %u)", h[1]);
+				    "FCGI_BEGIN_REQUEST (record type %u)",
+				    h[1]);
 				return FCGI_REQUEST_BAD;
 			}
 			if ((content[0] << 8 | content[1]) != FCGI_RESPONDER) {
 				snprintf(reason, reason_len,
 				    "role %u is not served: litepush-sse is a "
-				    "responder", content[0] << 8 | content[1]);
+				    "responder",
+				    content[0] << 8 | content[1]);
 				return FCGI_REQUEST_BAD;
 			}
 			req->begun = 1;
@@ -180,7 +182,8 @@ fcgi_request_scan(struct fcgi_request *req, const unsigned char *data,
 		} else if (id != req->request_id) {
 			snprintf(reason, reason_len,
 			    "a record for request %u inside request %u "
-			    "(one request per connection)", id, req->request_id);
+			    "(one request per connection)",
+			    id, req->request_id);
 			return FCGI_REQUEST_BAD;
 		} else if (h[1] != FCGI_PARAMS) {
 			snprintf(reason, reason_len,
@@ -230,13 +233,13 @@ fcgi_input_scan(struct fcgi_input *in, const unsigned char *data, size_t len)
 			break;
 		in->header_len = 0;
 		in->skip = ((size_t)in->header[4] << 8 | in->header[5]) +
-		    in->header[6];
+		           in->header[6];
 		if (in->header[0] != FCGI_VERSION_1)
 			in->end = FCGI_INPUT_BROKEN;
 		else if (in->header[1] == FCGI_ABORT_REQUEST)
 			in->end = FCGI_INPUT_ABORTED;
 		else if (in->header[1] == FCGI_STDIN &&
-		    (in->header[4] | in->header[5]) != 0)
+		         (in->header[4] | in->header[5]) != 0)
 			in->end = FCGI_INPUT_BODY;
 	}
 	return in->end;

@@ -17,7 +17,7 @@
  * or end of file.  These helpers are pure: bytes in, bytes out.
  */
 
-#define FCGI_MAX_CONTENT    FCGI_MAX_LENGTH
+#define FCGI_MAX_CONTENT FCGI_MAX_LENGTH
 
 /*
  * Where a new connection's request stands: zero it, then pass every byte
@@ -30,11 +30,11 @@ struct fcgi_request {
 	uint16_t request_id; /* once BEGIN_REQUEST has come */
 	int      begun;
 	/* The name-value pairs, across the PARAMS records' contents. */
-	int      pair_value;  /* 0: a name's length comes next, 1: a value's */
-	int      pair_bytes;  /* bytes of a 4-byte length still to come */
-	uint32_t pair_len;    /* the length being read */
-	uint32_t pair_name;   /* the name length of the pair being read */
-	uint64_t pair_skip;   /* name and value bytes still to come */
+	int      pair_value; /* 0: a name's length comes next, 1: a value's */
+	int      pair_bytes; /* bytes of a 4-byte length still to come */
+	uint32_t pair_len;   /* the length being read */
+	uint32_t pair_name;  /* the name length of the pair being read */
+	uint64_t pair_skip;  /* name and value bytes still to come */
 };
 
 #define FCGI_REQUEST_MORE 0  /* incomplete: wait for more bytes */
@@ -71,8 +71,7 @@ int fcgi_stdout_end(struct buf *out, size_t mark, uint16_t request_id);
  * Appends the end of a response: an empty STDOUT record, then END_REQUEST
  * with app_status and FCGI_REQUEST_COMPLETE.  Returns 0 or -1.
  */
-int fcgi_end_request(struct buf *out, uint16_t request_id,
-    uint32_t app_status);
+int fcgi_end_request(struct buf *out, uint16_t request_id, uint32_t app_status);
 
 typedef struct FCGX_Request FCGX_Request;
 
@@ -109,7 +108,7 @@ struct fcgi_input {
  * why the stream must end; once not OK, it stays so.  The empty STDIN
  * record and records of other types are skipped.
  */
-int fcgi_input_scan(struct fcgi_input *in, const unsigned char *data,
-    size_t len);
+int fcgi_input_scan(
+    struct fcgi_input *in, const unsigned char *data, size_t len);
 
 #endif

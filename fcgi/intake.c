@@ -68,7 +68,8 @@ intake_log_drop(struct intake *intake, const char *fmt, ...)
 	char     line[512];
 	va_list  ap;
 
-	if (intake->log_lines == 0 || now - intake->log_window >= INTAKE_LOG_MS) {
+	if (intake->log_lines == 0 ||
+	    now - intake->log_window >= INTAKE_LOG_MS) {
 		intake->log_window = now;
 		intake->log_lines = 0;
 	}
@@ -92,8 +93,10 @@ intake_log_summary(struct loop_timer *timer)
 	struct intake *intake = timer->arg;
 	char           line[128];
 
-	snprintf(line, sizeof line, "dropped or refused %lu more FastCGI "
-	    "connections in that second", intake->unlogged);
+	snprintf(line, sizeof line,
+	    "dropped or refused %lu more FastCGI "
+	    "connections in that second",
+	    intake->unlogged);
 	intake->unlogged = 0;
 	intake->log_lines = 0;
 	intake->log(line, intake->arg);
@@ -119,8 +122,10 @@ intake_conn_free(struct intake_conn *c, int keep_fd)
 static void
 intake_drop(struct intake_conn *c, const char *why)
 {
-	intake_log_drop(c->intake, "dropped a FastCGI connection after %zu "
-	    "bytes: %s", buf_pending_len(&c->in), why);
+	intake_log_drop(c->intake,
+	    "dropped a FastCGI connection after %zu "
+	    "bytes: %s",
+	    buf_pending_len(&c->in), why);
 	intake_conn_free(c, 0);
 }
 
@@ -146,8 +151,10 @@ intake_parse(struct intake_conn *c)
 	size_t                len = buf_pending_len(&c->in);
 
 	if (fcgi_parse(data, c->scan.end, &fcgx) != 0) {
-		intake_drop(c, errno == EPROTO ? "libfcgi refused its records" :
-		    "cannot make a memory file to parse its records in");
+		intake_drop(c,
+		    errno == EPROTO
+		        ? "libfcgi refused its records"
+		        : "cannot make a memory file to parse its records in");
 		return;
 	}
 	/* The connection is the callee's from here: it watches it itself. */
@@ -222,9 +229,10 @@ intake_conn_io(struct loop_io *io, uint32_t events)
 			if (n == 0 && buf_pending_len(&c->in) == 0)
 				intake_conn_free(c, 0);
 			else
-				intake_drop(c, n == 0 ? "the peer closed it "
-				    "before the end of its request" :
-				    strerror(errno));
+				intake_drop(
+				    c, n == 0 ? "the peer closed it "
+				                "before the end of its request"
+				              : strerror(errno));
 			return;
 		}
 		c->in.len += (size_t)n;
@@ -249,7 +257,7 @@ intake_peer_allowed(const struct intake *intake, const struct sockaddr *addr)
 	if (intake->web_servers == NULL || addr->sa_family != AF_INET)
 		return 1;
 	if (inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr,
-		text, sizeof text) == NULL)
+	        text, sizeof text) == NULL)
 		return 0;
 	len = strlen(text);
 	for (p = intake->web_servers; *p != '\0';) {
@@ -273,7 +281,7 @@ intake_take(struct intake *intake, int fd, const struct sockaddr *addr)
 
 	if (!intake_peer_allowed(intake, addr)) {
 		intake_log_drop(intake, "refused a FastCGI connection from an "
-		    "address not in FCGI_WEB_SERVER_ADDRS");
+		                        "address not in FCGI_WEB_SERVER_ADDRS");
 		close(fd);
 		return;
 	}
@@ -291,7 +299,7 @@ intake_take(struct intake *intake, int fd, const struct sockaddr *addr)
 	c->fd = fd;
 	loop_timer_init(&c->deadline, intake_deadline, c);
 	if (loop_io_start(intake->loop, &c->io, fd, EPOLLIN | EPOLLRDHUP,
-		intake_conn_io, c) != 0) {
+	        intake_conn_io, c) != 0) {
 		close(fd);
 		free(c);
 		return;
@@ -334,19 +342,21 @@ intake_accept(struct loop_io *io, uint32_t events)
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 		    errno == ENOMEM) {
 			/* Stop watching for a while rather than spin. */
-			intake_log_drop(intake, "cannot accept a FastCGI "
-			    "connection: %s", strerror(errno));
+			intake_log_drop(intake,
+			    "cannot accept a FastCGI "
+			    "connection: %s",
+			    strerror(errno));
 			loop_io_modify(intake->loop, &intake->listen_io, 0);
-			loop_timer_start(intake->loop, &intake->backoff,
-			    INTAKE_BACKOFF_MS);
+			loop_timer_start(
+			    intake->loop, &intake->backoff, INTAKE_BACKOFF_MS);
 		}
 		return; /* EAGAIN, or nothing better to do */
 	}
 }
 
 struct intake *
-intake_create(struct loop *loop, int listen_fd, intake_fn fn,
-    intake_log_fn log, void *arg)
+intake_create(struct loop *loop, int listen_fd, intake_fn fn, intake_log_fn log,
+    void *arg)
 {
 	struct intake *intake = calloc(1, sizeof *intake);
 	const char    *addrs = getenv("FCGI_WEB_SERVER_ADDRS");
@@ -365,7 +375,7 @@ intake_create(struct loop *loop, int listen_fd, intake_fn fn,
 	loop_timer_init(&intake->log_timer, intake_log_summary, intake);
 	if (flags == -1 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
 	    loop_io_start(loop, &intake->listen_io, listen_fd, EPOLLIN,
-		intake_accept, intake) != 0) {
+	        intake_accept, intake) != 0) {
 		free(intake);
 		return NULL;
 	}

@@ -22,9 +22,9 @@ struct loop;
  * handed on with the connection, which then stands at the record boundary
  * after the parameters.  Everything runs on the loop's thread.
  */
-#define INTAKE_DEADLINE_MS  5000
-#define INTAKE_PENDING_MAX  1024
-#define INTAKE_REQUEST_MAX  (256 * 1024) /* bytes of BEGIN_REQUEST + PARAMS */
+#define INTAKE_DEADLINE_MS 5000
+#define INTAKE_PENDING_MAX 1024
+#define INTAKE_REQUEST_MAX (256 * 1024) /* bytes of BEGIN_REQUEST + PARAMS */
 
 struct intake;
 
@@ -34,14 +34,14 @@ struct intake;
  * line), to be refused with 431.
  */
 struct intake_request {
-	int                  fd;         /* the connection: the callee's now */
+	int                  fd; /* the connection: the callee's now */
 	uint16_t             request_id;
-	FCGX_ParamArray      envp;       /* for FCGX_GetParam(), or NULL */
-	const char          *too_large;  /* when envp is NULL */
-	const unsigned char *input;      /* bytes read past the parameters
-	                                    (too large: from the first record
-	                                    not read whole) */
-	size_t               input_len;
+	FCGX_ParamArray      envp;      /* for FCGX_GetParam(), or NULL */
+	const char          *too_large; /* when envp is NULL */
+	const unsigned char *input;     /* bytes read past the parameters
+	                                   (too large: from the first record
+	                                   not read whole) */
+	size_t input_len;
 };
 
 /* Takes a request; owns req->fd from here on. */

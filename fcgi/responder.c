@@ -1,7 +1,6 @@
 /* responder.c: litepush-sse, the FastCGI (and plain CGI) Server-Sent Events responder. */
 #include "config.h"
 
-
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -41,42 +40,44 @@ static struct feed          *responder_feed;
 static int                   responder_cgi_mode; /* one stream, then exit */
 
 static const struct option responder_options[] = {
-	{ "db", required_argument, NULL, 'd' },
-	{ "listen", required_argument, NULL, 'l' },
-	{ "max-streams", required_argument, NULL, 'm' },
-	{ "keepalive", required_argument, NULL, 'k' },
-	{ "retry", required_argument, NULL, 'r' },
-	{ "max-age", required_argument, NULL, 'a' },
-	{ "poll-ms", required_argument, NULL, 'p' },
-	{ "backlog-max", required_argument, NULL, 'b' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
+    {"db", required_argument, NULL, 'd'},
+    {"listen", required_argument, NULL, 'l'},
+    {"max-streams", required_argument, NULL, 'm'},
+    {"keepalive", required_argument, NULL, 'k'},
+    {"retry", required_argument, NULL, 'r'},
+    {"max-age", required_argument, NULL, 'a'},
+    {"poll-ms", required_argument, NULL, 'p'},
+    {"backlog-max", required_argument, NULL, 'b'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 /* Prints the usage text. */
 static void
 responder_usage(FILE *f)
 {
-	fputs("usage: litepush-sse --db PATH [--listen ADDR] [options]\n"
-	      "\n"
-	      "Streams the rows of an SQLite events table as text/event-stream.\n"
-	      "Runs spawned by the web server (FastCGI socket on fd 0), standalone\n"
-	      "with --listen unix:/path or HOST:PORT, or as plain CGI.\n"
-	      "\n"
-	      "  --db PATH            the event store (required)\n"
-	      "  --listen ADDR        listen on unix:PATH or HOST:PORT\n"
-	      "  --max-streams N      open streams at most (10000); then 503\n"
-	      "  --keepalive SECONDS  comment after this much silence (15); a\n"
-	      "                       stream blocked for two of them is dropped\n"
-	      "  --retry MS           the retry: field (3000)\n"
-	      "  --max-age SECONDS    stream lifetime, +-10% (600); then pause\n"
-	      "  --poll-ms MS         fallback poll of the store (1000)\n"
-	      "  --backlog-max N      largest backlog=N honoured (1000)\n"
-	      "  --help, --version\n"
-	      "\n"
-	      "Every option also comes from LITEPUSH_<NAME> (LITEPUSH_DB,\n"
-	      "LITEPUSH_MAX_STREAMS, ...); the command line wins.\n",
+	fputs(
+	    "usage: litepush-sse --db PATH [--listen ADDR] [options]\n"
+	    "\n"
+	    "Streams the rows of an SQLite events table as text/event-stream.\n"
+	    "Runs spawned by the web server (FastCGI socket on fd 0), "
+	    "standalone\n"
+	    "with --listen unix:/path or HOST:PORT, or as plain CGI.\n"
+	    "\n"
+	    "  --db PATH            the event store (required)\n"
+	    "  --listen ADDR        listen on unix:PATH or HOST:PORT\n"
+	    "  --max-streams N      open streams at most (10000); then 503\n"
+	    "  --keepalive SECONDS  comment after this much silence (15); a\n"
+	    "                       stream blocked for two of them is dropped\n"
+	    "  --retry MS           the retry: field (3000)\n"
+	    "  --max-age SECONDS    stream lifetime, +-10% (600); then pause\n"
+	    "  --poll-ms MS         fallback poll of the store (1000)\n"
+	    "  --backlog-max N      largest backlog=N honoured (1000)\n"
+	    "  --help, --version\n"
+	    "\n"
+	    "Every option also comes from LITEPUSH_<NAME> (LITEPUSH_DB,\n"
+	    "LITEPUSH_MAX_STREAMS, ...); the command line wins.\n",
 	    f);
 }
 
@@ -98,7 +99,8 @@ responder_validate(const char *method, const char *query_string,
 	if (method == NULL || strcmp(method, "GET") != 0) {
 		*status = "405 Method Not Allowed";
 		*extra_header = "Allow: GET";
-		snprintf(reason, len, "only GET is allowed: this is an event stream");
+		snprintf(reason, len,
+		    "only GET is allowed: this is an event stream");
 		return -1;
 	}
 	*status = "400 Bad Request";
@@ -108,9 +110,10 @@ responder_validate(const char *method, const char *query_string,
 	 * stream that sends one anyway is ended (fcgi_input_scan).
 	 */
 	if ((content_length != NULL && content_length[0] != '\0' &&
-		strspn(content_length, "0") != strlen(content_length)) ||
+	        strspn(content_length, "0") != strlen(content_length)) ||
 	    transfer_encoding != NULL) {
-		snprintf(reason, len, "a GET request for an event stream has no "
+		snprintf(reason, len,
+		    "a GET request for an event stream has no "
 		    "body");
 		return -1;
 	}
@@ -121,12 +124,13 @@ responder_validate(const char *method, const char *query_string,
 	 * quietly answer another question than the one asked.
 	 */
 	if (query_string == NULL) {
-		snprintf(reason, len, "the web server passed no QUERY_STRING "
+		snprintf(reason, len,
+		    "the web server passed no QUERY_STRING "
 		    "(a query string too long for it is dropped)");
 		return -1;
 	}
-	if (query_parse(query_string, strlen(query_string), query, reason,
-		len) != 0)
+	if (query_parse(
+	        query_string, strlen(query_string), query, reason, len) != 0)
 		return -1;
 	if (last_event_id != NULL) {
 		rc = query_parse_last_event_id(last_event_id, &id, reason, len);
@@ -167,13 +171,13 @@ responder_request(const struct intake_request *req, void *arg)
 		return;
 	}
 	if (responder_validate(FCGX_GetParam("REQUEST_METHOD", req->envp),
-		FCGX_GetParam("QUERY_STRING", req->envp),
-		FCGX_GetParam("HTTP_LAST_EVENT_ID", req->envp),
-		FCGX_GetParam("CONTENT_LENGTH", req->envp),
-		FCGX_GetParam("HTTP_TRANSFER_ENCODING", req->envp), &query,
-		&resume, &status, &extra, reason, sizeof reason) != 0) {
-		stream_refuse(responder_server, req->fd, req->request_id, status,
-		    extra, reason, req->input, req->input_len);
+	        FCGX_GetParam("QUERY_STRING", req->envp),
+	        FCGX_GetParam("HTTP_LAST_EVENT_ID", req->envp),
+	        FCGX_GetParam("CONTENT_LENGTH", req->envp),
+	        FCGX_GetParam("HTTP_TRANSFER_ENCODING", req->envp), &query,
+	        &resume, &status, &extra, reason, sizeof reason) != 0) {
+		stream_refuse(responder_server, req->fd, req->request_id,
+		    status, extra, reason, req->input, req->input_len);
 		return;
 	}
 	stream_open(responder_server, req->fd, req->request_id, &query, resume,
@@ -191,7 +195,8 @@ responder_empty(struct stream_server *server, void *arg)
 	proc_daemon_done();
 }
 
-/* After SIGTERM or SIGINT: every stream gets its pause, then the process exits. */
+/* After SIGTERM or SIGINT: every stream gets its pause, then the process exits.
+ */
 static void
 responder_shutdown(void *arg)
 {
@@ -222,23 +227,25 @@ responder_cgi(void)
 
 	if (getenv("REQUEST_METHOD") == NULL) {
 		proc_log("no FastCGI socket on standard input and no CGI "
-			      "request (REQUEST_METHOD is unset); see --help");
+		         "request (REQUEST_METHOD is unset); see --help");
 		return 2;
 	}
 	if (responder_validate(getenv("REQUEST_METHOD"), getenv("QUERY_STRING"),
-		getenv("HTTP_LAST_EVENT_ID"), getenv("CONTENT_LENGTH"),
-		getenv("HTTP_TRANSFER_ENCODING"), &query, &resume, &status, &extra,
-		reason, sizeof reason) != 0) {
-		struct buf out = { 0 };
+	        getenv("HTTP_LAST_EVENT_ID"), getenv("CONTENT_LENGTH"),
+	        getenv("HTTP_TRANSFER_ENCODING"), &query, &resume, &status,
+	        &extra, reason, sizeof reason) != 0) {
+		struct buf out = {0};
 
-		if (stream_error_response(&out, 0, status, extra, reason) == 0 &&
+		if (stream_error_response(&out, 0, status, extra, reason) ==
+		        0 &&
 		    buf_flush(&out, STDOUT_FILENO) < 0)
-			proc_log("cannot write the response: %s",
-			    strerror(errno));
+			proc_log(
+			    "cannot write the response: %s", strerror(errno));
 		buf_free(&out);
 		return 0;
 	}
-	stream_open(responder_server, STDOUT_FILENO, 0, &query, resume, NULL, 0);
+	stream_open(
+	    responder_server, STDOUT_FILENO, 0, &query, resume, NULL, 0);
 	if (stream_count(responder_server) > 0)
 		loop_run(responder_loop);
 	return 0;
@@ -247,16 +254,16 @@ responder_cgi(void)
 int
 main(int argc, char **argv)
 {
-	struct stream_config config = { 10000, 15000, 3000, 600000, 1000 };
-	struct feed_options  feed_options = { 0 };
-	struct feed         *feed;
-	const char          *listen_addr = NULL;
-	char                 err[512];
-	int                  nargs, c, status = 0;
-	int                  listen_fd = FCGI_LISTENSOCK_FILENO;
-	int64_t              n;
-	struct proc_daemon_hooks hooks = { responder_shutdown, responder_stats,
-		NULL };
+	struct stream_config     config = {10000, 15000, 3000, 600000, 1000};
+	struct feed_options      feed_options = {0};
+	struct feed             *feed;
+	const char              *listen_addr = NULL;
+	char                     err[512];
+	int                      nargs, c, status = 0;
+	int                      listen_fd = FCGI_LISTENSOCK_FILENO;
+	int64_t                  n;
+	struct proc_daemon_hooks hooks = {
+	    responder_shutdown, responder_stats, NULL};
 
 	proc_set_name("litepush-sse");
 	responder_args =
@@ -266,15 +273,16 @@ main(int argc, char **argv)
 		return 1;
 	}
 	while ((c = getopt_long(nargs, responder_args, "h", responder_options,
-		    NULL)) != -1) {
+	            NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			feed_options.db_path = optarg;
 			break;
 		case 'l':
 			if (!listen_valid(optarg))
-				proc_usage_error("--listen: bad address \"%s\" "
-						      "(expected unix:PATH or HOST:PORT)",
+				proc_usage_error(
+				    "--listen: bad address \"%s\" "
+				    "(expected unix:PATH or HOST:PORT)",
 				    optarg);
 			listen_addr = optarg;
 			break;
@@ -283,18 +291,18 @@ main(int argc, char **argv)
 			    "max-streams", optarg, 0, RESPONDER_NUMBER_MAX);
 			break;
 		case 'k':
-			config.keepalive_ms = 1000 *
-			    proc_number_option(
-				"keepalive", optarg, 1, RESPONDER_NUMBER_MAX);
+			config.keepalive_ms =
+			    1000 * proc_number_option("keepalive", optarg, 1,
+			               RESPONDER_NUMBER_MAX);
 			break;
 		case 'r':
 			config.retry_ms = proc_number_option(
 			    "retry", optarg, 0, RESPONDER_NUMBER_MAX);
 			break;
 		case 'a':
-			config.max_age_ms = 1000 *
-			    proc_number_option(
-				"max-age", optarg, 0, RESPONDER_NUMBER_MAX);
+			config.max_age_ms =
+			    1000 * proc_number_option("max-age", optarg, 0,
+			               RESPONDER_NUMBER_MAX);
 			break;
 		case 'p':
 			n = proc_number_option(
@@ -322,7 +330,8 @@ main(int argc, char **argv)
 	if (feed_options.db_path == NULL)
 		proc_usage_error("--db PATH is required (or LITEPUSH_DB)");
 
-	/* Before FCGX_Init(): libfcgi's SIGUSR1 handler would stop acceptors. */
+	/* Before FCGX_Init(): libfcgi's SIGUSR1 handler would stop acceptors.
+	 */
 	proc_daemon_signals();
 	proc_raise_nofile();
 	proc_memory_returns();
@@ -354,8 +363,8 @@ main(int argc, char **argv)
 		    feed_store_error(feed));
 	if (responder_cgi_mode)
 		config.max_streams = 1;
-	responder_server = stream_server_create(responder_loop, feed, &config,
-	    responder_empty, NULL);
+	responder_server = stream_server_create(
+	    responder_loop, feed, &config, responder_empty, NULL);
 	if (responder_server == NULL) {
 		proc_log("out of memory");
 		return 1;

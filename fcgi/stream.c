@@ -25,12 +25,13 @@
 #include "store.h"
 #include "stream.h"
 
-/* Data bytes one pull may take: one write's worth, one FastCGI record or a few. */
-#define STREAM_PULL_BYTES  (64 * 1024)
+/* Data bytes one pull may take: one write's worth, one FastCGI record or a few.
+ */
+#define STREAM_PULL_BYTES (64 * 1024)
 /* Pulls one stream may do per wake-up before others get their turn. */
 #define STREAM_PULLS_PER_TURN 4
 /* How long a stream that was paused may take to drain before it is closed. */
-#define STREAM_LINGER_MS   5000
+#define STREAM_LINGER_MS 5000
 /* Reading what the web server sends: per read(), and per wake-up. */
 #define STREAM_INPUT_CHUNK    16384
 #define STREAM_INPUT_PER_TURN (64 * 1024)
@@ -44,14 +45,14 @@ struct stream {
 	struct buf            out;        /* what the socket did not take yet */
 	struct fcgi_input     input;
 	uint64_t              last_write;
-	uint64_t              last_progress; /* a write, or the socket drained */
-	int                   queued; /* bytes in the socket then; -1 unknown */
-	struct loop_timer     keepalive;  /* also the linger deadline at the end */
-	struct loop_timer     max_age;
-	int                   counted;  /* a stream, not a refusal */
-	int                   refusal;  /* an error response: a body is moot */
-	int                   draining; /* response complete, waiting for EOF */
-	TAILQ_ENTRY(stream)   entry;
+	uint64_t            last_progress; /* a write, or the socket drained */
+	int                 queued; /* bytes in the socket then; -1 unknown */
+	struct loop_timer   keepalive; /* also the linger deadline at the end */
+	struct loop_timer   max_age;
+	int                 counted;  /* a stream, not a refusal */
+	int                 refusal;  /* an error response: a body is moot */
+	int                 draining; /* response complete, waiting for EOF */
+	TAILQ_ENTRY(stream) entry;
 };
 TAILQ_HEAD(stream_list, stream);
 
@@ -114,10 +115,10 @@ stream_error_response(struct buf *out, uint16_t request_id, const char *status,
 	if (request_id != 0 && (mark = fcgi_stdout_begin(out)) == (size_t)-1)
 		return -1;
 	if (buf_printf(out,
-		"Status: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-		"Cache-Control: no-cache\r\n%s%s\r\n%s\n",
-		status, extra_header ? extra_header : "",
-		extra_header ? "\r\n" : "", reason) != 0)
+	        "Status: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	        "Cache-Control: no-cache\r\n%s%s\r\n%s\n",
+	        status, extra_header ? extra_header : "",
+	        extra_header ? "\r\n" : "", reason) != 0)
 		return -1;
 	if (request_id == 0)
 		return 0;
@@ -126,7 +127,8 @@ stream_error_response(struct buf *out, uint16_t request_id, const char *status,
 	return fcgi_end_request(out, request_id, 0);
 }
 
-/* Closes the connection and frees the stream; tells the server when it was the last. */
+/* Closes the connection and frees the stream; tells the server when it was the
+ * last. */
 static void
 stream_destroy(struct stream *s)
 {
@@ -226,8 +228,8 @@ stream_encode(const struct store_event *ev, void *arg)
 {
 	struct buf *scratch = arg;
 
-	return sse_encode_event(scratch, ev->id, ev->event, ev->data,
-	    ev->data_len);
+	return sse_encode_event(
+	    scratch, ev->id, ev->event, ev->data, ev->data_len);
 }
 
 /*
@@ -259,9 +261,10 @@ stream_frame_send(struct stream *s, int end)
 
 	if (s->request_id == 0 ||
 	    (fcgi_stdout_end(scratch, s->server->scratch_mark, s->request_id) ==
-		    0 &&
-		(!end || fcgi_end_request(scratch, s->request_id, 0) == 0)))
-		rc = stream_send(s, buf_pending(scratch), buf_pending_len(scratch));
+	            0 &&
+	        (!end || fcgi_end_request(scratch, s->request_id, 0) == 0)))
+		rc = stream_send(
+		    s, buf_pending(scratch), buf_pending_len(scratch));
 	buf_clear(scratch);
 	return rc;
 }
@@ -296,8 +299,8 @@ stream_pump(struct stream *s)
 		}
 		if (stream_frame_begin(s) != 0)
 			break;
-		n = feed_cursor_pull(s->cursor, STREAM_PULL_BYTES, stream_encode,
-		    scratch);
+		n = feed_cursor_pull(
+		    s->cursor, STREAM_PULL_BYTES, stream_encode, scratch);
 		if (n == FEED_REFUSED) {
 			/*
 			 * The event could not be encoded (no memory): nothing
@@ -309,7 +312,8 @@ stream_pump(struct stream *s)
 		}
 		if (n <= 0) {
 			buf_clear(scratch);
-			break; /* caught up (or the store failed): the feed calls back */
+			break; /* caught up (or the store failed): the feed
+			          calls back */
 		}
 		if (stream_frame_send(s, 0) != 0) {
 			stream_destroy(s);
@@ -340,8 +344,9 @@ stream_input(struct stream *s, const unsigned char *data, size_t len)
 	int end = fcgi_input_scan(&s->input, data, len);
 
 	/* A refused request's body (a POST's) is not read, and ends nothing. */
-	return end == FCGI_INPUT_OK || (end == FCGI_INPUT_BODY && s->refusal) ?
-	    0 : -1;
+	return end == FCGI_INPUT_OK || (end == FCGI_INPUT_BODY && s->refusal)
+	           ? 0
+	           : -1;
 }
 
 /*
@@ -362,7 +367,7 @@ stream_io(struct loop_io *io, uint32_t events)
 
 		errno = EAGAIN;
 		while (total < STREAM_INPUT_PER_TURN &&
-		    (n = read(s->fd, data, sizeof data)) > 0) {
+		       (n = read(s->fd, data, sizeof data)) > 0) {
 			total += (size_t)n;
 			if (stream_input(s, data, (size_t)n) != 0) {
 				stream_destroy(s);
@@ -457,11 +462,12 @@ stream_keepalive(struct loop_timer *timer)
 	uint64_t       idle = loop_now(loop) - s->last_write;
 	uint64_t       period = (uint64_t)s->server->config.keepalive_ms;
 	struct buf    *scratch = &s->server->scratch;
-	int            waiting = buf_pending_len(&s->out) > 0 ||
-	    (s->io.events & EPOLLOUT) != 0;
+	int            waiting =
+	    buf_pending_len(&s->out) > 0 || (s->io.events & EPOLLOUT) != 0;
 
 	if (s->cursor == NULL) {
-		stream_destroy(s); /* the end was not read, or not closed, in time */
+		stream_destroy(
+		    s); /* the end was not read, or not closed, in time */
 		return;
 	}
 	if (s->request_id != 0 && stream_stalled(s, loop_now(loop), period)) {
@@ -469,7 +475,8 @@ stream_keepalive(struct loop_timer *timer)
 		return;
 	}
 	if (idle < period || waiting) {
-		loop_timer_start(loop, timer, idle < period ? period - idle : period);
+		loop_timer_start(
+		    loop, timer, idle < period ? period - idle : period);
 		return;
 	}
 	if (stream_frame_begin(s) != 0 ||
@@ -489,9 +496,9 @@ stream_max_age(struct loop_timer *timer)
 {
 	struct stream *s = timer->arg;
 
-	stream_pause(s, loop_unix_ms() +
-	        (int64_t)stream_random(s->server,
-	            (uint64_t)s->server->config.retry_ms + 1));
+	stream_pause(
+	    s, loop_unix_ms() + (int64_t)stream_random(s->server,
+	                            (uint64_t)s->server->config.retry_ms + 1));
 }
 
 /*
@@ -516,8 +523,8 @@ stream_new(struct stream_server *server, int fd, uint16_t request_id)
 	loop_timer_init(&s->max_age, stream_max_age, s);
 	if (request_id != 0 &&
 	    (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
-		loop_io_start(server->loop, &s->io, fd, EPOLLIN | EPOLLRDHUP,
-		    stream_io, s) != 0)) {
+	        loop_io_start(server->loop, &s->io, fd, EPOLLIN | EPOLLRDHUP,
+	            stream_io, s) != 0)) {
 		free(s);
 		return NULL;
 	}
@@ -537,9 +544,10 @@ stream_fail(struct stream *s, const char *status, const char *extra_header,
 
 	loop_timer_start(s->server->loop, &s->keepalive, STREAM_LINGER_MS);
 	buf_clear(scratch);
-	if (stream_error_response(scratch, s->request_id, status, extra_header,
-		reason) != 0 ||
-	    stream_send(s, buf_pending(scratch), buf_pending_len(scratch)) != 0) {
+	if (stream_error_response(
+	        scratch, s->request_id, status, extra_header, reason) != 0 ||
+	    stream_send(s, buf_pending(scratch), buf_pending_len(scratch)) !=
+	        0) {
 		buf_clear(scratch);
 		stream_destroy(s);
 		return;
@@ -576,7 +584,8 @@ stream_retry_after(struct stream_server *server, char *out, size_t len)
 	if (base < 1)
 		base = 1;
 	snprintf(out, len, "Retry-After: %lld",
-	    (long long)(base + (int64_t)stream_random(server, (uint64_t)base * 2 + 1)));
+	    (long long)(base + (int64_t)stream_random(
+	                           server, (uint64_t)base * 2 + 1)));
 }
 
 /* Starts a stream on fd for a validated request. */
@@ -585,13 +594,13 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
     const struct query *query, int64_t resume, const void *input,
     size_t input_len)
 {
-	const char    *names[QUERY_MAX_CHANNELS];
-	char           retry_after[64], reason[600];
-	struct stream *s;
-	struct buf    *scratch = &server->scratch;
+	const char       *names[QUERY_MAX_CHANNELS];
+	char              retry_after[64], reason[600];
+	struct stream    *s;
+	struct buf       *scratch = &server->scratch;
 	struct feed_start start;
-	int64_t        age;
-	size_t         i;
+	int64_t           age;
+	size_t            i;
 
 	stream_retry_after(server, retry_after, sizeof retry_after);
 	if (server->shutting_down) {
@@ -607,8 +616,9 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	for (i = 0; i < query->nchannels; i++)
 		names[i] = query->channels[i];
 	if (feed_start_after(server->feed, names, query->nchannels, resume,
-		query->has_backlog ? query->backlog : 0,
-		server->config.backlog_max, &start, reason, sizeof reason) != 0) {
+	        query->has_backlog ? query->backlog : 0,
+	        server->config.backlog_max, &start, reason,
+	        sizeof reason) != 0) {
 		stream_refuse(server, fd, request_id, "503 Service Unavailable",
 		    retry_after, reason, NULL, 0);
 		return;
@@ -640,10 +650,10 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	 */
 	if (stream_frame_begin(s) != 0 ||
 	    buf_append_str(scratch,
-		"Status: 200 OK\r\n"
-		"Content-Type: text/event-stream; charset=utf-8\r\n"
-		"Cache-Control: no-cache\r\n"
-		"X-Accel-Buffering: no\r\n\r\n") != 0 ||
+	        "Status: 200 OK\r\n"
+	        "Content-Type: text/event-stream; charset=utf-8\r\n"
+	        "Cache-Control: no-cache\r\n"
+	        "X-Accel-Buffering: no\r\n\r\n") != 0 ||
 	    sse_encode_retry(scratch, (long)server->config.retry_ms) != 0 ||
 	    sse_encode_position(scratch, start.after) != 0 ||
 	    (start.reset &&
@@ -657,11 +667,11 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	if (age > 0) {
 		/* +-10% so that streams opened together do not end together. */
 		age = age - age / 10 +
-		    (int64_t)stream_random(server, (uint64_t)(age / 5) + 1);
+		      (int64_t)stream_random(server, (uint64_t)(age / 5) + 1);
 		loop_timer_start(server->loop, &s->max_age, (uint64_t)age);
 	}
-	loop_timer_start(server->loop, &s->keepalive,
-	    (uint64_t)server->config.keepalive_ms);
+	loop_timer_start(
+	    server->loop, &s->keepalive, (uint64_t)server->config.keepalive_ms);
 	stream_pump(s);
 }
 
@@ -686,7 +696,7 @@ stream_shutdown(struct stream_server *server)
 	for (s = TAILQ_FIRST(&server->streams); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		stream_pause(s, now + server->config.retry_ms +
-		        (int64_t)stream_random(server, spread + 1));
+		                    (int64_t)stream_random(server, spread + 1));
 	}
 	if (was_empty && server->empty != NULL)
 		server->empty(server, server->arg);

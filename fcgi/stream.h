@@ -36,9 +36,8 @@ struct stream_config {
 typedef void (*stream_empty_fn)(struct stream_server *server, void *arg);
 
 /* Creates the set of streams on loop and feed; NULL when memory ran out. */
-struct stream_server *stream_server_create(struct loop *loop,
-    struct feed *feed, const struct stream_config *config,
-    stream_empty_fn empty, void *arg);
+struct stream_server *stream_server_create(struct loop *loop, struct feed *feed,
+    const struct stream_config *config, stream_empty_fn empty, void *arg);
 
 /*
  * Starts a stream on fd for a validated request: request_id is the FastCGI

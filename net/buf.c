@@ -155,8 +155,8 @@ size_t
 buf_utf8_valid(const char *data, size_t len, size_t *bad)
 {
 	const unsigned char *p = (const unsigned char *)data;
-	size_t        i = 0, needed, seen;
-	unsigned char c, lower, upper;
+	size_t               i = 0, needed, seen;
+	unsigned char        c, lower, upper;
 
 	while (i < len) {
 		c = p[i];

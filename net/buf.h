@@ -14,8 +14,8 @@
  */
 struct buf {
 	char  *data;
-	size_t len;  /* bytes held */
-	size_t off;  /* bytes already consumed from the front */
+	size_t len; /* bytes held */
+	size_t off; /* bytes already consumed from the front */
 	size_t cap;
 };
 
@@ -48,10 +48,14 @@ int buf_append_utf8(struct buf *buf, const char *data, size_t len);
 size_t buf_utf8_valid(const char *data, size_t len, size_t *bad);
 
 /* Returns the bytes not yet consumed and their count. */
-static inline const char *buf_pending(const struct buf *buf) {
+static inline const char *
+buf_pending(const struct buf *buf)
+{
 	return buf->data + buf->off;
 }
-static inline size_t buf_pending_len(const struct buf *buf) {
+static inline size_t
+buf_pending_len(const struct buf *buf)
+{
 	return buf->len - buf->off;
 }
 

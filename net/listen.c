@@ -60,8 +60,8 @@ listen_parse_port(const char *port, struct listen_addr *la)
  * Note that an IPv6 host must be in brackets: "::1:80" is ambiguous.
  */
 static int
-listen_parse(const char *addr, struct listen_addr *la, char *errbuf,
-             size_t errlen)
+listen_parse(
+    const char *addr, struct listen_addr *la, char *errbuf, size_t errlen)
 {
 	const char *colon, *host, *bracket;
 	size_t      len;
@@ -72,12 +72,11 @@ listen_parse(const char *addr, struct listen_addr *la, char *errbuf,
 		len = strlen(addr + 5);
 		if (len == 0) {
 			listen_error(errbuf, errlen,
-			             "\"%s\": empty unix socket path", addr);
+			    "\"%s\": empty unix socket path", addr);
 			return -1;
 		}
 		if (len >= sizeof la->path) {
-			listen_error(
-			    errbuf, errlen,
+			listen_error(errbuf, errlen,
 			    "%s: path too long for a unix socket (%zu bytes, "
 			    "at most %zu)",
 			    addr + 5, len, sizeof la->path - 1);
@@ -107,8 +106,7 @@ listen_parse(const char *addr, struct listen_addr *la, char *errbuf,
 		host = addr;
 		len = (size_t)(colon - host);
 		if (memchr(host, ':', len) != NULL) {
-			listen_error(
-			    errbuf, errlen,
+			listen_error(errbuf, errlen,
 			    "\"%s\": an IPv6 address needs brackets: [V6]:PORT",
 			    addr);
 			return -1;
@@ -116,8 +114,8 @@ listen_parse(const char *addr, struct listen_addr *la, char *errbuf,
 	}
 
 	if (len >= sizeof la->host) {
-		listen_error(errbuf, errlen, "\"%.32s...\": host name too long",
-		             addr);
+		listen_error(
+		    errbuf, errlen, "\"%.32s...\": host name too long", addr);
 		return -1;
 	}
 	if (len == 0)
@@ -128,15 +126,14 @@ listen_parse(const char *addr, struct listen_addr *la, char *errbuf,
 	}
 	if (listen_parse_port(colon + 1, la) == -1) {
 		listen_error(errbuf, errlen,
-		             "\"%s\": bad port \"%s\" (expected 0 to 65535)",
-		             addr, colon + 1);
+		    "\"%s\": bad port \"%s\" (expected 0 to 65535)", addr,
+		    colon + 1);
 		return -1;
 	}
 	return 0;
 
 bad_syntax:
-	listen_error(
-	    errbuf, errlen,
+	listen_error(errbuf, errlen,
 	    "\"%s\": bad listen address (expected unix:PATH, HOST:PORT, "
 	    "[V6]:PORT or PORT)",
 	    addr);
@@ -170,16 +167,16 @@ listen_unix_clear(const char *path, char *errbuf, size_t errlen)
 		return -1;
 	}
 	if (!S_ISSOCK(sb.st_mode)) {
-		listen_error(errbuf, errlen, "%s: exists and is not a socket",
-		             path);
+		listen_error(
+		    errbuf, errlen, "%s: exists and is not a socket", path);
 		return -1;
 	}
 
 	/* Something listening accepts the connection; a stale file refuses. */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		listen_error(errbuf, errlen, "%s: socket: %s", path,
-		             strerror(errno));
+		listen_error(
+		    errbuf, errlen, "%s: socket: %s", path, strerror(errno));
 		return -1;
 	}
 	memset(&sa, 0, sizeof sa);
@@ -199,8 +196,8 @@ listen_unix_clear(const char *path, char *errbuf, size_t errlen)
 		 */
 		if (unlink(path) == -1 && errno != ENOENT) {
 			listen_error(errbuf, errlen,
-			             "%s: cannot remove stale socket: %s", path,
-			             strerror(errno));
+			    "%s: cannot remove stale socket: %s", path,
+			    strerror(errno));
 			return -1;
 		}
 		return 0;
@@ -213,8 +210,8 @@ listen_unix_clear(const char *path, char *errbuf, size_t errlen)
 		return -1;
 	default:
 		listen_error(errbuf, errlen,
-		             "%s: cannot check existing socket: %s", path,
-		             strerror(error));
+		    "%s: cannot check existing socket: %s", path,
+		    strerror(error));
 		return -1;
 	}
 }
@@ -231,22 +228,22 @@ listen_open_unix(const char *path, int backlog, char *errbuf, size_t errlen)
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		listen_error(errbuf, errlen, "%s: socket: %s", path,
-		             strerror(errno));
+		listen_error(
+		    errbuf, errlen, "%s: socket: %s", path, strerror(errno));
 		return -1;
 	}
 	memset(&sa, 0, sizeof sa);
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
-		listen_error(errbuf, errlen, "%s: bind: %s", path,
-		             strerror(errno));
+		listen_error(
+		    errbuf, errlen, "%s: bind: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (listen(fd, backlog) == -1) {
-		listen_error(errbuf, errlen, "%s: listen: %s", path,
-		             strerror(errno));
+		listen_error(
+		    errbuf, errlen, "%s: listen: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
 		return -1;
@@ -257,7 +254,7 @@ listen_open_unix(const char *path, int backlog, char *errbuf, size_t errlen)
 /* Opens a listening TCP socket on the first address host:port resolves to. */
 static int
 listen_open_tcp(const char *addr, const struct listen_addr *la, int backlog,
-                char *errbuf, size_t errlen)
+    char *errbuf, size_t errlen)
 {
 	struct addrinfo hints, *res, *ai;
 	const char     *step = "bind";
@@ -270,23 +267,23 @@ listen_open_tcp(const char *addr, const struct listen_addr *la, int backlog,
 	error = getaddrinfo(la->host, la->port, &hints, &res);
 	if (error != 0) {
 		listen_error(errbuf, errlen, "%s: %s", addr,
-		             error == EAI_SYSTEM ? strerror(errno)
-		                                 : gai_strerror(error));
+		    error == EAI_SYSTEM ? strerror(errno)
+		                        : gai_strerror(error));
 		return -1;
 	}
 
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family,
-		            ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		            ai->ai_protocol);
+		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    ai->ai_protocol);
 		if (fd == -1) {
 			step = "socket";
 			saved = errno;
 			continue;
 		}
 		/* Restarts must not wait for old connections in TIME_WAIT. */
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		               sizeof one) == -1) {
+		if (setsockopt(
+		        fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1) {
 			step = "setsockopt";
 		} else if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
 			step = "bind";
@@ -301,8 +298,8 @@ listen_open_tcp(const char *addr, const struct listen_addr *la, int backlog,
 	freeaddrinfo(res);
 
 	if (fd == -1)
-		listen_error(errbuf, errlen, "%s: %s: %s", addr, step,
-		             strerror(saved));
+		listen_error(
+		    errbuf, errlen, "%s: %s: %s", addr, step, strerror(saved));
 	return fd;
 }
 

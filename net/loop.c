@@ -81,8 +81,8 @@ loop_async_wake(struct loop_io *io, uint32_t events)
 	 * racing with this sets its flag and then writes, so it is either seen
 	 * below or wakes the loop again.
 	 */
-	while (read(loop->event_fd, &value, sizeof value) == -1 &&
-	       errno == EINTR)
+	while (
+	    read(loop->event_fd, &value, sizeof value) == -1 && errno == EINTR)
 		;
 	for (async = loop->asyncs; async != NULL; async = next) {
 		next = async->next;
@@ -111,7 +111,7 @@ loop_create(void)
 	if (loop->event_fd == -1)
 		goto fail;
 	if (loop_io_start(loop, &loop->async_io, loop->event_fd, EPOLLIN,
-	                  loop_async_wake, loop) == -1)
+	        loop_async_wake, loop) == -1)
 		goto fail;
 	loop->now_ms = loop_clock_ms();
 	return loop;
@@ -145,7 +145,7 @@ loop_update_time(struct loop *loop)
 /* Starts watching fd for events. */
 int
 loop_io_start(struct loop *loop, struct loop_io *io, int fd, uint32_t events,
-              loop_io_fn fn, void *arg)
+    loop_io_fn fn, void *arg)
 {
 	struct epoll_event ev;
 
@@ -339,8 +339,8 @@ loop_timer_active(const struct loop_timer *timer)
 
 /* Registers async on the loop's list. */
 void
-loop_async_init(struct loop *loop, struct loop_async *async, loop_async_fn fn,
-                void *arg)
+loop_async_init(
+    struct loop *loop, struct loop_async *async, loop_async_fn fn, void *arg)
 {
 	async->loop = loop;
 	async->pending = 0;
@@ -441,7 +441,7 @@ loop_run(struct loop *loop)
 	for (;;) {
 		loop_update_time(loop);
 		count = epoll_wait(loop->epoll_fd, loop->batch, LOOP_BATCH,
-		                   loop_timeout(loop));
+		    loop_timeout(loop));
 		if (count == -1) {
 			if (errno != EINTR) {
 				loop->stopping = 0;

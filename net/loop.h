@@ -21,7 +21,7 @@ typedef void (*loop_io_fn)(struct loop_io *io, uint32_t events);
 
 struct loop_io {
 	int        fd;
-	uint32_t   events;  /* what is watched (EPOLLIN, EPOLLOUT, ...) */
+	uint32_t   events; /* what is watched (EPOLLIN, EPOLLOUT, ...) */
 	loop_io_fn fn;
 	void      *arg;
 	int        started; /* loop-private: non-zero between start and stop */
@@ -30,11 +30,11 @@ struct loop_io {
 typedef void (*loop_timer_fn)(struct loop_timer *timer);
 
 struct loop_timer {
-	uint64_t      due_ms;     /* on the loop's monotonic clock */
-	size_t        heap_index; /* position in the loop's heap; 0 = not armed */
+	uint64_t due_ms;     /* on the loop's monotonic clock */
+	size_t   heap_index; /* position in the loop's heap; 0 = not armed */
 	loop_timer_fn fn;
 	void         *arg;
-	uint64_t      start_seq;  /* loop-private: arming order, breaks ties */
+	uint64_t      start_seq; /* loop-private: arming order, breaks ties */
 };
 
 typedef void (*loop_async_fn)(struct loop_async *async);
@@ -91,8 +91,8 @@ void loop_timer_init(struct loop_timer *timer, loop_timer_fn fn, void *arg);
  * iteration, so it cannot starve I/O.  A callback may re-arm, stop or free its
  * own timer and others.  Returns 0, or -1 if memory for the heap ran out.
  */
-int loop_timer_start(struct loop *loop, struct loop_timer *timer,
-    uint64_t after_ms);
+int loop_timer_start(
+    struct loop *loop, struct loop_timer *timer, uint64_t after_ms);
 
 /* Disarms timer; a timer that is not armed is ignored. */
 void loop_timer_stop(struct loop *loop, struct loop_timer *timer);
@@ -105,8 +105,8 @@ int loop_timer_active(const struct loop_timer *timer);
  * Call on the loop thread before any send; async stays registered (and must
  * stay valid) for the life of the loop.
  */
-void loop_async_init(struct loop *loop, struct loop_async *async,
-    loop_async_fn fn, void *arg);
+void loop_async_init(
+    struct loop *loop, struct loop_async *async, loop_async_fn fn, void *arg);
 
 /*
  * Wakes the loop and makes it call async's fn once (sends coalesce).  Safe

@@ -50,7 +50,8 @@ options_variable(const char *name, char *out, size_t len)
 	size_t i, n = (size_t)snprintf(out, len, "LITEPUSH_%s", name);
 
 	for (i = 9; i < n && i < len; i++)
-		out[i] = out[i] == '-' ? '_' : (char)toupper((unsigned char)out[i]);
+		out[i] =
+		    out[i] == '-' ? '_' : (char)toupper((unsigned char)out[i]);
 }
 
 /* Returns argv with environment defaults in front of it. */
@@ -58,11 +59,11 @@ char **
 options_with_env(int argc, char *const *argv, const char *shortopts,
     const struct option *opts, int *argcp)
 {
-	char         **out;
-	unsigned char *given;
+	char               **out;
+	unsigned char       *given;
 	const struct option *o;
-	size_t         count = 0;
-	int            n = 0, i;
+	size_t               count = 0;
+	int                  n = 0, i;
 
 	for (o = opts; o->name != NULL; o++)
 		count++;

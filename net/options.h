@@ -27,7 +27,7 @@ void options_free(char **argv);
  * Parses a whole decimal number in [min, max] into *valuep; returns 0, or
  * -1 if value is empty, not a number or out of range.
  */
-int options_number(const char *value, int64_t min, int64_t max,
-    int64_t *valuep);
+int options_number(
+    const char *value, int64_t min, int64_t max, int64_t *valuep);
 
 #endif

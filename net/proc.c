@@ -62,8 +62,8 @@ proc_usage_error(const char *fmt, ...)
 
 /* Returns a whole-number option's value or exits. */
 int64_t
-proc_number_option(const char *name, const char *value, int64_t min,
-    int64_t max)
+proc_number_option(
+    const char *name, const char *value, int64_t min, int64_t max)
 {
 	int64_t n;
 
@@ -110,16 +110,19 @@ proc_on_stop(void (*handler)(int))
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
-/* Installs handler for SIGTERM, SIGINT and SIGUSR1, SIGHUP's note, and ignores SIGPIPE. */
+/* Installs handler for SIGTERM, SIGINT and SIGUSR1, SIGHUP's note, and ignores
+ * SIGPIPE. */
 void
 proc_signals(void (*handler)(int))
 {
 	struct sigaction sa;
 	sigset_t         set;
 
-	snprintf(proc_hangup_note, sizeof proc_hangup_note, "%s: SIGHUP: "
+	snprintf(proc_hangup_note, sizeof proc_hangup_note,
+	    "%s: SIGHUP: "
 	    "nothing to reload or reopen (logs go to standard error); still "
-	    "running\n", proc_program());
+	    "running\n",
+	    proc_program());
 	proc_hangup_len = strlen(proc_hangup_note);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = handler;
@@ -187,7 +190,8 @@ proc_daemon_signal(int sig)
 		loop_async_send(
 		    sig == SIGUSR1 ? &proc_stats_async : &proc_shutdown_async);
 	else if (sig != SIGUSR1) {
-		signal(sig, SIG_DFL); /* too early to end cleanly: as by default */
+		signal(
+		    sig, SIG_DFL); /* too early to end cleanly: as by default */
 		raise(sig);
 	}
 	errno = saved;

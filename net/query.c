@@ -120,7 +120,8 @@ query_bad_escape(const char *pair, const char *end, const char *bad,
 	const char *stop;
 
 	stop = end - bad > 3 ? bad + 3 : end;
-	quote_value(quoted, pair, (size_t)(stop - pair), QUOTE_KEEP_END | (stop < end ? QUOTE_MORE : 0));
+	quote_value(quoted, pair, (size_t)(stop - pair),
+	    QUOTE_KEEP_END | (stop < end ? QUOTE_MORE : 0));
 	return query_error(
 	    errbuf, errlen, "bad percent-encoding in query: \"%s\"", quoted);
 }
@@ -136,14 +137,14 @@ query_scratch_add(struct query_scratch *scratch, int c)
 
 /* Quotes what scratch holds (with "..." if it did not all fit). */
 static void
-query_scratch_quote(
-    char out[QUOTE_SIZE], const struct query_scratch *scratch)
+query_scratch_quote(char out[QUOTE_SIZE], const struct query_scratch *scratch)
 {
 	size_t kept = scratch->len;
 
 	if (kept > sizeof scratch->data)
 		kept = sizeof scratch->data;
-	quote_value(out, scratch->data, kept, scratch->len > kept ? QUOTE_MORE : 0);
+	quote_value(
+	    out, scratch->data, kept, scratch->len > kept ? QUOTE_MORE : 0);
 }
 
 /* Adds decimal digit c to *value; returns -1 if not a digit or on overflow. */
@@ -202,8 +203,7 @@ query_add_channel(struct query *q, const struct query_scratch *item,
 
 	if (item->len == 0)
 		return query_error(errbuf, errlen, "empty channel name");
-	if (item->len > CHANNEL_MAX ||
-	    !channel_valid(item->data, item->len)) {
+	if (item->len > CHANNEL_MAX || !channel_valid(item->data, item->len)) {
 		query_scratch_quote(quoted, item);
 		return query_error(errbuf, errlen,
 		    "bad channel \"%s\": use 1 to %d of A-Z a-z 0-9 _ . : -",

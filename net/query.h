@@ -17,9 +17,9 @@ struct query {
 	size_t  nchannels; /* 1..QUERY_MAX_CHANNELS, deduplicated, in order */
 	char    channels[QUERY_MAX_CHANNELS][CHANNEL_MAX + 1];
 	int     has_last_id;
-	int64_t last_id;   /* from lastEventId= */
+	int64_t last_id; /* from lastEventId= */
 	int     has_backlog;
-	int64_t backlog;   /* from backlog= */
+	int64_t backlog; /* from backlog= */
 };
 
 /*
@@ -53,8 +53,8 @@ struct query {
  *   success.
  * - *q is always reinitialised; on error it is all zero (no channels).
  */
-int query_parse(const char *qs, size_t len, struct query *q, char *errbuf,
-    size_t errlen);
+int query_parse(
+    const char *qs, size_t len, struct query *q, char *errbuf, size_t errlen);
 
 /*
  * Parses the value of a Last-Event-ID header (decimal, 0..INT64_MAX,
@@ -65,7 +65,7 @@ int query_parse(const char *qs, size_t len, struct query *q, char *errbuf,
  * value is empty.  *idp is the id on 0 and 0 otherwise.  Reasons follow
  * query_parse()'s rules (errbuf may be NULL).
  */
-int query_parse_last_event_id(const char *value, int64_t *idp, char *errbuf,
-    size_t errlen);
+int query_parse_last_event_id(
+    const char *value, int64_t *idp, char *errbuf, size_t errlen);
 
 #endif

@@ -38,8 +38,8 @@ quote_byte(char *out, size_t *used, unsigned char c)
 const char *
 quote_value(char out[QUOTE_SIZE], const char *data, size_t len, int flags)
 {
-	int keep_end = (flags & QUOTE_KEEP_END) != 0;
-	int more = (flags & QUOTE_MORE) != 0;
+	int    keep_end = (flags & QUOTE_KEEP_END) != 0;
+	int    more = (flags & QUOTE_MORE) != 0;
 	size_t start = 0, stop = len, width = 0, used = 0, i, w;
 
 	if (keep_end) {

@@ -11,8 +11,9 @@
 #define QUOTE_SIZE (QUOTE_MAX + 7)
 
 /* quote_value() flags. */
-#define QUOTE_KEEP_END 0x1 /* cut at the start: show where the value went wrong */
-#define QUOTE_MORE     0x2 /* the value goes on past len */
+#define QUOTE_KEEP_END                                                         \
+	0x1            /* cut at the start: show where the value went wrong */
+#define QUOTE_MORE 0x2 /* the value goes on past len */
 
 /*
  * Writes len bytes of data to out as printable ASCII ('"' and '\'
@@ -21,7 +22,7 @@
  * QUOTE_KEEP_END, else at the end (and at the end with QUOTE_MORE).
  * Returns out, for use in a format's arguments.
  */
-const char *quote_value(char out[QUOTE_SIZE], const char *data, size_t len,
-    int flags);
+const char *quote_value(
+    char out[QUOTE_SIZE], const char *data, size_t len, int flags);
 
 #endif

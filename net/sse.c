@@ -43,8 +43,8 @@ sse_format_number(char *end, int64_t value)
 
 /* Appends prefix, value in decimal, then suffix. */
 static int
-sse_append_number(struct buf *out, const char *prefix, int64_t value,
-                  const char *suffix)
+sse_append_number(
+    struct buf *out, const char *prefix, int64_t value, const char *suffix)
 {
 	char  number[SSE_NUMBER_SIZE];
 	char *end = number + sizeof number;
@@ -124,7 +124,7 @@ sse_append_data(struct buf *out, const char *data, size_t len)
  */
 int
 sse_encode_event(struct buf *out, int64_t id, const char *event,
-                 const char *data, size_t data_len)
+    const char *data, size_t data_len)
 {
 	size_t pending = buf_pending_len(out);
 	size_t event_len = 0, more;

@@ -12,8 +12,10 @@ build="autoconf automake make gcc pkg-config libfcgi-dev libsqlite3-dev
 sqlite3 check libwslay-dev libjansson-dev nettle-dev"
 # procps for ps (tests/lib.sh, sse_scenarios.sh): not in a minimal Debian
 # image, unlike coreutils and util-linux (timeout, setpriv, flock, setsid).
+# clang: the second compiler check.sh builds with, and libFuzzer;
+# clang-format: the layout check.sh checks.
 test="$build lighttpd apache2 curl python3 python3-websockets libfcgi-bin clang
-libclang-rt-14-dev chromium procps"
+clang-format libclang-rt-14-dev chromium procps"
 
 case "${1:-test}" in
 build) wanted=$build ;;

@@ -38,25 +38,25 @@
 #define FEED_DEFAULT_BYTES   (16u * 1024 * 1024)
 #define FEED_DEFAULT_CATCHUP 256
 /* Short: a WAL reader rarely waits, and the loop must not stall on a lock. */
-#define FEED_BUSY_MS         50
+#define FEED_BUSY_MS 50
 
 struct feed_cursor;
 
 /* A link of one cursor into one channel's list of waiting cursors. */
 struct feed_link {
-	struct feed_cursor    *cursor;
-	struct feed_channel   *channel;
-	LIST_ENTRY(feed_link)  entry;
+	struct feed_cursor   *cursor;
+	struct feed_channel  *channel;
+	LIST_ENTRY(feed_link) entry;
 };
 LIST_HEAD(feed_link_list, feed_link);
 
 /* An interned channel name, shared by the ring's events and the cursors. */
 struct feed_channel {
-	struct feed_channel   *hash_next;
-	unsigned int           hash;
-	size_t                 refs;
-	struct feed_link_list  waiters;
-	char                   name[CHANNEL_MAX + 1];
+	struct feed_channel  *hash_next;
+	unsigned int          hash;
+	size_t                refs;
+	struct feed_link_list waiters;
+	char                  name[CHANNEL_MAX + 1];
 };
 
 /* One event in the ring; event name and data follow the struct. */
@@ -70,55 +70,55 @@ struct feed_event {
 };
 
 struct feed_cursor {
-	struct feed                 *feed;
-	int64_t                      position; /* every event <= this is passed */
-	uint64_t                     generation;
-	feed_ready_fn                ready;
-	void                        *arg;
-	int                          waiting;
-	int                          queued;  /* on the feed's ready queue */
-	int                          failed;  /* on the feed's retry list */
-	TAILQ_ENTRY(feed_cursor)     ready_entry;
-	TAILQ_ENTRY(feed_cursor)     retry_entry;
-	size_t                       nchannels;
-	const char                  *names[FEED_MAX_CHANNELS];
-	struct feed_link             links[]; /* one per channel */
+	struct feed             *feed;
+	int64_t                  position; /* every event <= this is passed */
+	uint64_t                 generation;
+	feed_ready_fn            ready;
+	void                    *arg;
+	int                      waiting;
+	int                      queued; /* on the feed's ready queue */
+	int                      failed; /* on the feed's retry list */
+	TAILQ_ENTRY(feed_cursor) ready_entry;
+	TAILQ_ENTRY(feed_cursor) retry_entry;
+	size_t                   nchannels;
+	const char              *names[FEED_MAX_CHANNELS];
+	struct feed_link         links[]; /* one per channel */
 };
 TAILQ_HEAD(feed_cursor_queue, feed_cursor);
 
 struct feed {
-	struct loop               *loop;
-	struct watch              *watch;
-	size_t                     catchup_rows;
+	struct loop  *loop;
+	struct watch *watch;
+	size_t        catchup_rows;
 
-	int                        more_pending; /* last SELECT hit FEED_CHUNK */
-	int                        log_check;    /* a commit not yet compared */
+	int more_pending; /* last SELECT hit FEED_CHUNK */
+	int log_check;    /* a commit not yet compared */
 
-	int64_t                    last_id;
-	uint64_t                   last_print; /* fingerprint of row last_id */
-	int64_t                    edits;      /* store_log's, when last read */
-	int                        log_unknown; /* reopened: compare the log */
-	int64_t                    floor_id;
-	uint64_t                   generation; /* bumped when the log restarts */
+	int64_t  last_id;
+	uint64_t last_print;  /* fingerprint of row last_id */
+	int64_t  edits;       /* store_log's, when last read */
+	int      log_unknown; /* reopened: compare the log */
+	int64_t  floor_id;
+	uint64_t generation; /* bumped when the log restarts */
 
-	struct feed_event        **ring;
-	size_t                     ring_cap;
-	size_t                     ring_head;
-	size_t                     ring_count;
-	size_t                     ring_bytes;
-	size_t                     ring_max_bytes;
+	struct feed_event **ring;
+	size_t              ring_cap;
+	size_t              ring_head;
+	size_t              ring_count;
+	size_t              ring_bytes;
+	size_t              ring_max_bytes;
 
-	struct feed_channel      **channels;
-	size_t                     channel_buckets;
-	size_t                     channel_count;
+	struct feed_channel **channels;
+	size_t                channel_buckets;
+	size_t                channel_count;
 
-	struct feed_cursor_queue   ready;
-	struct feed_cursor_queue   retry;
-	size_t                     cursors;
+	struct feed_cursor_queue ready;
+	struct feed_cursor_queue retry;
+	size_t                   cursors;
 
-	struct loop_timer          more_timer;
+	struct loop_timer more_timer;
 
-	struct feed_stats          stats;
+	struct feed_stats stats;
 };
 
 /* FNV-1a over a channel name. */
@@ -149,8 +149,8 @@ feed_fingerprint(const struct store_event *row)
 
 	h ^= feed_hash(row->channel, strlen(row->channel));
 	h = h * 1099511628211u ^
-	    feed_hash(row->event != NULL ? row->event : "", row->event != NULL
-	                  ? strlen(row->event) : 0);
+	    feed_hash(row->event != NULL ? row->event : "",
+	        row->event != NULL ? strlen(row->event) : 0);
 	return h;
 }
 
@@ -224,7 +224,7 @@ feed_channel_get(struct feed *feed, const char *name, size_t len)
 		return NULL;
 	h = feed_hash(name, len);
 	for (ch = feed->channels[h & (feed->channel_buckets - 1)]; ch != NULL;
-	    ch = ch->hash_next) {
+	     ch = ch->hash_next) {
 		if (ch->hash == h && strncmp(ch->name, name, len) == 0 &&
 		    ch->name[len] == '\0') {
 			ch->refs++;
@@ -364,7 +364,7 @@ feed_ring_push(const struct store_event *row, void *arg)
 	ch = feed_channel_get(feed, row->channel, strlen(row->channel));
 	if (ch == NULL || row->data_len > feed->ring_max_bytes / 2 ||
 	    (ev = malloc(sizeof *ev + row->data_len + 1 + event_len + 1)) ==
-		NULL) {
+	        NULL) {
 		if (ch != NULL) {
 			feed_wake_channel(feed, ch);
 			feed_channel_put(feed, ch);
@@ -376,7 +376,7 @@ feed_ring_push(const struct store_event *row, void *arg)
 				struct feed_channel *c;
 
 				for (c = feed->channels[i]; c != NULL;
-				    c = c->hash_next)
+				     c = c->hash_next)
 					feed_wake_channel(feed, c);
 			}
 		}
@@ -398,8 +398,8 @@ feed_ring_push(const struct store_event *row, void *arg)
 		ev->event = NULL;
 
 	while (feed->ring_count > 0 &&
-	    (feed->ring_count == feed->ring_cap ||
-		feed->ring_bytes + ev->data_len > feed->ring_max_bytes))
+	       (feed->ring_count == feed->ring_cap ||
+	           feed->ring_bytes + ev->data_len > feed->ring_max_bytes))
 		feed_ring_evict(feed);
 	feed->ring[(feed->ring_head + feed->ring_count) % feed->ring_cap] = ev;
 	feed->ring_count++;
@@ -459,9 +459,10 @@ feed_check_log(struct feed *feed)
 	if (state.newest < feed->last_id)
 		feed_restart_log(feed);
 	else if (state.edits != feed->edits || feed->log_unknown) {
-		rc = feed->last_id > 0 ?
-		    feed_row_print(watch_store(feed->watch), feed->last_id, &print)
-		                     : 0;
+		rc = feed->last_id > 0
+		         ? feed_row_print(
+		               watch_store(feed->watch), feed->last_id, &print)
+		         : 0;
 		if (rc < 0)
 			return rc;
 		if (rc == 1 && print != feed->last_print)
@@ -544,7 +545,8 @@ feed_check_store(struct feed *feed)
 		return rc;
 	if ((what & WATCH_OPENED) && (rc = feed_adopt(feed)) != 0)
 		goto lost;
-	/* A commit by another connection: it may have deleted or edited rows. */
+	/* A commit by another connection: it may have deleted or edited rows.
+	 */
 	if (what & WATCH_COMMITTED)
 		feed->log_check = 1;
 	if (!feed->log_check && !feed->more_pending)
@@ -655,8 +657,8 @@ feed_create(struct loop *loop, const struct feed_options *opts, char *errbuf,
 	wopts.path = opts->db_path;
 	wopts.poll_ms = opts->poll_ms > 0 ? opts->poll_ms : FEED_DEFAULT_POLL;
 	wopts.busy_ms = FEED_BUSY_MS;
-	feed->watch = watch_create(loop, &wopts, feed_changed, feed, errbuf,
-	    errlen);
+	feed->watch =
+	    watch_create(loop, &wopts, feed_changed, feed, errbuf, errlen);
 	if (feed->watch == NULL) {
 		feed_free(feed);
 		return NULL;
@@ -759,8 +761,8 @@ feed_get_stats(const struct feed *feed, struct feed_stats *stats)
 	stats->cursors = feed->cursors;
 	stats->polls = watch_polls(feed->watch);
 	stats->statements = watch_store(feed->watch) != NULL
-	    ? store_statements(watch_store(feed->watch))
-	    : 0;
+	                        ? store_statements(watch_store(feed->watch))
+	                        : 0;
 }
 
 /* Writes the counters as one JSON object. */
@@ -775,8 +777,9 @@ feed_format_stats(const struct feed *feed, char *out, size_t len)
 	    "\"catchup_queries\":%llu,\"events\":%llu,\"statements\":%llu,"
 	    "\"ring_count\":%zu,\"cursors\":%zu}",
 	    (unsigned long long)st.polls, (unsigned long long)st.feed_queries,
-	    (unsigned long long)st.catchup_queries, (unsigned long long)st.events,
-	    (unsigned long long)st.statements, st.ring_count, st.cursors);
+	    (unsigned long long)st.catchup_queries,
+	    (unsigned long long)st.events, (unsigned long long)st.statements,
+	    st.ring_count, st.cursors);
 }
 
 /* Puts the cursor on its channels' wait lists. */
@@ -811,12 +814,14 @@ feed_cursor_create(struct feed *feed, const char *const *channels,
 			return NULL;
 		}
 	}
-	cursor = calloc(1, sizeof *cursor + nchannels * sizeof cursor->links[0]);
+	cursor =
+	    calloc(1, sizeof *cursor + nchannels * sizeof cursor->links[0]);
 	if (cursor == NULL)
 		return NULL;
 	cursor->feed = feed;
 	cursor->position = after < 0 ? 0 : after;
-	if (cursor->position > feed->last_id && watch_store(feed->watch) != NULL) {
+	if (cursor->position > feed->last_id &&
+	    watch_store(feed->watch) != NULL) {
 		int64_t last;
 
 		/*
@@ -839,7 +844,8 @@ feed_cursor_create(struct feed *feed, const char *const *channels,
 		ch = feed_channel_get(feed, channels[i], strlen(channels[i]));
 		if (ch == NULL) {
 			for (j = 0; j < cursor->nchannels; j++)
-				feed_channel_put(feed, cursor->links[j].channel);
+				feed_channel_put(
+				    feed, cursor->links[j].channel);
 			free(cursor);
 			errno = ENOMEM;
 			return NULL;
@@ -908,8 +914,9 @@ feed_pull_store(struct feed_cursor *cursor, struct feed_pull *pull)
 	if (feed_store(feed) == NULL)
 		return STORE_ERROR;
 	feed->stats.catchup_queries++;
-	rc = store_read_after(watch_store(feed->watch), cursor->position, cursor->names,
-	    cursor->nchannels, feed->catchup_rows, feed_pull_one, pull);
+	rc = store_read_after(watch_store(feed->watch), cursor->position,
+	    cursor->names, cursor->nchannels, feed->catchup_rows, feed_pull_one,
+	    pull);
 	if (rc < 0)
 		return rc;
 	/*
@@ -930,8 +937,8 @@ feed_pull_ring(struct feed_cursor *cursor, struct feed_pull *pull)
 	struct feed *feed = cursor->feed;
 	size_t       i, j;
 
-	for (i = feed_ring_search(feed, cursor->position);
-	    i < feed->ring_count; i++) {
+	for (i = feed_ring_search(feed, cursor->position); i < feed->ring_count;
+	     i++) {
 		const struct feed_event *ev = feed_ring_at(feed, i);
 		struct store_event       view;
 
@@ -958,11 +965,11 @@ feed_pull_ring(struct feed_cursor *cursor, struct feed_pull *pull)
 
 /* Passes the cursor's next events to fn. */
 int
-feed_cursor_pull(struct feed_cursor *cursor, size_t max_bytes,
-    store_event_fn fn, void *arg)
+feed_cursor_pull(
+    struct feed_cursor *cursor, size_t max_bytes, store_event_fn fn, void *arg)
 {
 	struct feed     *feed = cursor->feed;
-	struct feed_pull pull = { cursor, fn, arg, max_bytes, 0, 0, 0 };
+	struct feed_pull pull = {cursor, fn, arg, max_bytes, 0, 0, 0};
 	int              rc;
 
 	feed_cursor_unwait(cursor);
@@ -981,8 +988,8 @@ feed_cursor_pull(struct feed_cursor *cursor, size_t max_bytes,
 		if (rc < 0) {
 			if (!cursor->failed) {
 				cursor->failed = 1;
-				TAILQ_INSERT_TAIL(&feed->retry, cursor,
-				    retry_entry);
+				TAILQ_INSERT_TAIL(
+				    &feed->retry, cursor, retry_entry);
 			}
 			feed_cursor_wait(cursor);
 			return rc;
@@ -998,7 +1005,8 @@ feed_cursor_pull(struct feed_cursor *cursor, size_t max_bytes,
 	return rc;
 }
 
-/* Returns the cursor's position: every event of its channels up to it is passed. */
+/* Returns the cursor's position: every event of its channels up to it is
+ * passed. */
 int64_t
 feed_cursor_last_id(const struct feed_cursor *cursor)
 {

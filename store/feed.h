@@ -28,10 +28,10 @@ struct feed_cursor;
 
 struct feed_options {
 	const char *db_path;
-	int         poll_ms;       /* fallback poll; 0 = 1000 */
-	size_t      ring_events;   /* ring capacity in events; 0 = 4096 */
-	size_t      ring_bytes;    /* ring capacity in data bytes; 0 = 16 MiB */
-	size_t      catchup_rows;  /* rows per SQLite read of a cursor; 0 = 256 */
+	int         poll_ms;     /* fallback poll; 0 = 1000 */
+	size_t      ring_events; /* ring capacity in events; 0 = 4096 */
+	size_t      ring_bytes;  /* ring capacity in data bytes; 0 = 16 MiB */
+	size_t catchup_rows;     /* rows per SQLite read of a cursor; 0 = 256 */
 };
 
 /* Counters for tests and the benchmark. */
@@ -137,8 +137,8 @@ struct feed_cursor *feed_cursor_create(struct feed *feed,
  * fn can take it, or free the cursor); or a negative store error (the
  * cursor then waits and is made ready after the next good poll).
  */
-int feed_cursor_pull(struct feed_cursor *cursor, size_t max_bytes,
-    store_event_fn fn, void *arg);
+int feed_cursor_pull(
+    struct feed_cursor *cursor, size_t max_bytes, store_event_fn fn, void *arg);
 
 /*
  * Returns the cursor's position: every event of its channels with an id up

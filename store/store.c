@@ -496,7 +496,7 @@ store_schema_inspect(struct store *store, int *completep, int *has_tablep)
 	if (error != 0)
 		return error;
 	*completep = version == STORE_SCHEMA_VERSION && *has_tablep &&
-	    has_index && v2_objects == STORE_SCHEMA_V2_OBJECTS;
+	             has_index && v2_objects == STORE_SCHEMA_V2_OBJECTS;
 	return 0;
 }
 
@@ -577,7 +577,8 @@ store_schema_create(struct store *store)
 		    (error = store_exec(store, store_schema_index)) != 0)
 			goto fail;
 		for (i = 0; i < nitems(store_schema_v2); i++)
-			if ((error = store_exec(store, store_schema_v2[i])) != 0)
+			if ((error = store_exec(store, store_schema_v2[i])) !=
+			    0)
 				goto fail;
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
 		    STORE_SCHEMA_VERSION);
@@ -912,8 +913,8 @@ store_backlog_start(struct store *store, const char *const *channels,
  * values (zeros when there is no row).
  */
 static int
-store_query_cached(struct store *store, enum store_sql which, int64_t *values,
-    int ncolumns)
+store_query_cached(
+    struct store *store, enum store_sql which, int64_t *values, int ncolumns)
 {
 	sqlite3_stmt *stmt;
 	int           rc, i, error = 0;
@@ -979,8 +980,8 @@ store_moved(struct store *store)
 {
 	int moved = 0;
 
-	if (sqlite3_file_control(store->db, "main", SQLITE_FCNTL_HAS_MOVED,
-	        &moved) != SQLITE_OK)
+	if (sqlite3_file_control(
+	        store->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
 		return 0; /* an in-memory database cannot move */
 	return moved != 0;
 }
@@ -990,7 +991,7 @@ int
 store_event_reserved(const char *name)
 {
 	return name != NULL &&
-	    (strcmp(name, "pause") == 0 || strcmp(name, "reset") == 0);
+	       (strcmp(name, "pause") == 0 || strcmp(name, "reset") == 0);
 }
 
 /* Runs a cached DELETE with one integer parameter; counts the rows. */

@@ -32,10 +32,10 @@ struct store;
 struct store_event {
 	int64_t     id;
 	const char *channel;
-	const char *event;    /* NULL when the row has no event name */
-	const char *data;     /* not NUL-terminated inside the callback's view */
+	const char *event; /* NULL when the row has no event name */
+	const char *data;  /* not NUL-terminated inside the callback's view */
 	size_t      data_len;
-	int64_t     created;  /* unix time in ms */
+	int64_t     created; /* unix time in ms */
 };
 
 /* Called once per row; return 0 to go on, non-zero to stop early. */
@@ -140,8 +140,8 @@ int store_event_reserved(const char *name);
 int store_prune_keep_last(struct store *store, int64_t keep, int64_t *deletedp);
 
 /* Deletes events created before cutoff_ms (unix ms); count to *deletedp. */
-int store_prune_before(struct store *store, int64_t cutoff_ms,
-    int64_t *deletedp);
+int store_prune_before(
+    struct store *store, int64_t cutoff_ms, int64_t *deletedp);
 
 /* Totals for `litepush stats`. */
 struct store_stats {

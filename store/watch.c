@@ -20,7 +20,7 @@
  * comes for an mmap'd write.  Short re-checks close that window without
  * waiting for the fallback poll.
  */
-static const int watch_recheck_ms[] = { 1, 4, 16, 64 };
+static const int watch_recheck_ms[] = {1, 4, 16, 64};
 #define WATCH_RECHECKS (sizeof watch_recheck_ms / sizeof watch_recheck_ms[0])
 
 /*
@@ -38,17 +38,17 @@ struct watch_dir {
 };
 
 struct watch {
-	struct loop      *loop;
-	char             *path;
-	int               poll_ms;
-	int               busy_ms;
-	watch_changed_fn  changed;
-	void             *arg;
+	struct loop     *loop;
+	char            *path;
+	int              poll_ms;
+	int              busy_ms;
+	watch_changed_fn changed;
+	void            *arg;
 
-	struct store     *store;
-	char              error[512];
-	int64_t           data_version; /* as of the last poll */
-	uint64_t          polls;
+	struct store *store;
+	char          error[512];
+	int64_t       data_version; /* as of the last poll */
+	uint64_t      polls;
 
 	struct watch_dir  dirs[2]; /* the path given, the real file */
 	int               inotify_fd;
@@ -58,7 +58,8 @@ struct watch {
 	size_t            recheck_step;
 };
 
-/* Stops directory watch i (the directory stays watched if the other uses it). */
+/* Stops directory watch i (the directory stays watched if the other uses it).
+ */
 static void
 watch_dir_clear(struct watch *watch, size_t i)
 {
@@ -214,8 +215,8 @@ watch_poll_timer(struct loop_timer *timer)
 {
 	struct watch *watch = timer->arg;
 
-	loop_timer_start(watch->loop, &watch->poll_timer,
-	    (uint64_t)watch->poll_ms);
+	loop_timer_start(
+	    watch->loop, &watch->poll_timer, (uint64_t)watch->poll_ms);
 	watch->changed(watch->arg);
 }
 
@@ -262,8 +263,8 @@ watch_inotify_read(struct loop_io *io, uint32_t events)
 	struct watch *watch = io->arg;
 	char          buf[4096]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t       n;
-	int           touched = 0;
+	ssize_t n;
+	int     touched = 0;
 
 	(void)events;
 	while ((n = read(watch->inotify_fd, buf, sizeof buf)) > 0) {

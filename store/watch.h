@@ -36,8 +36,10 @@ struct watch_options {
 };
 
 /* What watch_poll() found, as bits. */
-#define WATCH_OPENED    0x1 /* the connection was (re)opened: the log may be another */
-#define WATCH_COMMITTED 0x2 /* another connection committed since the last poll */
+#define WATCH_OPENED                                                           \
+	0x1 /* the connection was (re)opened: the log may be another */
+#define WATCH_COMMITTED                                                        \
+	0x2 /* another connection committed since the last poll */
 
 /*
  * Creates the watcher on loop; watch_open() or watch_poll() opens the

@@ -1,7 +1,6 @@
 /* check_fcgi.c: unit tests of the FastCGI records we scan and write, and of libfcgi parsing them. */
 #include "config.h"
 
-
 #include <check.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,7 +26,8 @@ unframe(const unsigned char *data, size_t len, uint16_t request_id,
 		ck_assert_uint_ge(len - off, FCGI_HEADER_LEN);
 		ck_assert_int_eq(data[off], 1);
 		ck_assert_int_eq(data[off + 1], FCGI_STDOUT);
-		ck_assert_int_eq(data[off + 2] << 8 | data[off + 3], request_id);
+		ck_assert_int_eq(
+		    data[off + 2] << 8 | data[off + 3], request_id);
 		n = (size_t)(data[off + 4] << 8 | data[off + 5]);
 		ck_assert_uint_gt(n, 0);
 		ck_assert_int_eq(data[off + 6], 0);
@@ -45,7 +45,7 @@ unframe(const unsigned char *data, size_t len, uint16_t request_id,
 static void
 check_frames(size_t size, size_t expected_records)
 {
-	struct buf     out = { 0 };
+	struct buf     out = {0};
 	unsigned char *content = malloc(size + 1);
 	size_t         mark, i, records;
 
@@ -62,8 +62,9 @@ check_frames(size_t size, size_t expected_records)
 	}
 	ck_assert_int_eq(fcgi_stdout_end(&out, mark, 0x1234), 0);
 	ck_assert_mem_eq(buf_pending(&out), "yz", 2);
-	ck_assert_uint_eq(unframe((const unsigned char *)buf_pending(&out) + 2,
-			      buf_pending_len(&out) - 2, 0x1234, content, &records),
+	ck_assert_uint_eq(
+	    unframe((const unsigned char *)buf_pending(&out) + 2,
+	        buf_pending_len(&out) - 2, 0x1234, content, &records),
 	    size);
 	ck_assert_uint_eq(records, expected_records);
 	for (i = 0; i < size; i++)
@@ -90,7 +91,7 @@ END_TEST
 
 START_TEST(test_fcgi_stdout_empty_is_dropped)
 {
-	struct buf out = { 0 };
+	struct buf out = {0};
 	size_t     mark;
 
 	buf_append(&out, "ab", 2);
@@ -104,11 +105,11 @@ END_TEST
 START_TEST(test_fcgi_end_request_bytes)
 {
 	static const unsigned char expected[] = {
-		1, 6, 0, 7, 0, 0, 0, 0,             /* empty STDOUT */
-		1, 3, 0, 7, 0, 8, 0, 0,             /* END_REQUEST header */
-		0, 0, 1, 2, 0, 0, 0, 0,             /* appStatus 258, complete */
+	    1, 6, 0, 7, 0, 0, 0, 0, /* empty STDOUT */
+	    1, 3, 0, 7, 0, 8, 0, 0, /* END_REQUEST header */
+	    0, 0, 1, 2, 0, 0, 0, 0, /* appStatus 258, complete */
 	};
-	struct buf out = { 0 };
+	struct buf out = {0};
 
 	ck_assert_int_eq(fcgi_end_request(&out, 7, 258), 0);
 	ck_assert_uint_eq(out.len, sizeof expected);
@@ -117,61 +118,90 @@ START_TEST(test_fcgi_end_request_bytes)
 }
 END_TEST
 
-/* An empty STDIN record, a record of another type with content and padding, then an abort. */
+/* An empty STDIN record, a record of another type with content and padding,
+ * then an abort. */
 static const unsigned char input_records[] = {
-	1, 5, 0, 1, 0, 0, 0, 0,
-	1, 11, 0, 1, 0, 3, 2, 0, 'a', 'b', 'c', 0, 0,
-	1, 2, 0, 1, 0, 0, 0, 0,
+    1,
+    5,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    1,
+    11,
+    0,
+    1,
+    0,
+    3,
+    2,
+    0,
+    'a',
+    'b',
+    'c',
+    0,
+    0,
+    1,
+    2,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
 };
 
 START_TEST(test_fcgi_input_abort_whole)
 {
-	struct fcgi_input in = { 0 };
+	struct fcgi_input in = {0};
 
-	ck_assert_int_eq(fcgi_input_scan(&in, input_records, 21), FCGI_INPUT_OK);
-	ck_assert_int_eq(fcgi_input_scan(&in, input_records + 21, 8),
-	    FCGI_INPUT_ABORTED);
+	ck_assert_int_eq(
+	    fcgi_input_scan(&in, input_records, 21), FCGI_INPUT_OK);
+	ck_assert_int_eq(
+	    fcgi_input_scan(&in, input_records + 21, 8), FCGI_INPUT_ABORTED);
 }
 END_TEST
 
 START_TEST(test_fcgi_input_abort_byte_by_byte)
 {
-	struct fcgi_input in = { 0 };
+	struct fcgi_input in = {0};
 	size_t            i;
 
 	for (i = 0; i + 1 < sizeof input_records; i++)
-		ck_assert_int_eq(fcgi_input_scan(&in, input_records + i, 1),
-		    FCGI_INPUT_OK);
-	ck_assert_int_eq(fcgi_input_scan(&in, input_records + i, 1),
-	    FCGI_INPUT_ABORTED);
+		ck_assert_int_eq(
+		    fcgi_input_scan(&in, input_records + i, 1), FCGI_INPUT_OK);
+	ck_assert_int_eq(
+	    fcgi_input_scan(&in, input_records + i, 1), FCGI_INPUT_ABORTED);
 }
 END_TEST
 
 START_TEST(test_fcgi_input_body_ends_the_stream)
 {
-	static const unsigned char body[] = { 1, 5, 0, 1, 0, 1, 0, 0, 'x' };
-	struct fcgi_input          in = { 0 };
+	static const unsigned char body[] = {1, 5, 0, 1, 0, 1, 0, 0, 'x'};
+	struct fcgi_input          in = {0};
 	size_t                     i;
 
 	/* Known from the header alone: the content is never waited for. */
 	for (i = 0; i + 2 < sizeof body; i++)
-		ck_assert_int_eq(fcgi_input_scan(&in, body + i, 1), FCGI_INPUT_OK);
+		ck_assert_int_eq(
+		    fcgi_input_scan(&in, body + i, 1), FCGI_INPUT_OK);
 	ck_assert_int_eq(fcgi_input_scan(&in, body + i, 1), FCGI_INPUT_BODY);
 	/* And it stays so. */
-	ck_assert_int_eq(fcgi_input_scan(&in, input_records, 8),
-	    FCGI_INPUT_BODY);
+	ck_assert_int_eq(
+	    fcgi_input_scan(&in, input_records, 8), FCGI_INPUT_BODY);
 }
 END_TEST
 
 START_TEST(test_fcgi_input_garbage_is_broken)
 {
-	struct fcgi_input   in = { 0 };
+	struct fcgi_input   in = {0};
 	const unsigned char junk[] = "GET / HTTP/1.1\r\n";
 
-	ck_assert_int_eq(fcgi_input_scan(&in, junk, sizeof junk - 1),
-	    FCGI_INPUT_BROKEN);
-	ck_assert_int_eq(fcgi_input_scan(&in, input_records + 21, 8),
-	    FCGI_INPUT_BROKEN);
+	ck_assert_int_eq(
+	    fcgi_input_scan(&in, junk, sizeof junk - 1), FCGI_INPUT_BROKEN);
+	ck_assert_int_eq(
+	    fcgi_input_scan(&in, input_records + 21, 8), FCGI_INPUT_BROKEN);
 }
 END_TEST
 
@@ -180,7 +210,7 @@ static size_t
 put_param(unsigned char *p, const char *name, const char *value)
 {
 	size_t n = strlen(name), v = strlen(value), at = 0;
-	size_t lens[2] = { n, v };
+	size_t lens[2] = {n, v};
 	int    i;
 
 	for (i = 0; i < 2; i++) {
@@ -198,10 +228,10 @@ put_param(unsigned char *p, const char *name, const char *value)
 	return at + n + v;
 }
 
-/* Appends a record header for request id and content_len bytes (padding pad). */
+/* Appends a record header for request id and content_len bytes (padding pad).
+ */
 static size_t
-put_header(unsigned char *p, int type, uint16_t id, size_t content_len,
-    int pad)
+put_header(unsigned char *p, int type, uint16_t id, size_t content_len, int pad)
 {
 	p[0] = 1;
 	p[1] = (unsigned char)type;
@@ -223,7 +253,7 @@ put_header(unsigned char *p, int type, uint16_t id, size_t content_len,
 static size_t
 build_request(unsigned char *req, uint16_t id, size_t *end)
 {
-	static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+	static const unsigned char begin[8] = {0, 1, 0, 0, 0, 0, 0, 0};
 	unsigned char              params[1024], value[300];
 	size_t                     plen = 0, len = 0, half;
 
@@ -253,11 +283,12 @@ build_request(unsigned char *req, uint16_t id, size_t *end)
 START_TEST(test_fcgi_request_whole)
 {
 	unsigned char       req[2048];
-	struct fcgi_request scan = { 0 };
+	struct fcgi_request scan = {0};
 	char                reason[256];
 	size_t              end, len = build_request(req, 9, &end);
 
-	ck_assert_int_eq(fcgi_request_scan(&scan, req, len, reason, sizeof reason),
+	ck_assert_int_eq(
+	    fcgi_request_scan(&scan, req, len, reason, sizeof reason),
 	    FCGI_REQUEST_DONE);
 	ck_assert_uint_eq(scan.end, end);
 	ck_assert_int_eq(scan.request_id, 9);
@@ -267,16 +298,19 @@ END_TEST
 START_TEST(test_fcgi_request_byte_by_byte)
 {
 	unsigned char       req[2048];
-	struct fcgi_request scan = { 0 };
+	struct fcgi_request scan = {0};
 	char                reason[256];
 	size_t              end, i;
 
 	build_request(req, 300, &end);
-	/* Every prefix is incomplete; the last byte of the empty PARAMS completes it. */
+	/* Every prefix is incomplete; the last byte of the empty PARAMS
+	 * completes it. */
 	for (i = 1; i < end; i++)
-		ck_assert_int_eq(fcgi_request_scan(&scan, req, i, reason,
-				     sizeof reason), FCGI_REQUEST_MORE);
-	ck_assert_int_eq(fcgi_request_scan(&scan, req, end, reason, sizeof reason),
+		ck_assert_int_eq(
+		    fcgi_request_scan(&scan, req, i, reason, sizeof reason),
+		    FCGI_REQUEST_MORE);
+	ck_assert_int_eq(
+	    fcgi_request_scan(&scan, req, end, reason, sizeof reason),
 	    FCGI_REQUEST_DONE);
 	ck_assert_uint_eq(scan.end, end);
 	ck_assert_int_eq(scan.request_id, 300);
@@ -287,7 +321,7 @@ END_TEST
 static int
 scan_whole(const unsigned char *req, size_t len, char *reason, size_t size)
 {
-	struct fcgi_request scan = { 0 };
+	struct fcgi_request scan = {0};
 
 	reason[0] = '\0';
 	return fcgi_request_scan(&scan, req, len, reason, size);
@@ -301,34 +335,34 @@ START_TEST(test_fcgi_request_refusals)
 
 	len = build_request(req, 9, &end);
 	req[1] = FCGI_PARAMS; /* not BEGIN_REQUEST first */
-	ck_assert_int_eq(scan_whole(req, len, reason, sizeof reason),
-	    FCGI_REQUEST_BAD);
+	ck_assert_int_eq(
+	    scan_whole(req, len, reason, sizeof reason), FCGI_REQUEST_BAD);
 	ck_assert_ptr_nonnull(strstr(reason, "did not begin with"));
 
 	len = build_request(req, 9, &end);
 	req[9] = FCGI_AUTHORIZER;
-	ck_assert_int_eq(scan_whole(req, len, reason, sizeof reason),
-	    FCGI_REQUEST_BAD);
+	ck_assert_int_eq(
+	    scan_whole(req, len, reason, sizeof reason), FCGI_REQUEST_BAD);
 	ck_assert_ptr_nonnull(strstr(reason, "role 2 is not served"));
 
 	len = build_request(req, 9, &end);
 	req[0] = 'G'; /* HTTP, not FastCGI: known from the first byte */
-	ck_assert_int_eq(scan_whole(req, 1, reason, sizeof reason),
-	    FCGI_REQUEST_MORE);
-	ck_assert_int_eq(scan_whole(req, 8, reason, sizeof reason),
-	    FCGI_REQUEST_BAD);
+	ck_assert_int_eq(
+	    scan_whole(req, 1, reason, sizeof reason), FCGI_REQUEST_MORE);
+	ck_assert_int_eq(
+	    scan_whole(req, 8, reason, sizeof reason), FCGI_REQUEST_BAD);
 	ck_assert_ptr_nonnull(strstr(reason, "not a FastCGI record"));
 
 	len = build_request(req, 9, &end);
 	req[16 + 3] = 10; /* the first PARAMS record for request 10 */
-	ck_assert_int_eq(scan_whole(req, len, reason, sizeof reason),
-	    FCGI_REQUEST_BAD);
+	ck_assert_int_eq(
+	    scan_whole(req, len, reason, sizeof reason), FCGI_REQUEST_BAD);
 	ck_assert_ptr_nonnull(strstr(reason, "one request per connection"));
 
 	len = build_request(req, 9, &end);
 	req[16 + 1] = FCGI_STDIN; /* a body before the parameters' end */
-	ck_assert_int_eq(scan_whole(req, len, reason, sizeof reason),
-	    FCGI_REQUEST_BAD);
+	ck_assert_int_eq(
+	    scan_whole(req, len, reason, sizeof reason), FCGI_REQUEST_BAD);
 	ck_assert_ptr_nonnull(strstr(reason, "record type 5 before the end"));
 }
 END_TEST
@@ -342,9 +376,46 @@ END_TEST
 START_TEST(test_fcgi_request_length_past_the_end)
 {
 	static const unsigned char req[] = {
-		1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-		1, 4, 0, 1, 0, 8, 0, 0, 0xff, 0xff, 0xff, 0xff, 1, 'a', 'b', 'c',
-		1, 4, 0, 1, 0, 0, 0, 0,
+	    1,
+	    1,
+	    0,
+	    1,
+	    0,
+	    8,
+	    0,
+	    0,
+	    0,
+	    1,
+	    0,
+	    0,
+	    0,
+	    0,
+	    0,
+	    0,
+	    1,
+	    4,
+	    0,
+	    1,
+	    0,
+	    8,
+	    0,
+	    0,
+	    0xff,
+	    0xff,
+	    0xff,
+	    0xff,
+	    1,
+	    'a',
+	    'b',
+	    'c',
+	    1,
+	    4,
+	    0,
+	    1,
+	    0,
+	    0,
+	    0,
+	    0,
 	};
 	char reason[256];
 
@@ -366,8 +437,8 @@ START_TEST(test_fcgi_parse_with_libfcgi)
 	ck_assert_int_eq(fcgi_parse(req, end, &fcgx), 0);
 	ck_assert_int_eq(fcgx.requestId, 9);
 	ck_assert_str_eq(FCGX_GetParam("REQUEST_METHOD", fcgx.envp), "GET");
-	ck_assert_str_eq(FCGX_GetParam("QUERY_STRING", fcgx.envp),
-	    "channel=news");
+	ck_assert_str_eq(
+	    FCGX_GetParam("QUERY_STRING", fcgx.envp), "channel=news");
 	cookie = FCGX_GetParam("HTTP_COOKIE", fcgx.envp);
 	ck_assert_ptr_nonnull(cookie);
 	ck_assert_uint_eq(strlen(cookie), 299);
@@ -432,7 +503,8 @@ main(void)
 	SRunner *sr = srunner_create(fcgi_suite());
 	int      failed;
 
-	/* Writes to a client gone give EPIPE, as in the daemons (proc_signals). */
+	/* Writes to a client gone give EPIPE, as in the daemons (proc_signals).
+	 */
 	signal(SIGPIPE, SIG_IGN);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -28,7 +28,7 @@ setup(void)
 	testutil_tmpdir_create();
 	testutil_path(db_path, sizeof db_path, "events.db");
 	ck_assert_int_eq(store_open(db_path, STORE_OPEN_CREATE, 5000, &writer,
-			     err, sizeof err),
+	                     err, sizeof err),
 	    0);
 	loop = loop_create();
 	ck_assert_ptr_nonnull(loop);
@@ -56,8 +56,8 @@ append_many(const char *channel, int count)
 		char data[32];
 
 		snprintf(data, sizeof data, "%d", i);
-		ck_assert_int_eq(
-		    store_append(writer, channel, NULL, data, strlen(data), &id),
+		ck_assert_int_eq(store_append(writer, channel, NULL, data,
+		                     strlen(data), &id),
 		    0);
 	}
 	return id;
@@ -67,7 +67,7 @@ append_many(const char *channel, int count)
 static struct feed *
 make_feed(size_t ring_events, size_t catchup_rows, int poll_ms)
 {
-	struct feed_options opts = { 0 };
+	struct feed_options opts = {0};
 	struct feed        *feed;
 	char                err[256];
 
@@ -87,8 +87,8 @@ struct received {
 	char    channels[4096][16];
 	size_t  count;
 	int     ready_calls;
-	int     refuse;      /* refuse every event when set */
-	int     stop_loop;   /* ready stops the loop when set */
+	int     refuse;    /* refuse every event when set */
+	int     stop_loop; /* ready stops the loop when set */
 };
 
 /* A pull callback that records ids and channels. */
@@ -101,8 +101,8 @@ record(const struct store_event *ev, void *arg)
 		return 1;
 	ck_assert_uint_lt(r->count, 4096);
 	r->ids[r->count] = ev->id;
-	snprintf(r->channels[r->count], sizeof r->channels[0], "%s",
-	    ev->channel);
+	snprintf(
+	    r->channels[r->count], sizeof r->channels[0], "%s", ev->channel);
 	r->count++;
 	return 0;
 }
@@ -145,8 +145,8 @@ assert_sequence(const struct received *r, int64_t first, int64_t last)
 START_TEST(test_feed_cursor_reads_events_in_order)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     r = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 
 	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
@@ -177,17 +177,18 @@ END_TEST
 START_TEST(test_feed_filters_channels)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "a", "c" };
+	struct received     r = {0};
+	const char         *channels[] = {"a", "c"};
 	struct feed_cursor *cursor;
 	int64_t             id;
 	size_t              i;
 
 	cursor = feed_cursor_create(feed, channels, 2, 0, on_ready, &r);
 	for (i = 0; i < 30; i++) {
-		const char *ch = (const char *[]){ "a", "b", "c" }[i % 3];
+		const char *ch = (const char *[]){"a", "b", "c"}[i % 3];
 
-		ck_assert_int_eq(store_append(writer, ch, NULL, "x", 1, &id), 0);
+		ck_assert_int_eq(
+		    store_append(writer, ch, NULL, "x", 1, &id), 0);
 	}
 	ck_assert_int_eq(feed_check(feed), 30);
 	pull_all(cursor, &r, 1 << 20);
@@ -207,8 +208,8 @@ END_TEST
 START_TEST(test_feed_ready_only_for_its_channels)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     ra = { 0 }, rb = { 0 };
-	const char         *a[] = { "a" }, *b[] = { "b" };
+	struct received     ra = {0}, rb = {0};
+	const char         *a[] = {"a"}, *b[] = {"b"};
 	struct feed_cursor *ca, *cb;
 
 	ca = feed_cursor_create(feed, a, 1, 0, on_ready, &ra);
@@ -239,8 +240,8 @@ END_TEST
 START_TEST(test_feed_budget_limits_a_pull)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     r = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 
 	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
@@ -257,8 +258,8 @@ END_TEST
 START_TEST(test_feed_refused_event_is_not_consumed)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     r = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 
 	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
@@ -266,7 +267,8 @@ START_TEST(test_feed_refused_event_is_not_consumed)
 	feed_check(feed);
 	ck_assert_int_eq(r.ready_calls, 1);
 	r.refuse = 1;
-	ck_assert_int_eq(feed_cursor_pull(cursor, 4096, record, &r), FEED_REFUSED);
+	ck_assert_int_eq(
+	    feed_cursor_pull(cursor, 4096, record, &r), FEED_REFUSED);
 	ck_assert_int_eq(feed_cursor_last_id(cursor), 0);
 	/* Not waiting: a new event does not call ready. */
 	append_many("news", 1);
@@ -287,15 +289,16 @@ END_TEST
 START_TEST(test_feed_refused_from_store_is_told)
 {
 	struct feed        *feed = make_feed(4, 0, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     r = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 
 	append_many("news", 10);
 	feed_check(feed);
 	cursor = feed_cursor_create(feed, channels, 1, 0, on_ready, &r);
 	r.refuse = 1;
-	ck_assert_int_eq(feed_cursor_pull(cursor, 4096, record, &r), FEED_REFUSED);
+	ck_assert_int_eq(
+	    feed_cursor_pull(cursor, 4096, record, &r), FEED_REFUSED);
 	ck_assert_int_eq(feed_cursor_last_id(cursor), 0);
 	r.refuse = 0;
 	pull_all(cursor, &r, 4096);
@@ -308,8 +311,8 @@ END_TEST
 START_TEST(test_feed_ring_wraps_around)
 {
 	struct feed        *feed = make_feed(8, 0, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     r = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 	struct feed_stats   stats;
 	int                 round;
@@ -335,8 +338,8 @@ END_TEST
 START_TEST(test_feed_cursor_behind_catches_up_from_store)
 {
 	struct feed        *feed = make_feed(16, 7, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     r = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 	struct feed_stats   stats;
 
@@ -357,8 +360,8 @@ END_TEST
 START_TEST(test_feed_slow_cursor_interleaved_with_new_events)
 {
 	struct feed        *feed = make_feed(8, 3, 0);
-	struct received     fast = { 0 }, slow = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     fast = {0}, slow = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cf, *cs;
 	int                 i;
 
@@ -383,8 +386,8 @@ END_TEST
 START_TEST(test_feed_resume_from_old_id)
 {
 	struct feed        *feed;
-	struct received     r = { 0 };
-	const char         *channels[] = { "a", "b" };
+	struct received     r = {0};
+	const char         *channels[] = {"a", "b"};
 	struct feed_cursor *cursor;
 	int64_t             id;
 	int                 i;
@@ -412,15 +415,15 @@ START_TEST(test_feed_one_query_per_change_for_1000_cursors)
 	struct feed_cursor    *cursors[1000];
 	struct feed           *feed = make_feed(0, 0, 0);
 	struct feed_stats      before, after;
-	const char            *channels[] = { "news" };
+	const char            *channels[] = {"news"};
 	int                    i, change;
 
 	memset(r, 0, sizeof r);
 	for (i = 0; i < 1000; i++) {
-		cursors[i] = feed_cursor_create(feed, channels, 1, 0, on_ready,
-		    &r[i]);
-		ck_assert_int_eq(feed_cursor_pull(cursors[i], 4096, record, &r[i]),
-		    0);
+		cursors[i] =
+		    feed_cursor_create(feed, channels, 1, 0, on_ready, &r[i]);
+		ck_assert_int_eq(
+		    feed_cursor_pull(cursors[i], 4096, record, &r[i]), 0);
 	}
 	feed_get_stats(feed, &before);
 	for (change = 1; change <= 5; change++) {
@@ -470,9 +473,9 @@ insert_with_shell(struct loop_timer *timer)
 {
 	(void)timer;
 	ck_assert_int_eq(testutil_sqlite3(db_path,
-			     "INSERT INTO events(channel, data) "
-			     "VALUES('news', 'from the shell');\n",
-			     NULL, 0),
+	                     "INSERT INTO events(channel, data) "
+	                     "VALUES('news', 'from the shell');\n",
+	                     NULL, 0),
 	    0);
 }
 
@@ -488,8 +491,8 @@ START_TEST(test_feed_wakes_on_insert_from_sqlite3_shell)
 {
 	/* A fallback poll of an hour: only inotify can deliver in time. */
 	struct feed        *feed = make_feed(0, 0, 3600 * 1000);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     r = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 	struct loop_timer   timer;
 
@@ -512,7 +515,7 @@ END_TEST
 
 START_TEST(test_feed_store_missing_then_created)
 {
-	struct feed_options opts = { 0 };
+	struct feed_options opts = {0};
 	struct feed        *feed;
 	struct store       *store;
 	char                path[512], err[256];
@@ -524,8 +527,8 @@ START_TEST(test_feed_store_missing_then_created)
 	ck_assert_ptr_nonnull(feed);
 	ck_assert_ptr_nonnull(feed_store_error(feed));
 	ck_assert_int_lt(feed_check(feed), 0);
-	ck_assert_int_eq(store_open(path, STORE_OPEN_CREATE, 1000, &store, err,
-			     sizeof err),
+	ck_assert_int_eq(
+	    store_open(path, STORE_OPEN_CREATE, 1000, &store, err, sizeof err),
 	    0);
 	store_append(store, "news", NULL, "x", 1, &id);
 	ck_assert_int_ge(feed_check(feed), 0);
@@ -545,7 +548,7 @@ recreate_store(void)
 	store_close(writer);
 	unlink(db_path);
 	ck_assert_int_eq(store_open(db_path, STORE_OPEN_CREATE, 5000, &writer,
-			     err, sizeof err),
+	                     err, sizeof err),
 	    0);
 }
 
@@ -553,7 +556,7 @@ recreate_store(void)
 static struct feed_cursor *
 read_twenty(struct feed *feed, struct received *r)
 {
-	const char         *channels[] = { "news" };
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 
 	append_many("news", 20);
@@ -572,8 +575,8 @@ read_twenty(struct feed *feed, struct received *r)
 START_TEST(test_feed_new_cursor_waits_before_its_first_pull)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 }, rr = { 0 };
-	const char         *news[] = { "news" };
+	struct received     r = {0}, rr = {0};
+	const char         *news[] = {"news"};
 	struct feed_cursor *cursor, *restarted;
 
 	cursor = feed_cursor_create(feed, news, 1, 0, on_ready, &r);
@@ -601,7 +604,7 @@ END_TEST
 START_TEST(test_feed_recreated_store_restarts_cursors)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
+	struct received     r = {0};
 	struct feed_cursor *cursor;
 	int64_t             id;
 
@@ -624,7 +627,7 @@ END_TEST
 START_TEST(test_feed_recreated_store_overtaking_restarts_cursors)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
+	struct received     r = {0};
 	struct feed_cursor *cursor;
 	int64_t             id;
 	int                 i;
@@ -647,7 +650,7 @@ END_TEST
 START_TEST(test_feed_restored_store_continues)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
+	struct received     r = {0};
 	struct feed_cursor *cursor;
 	char                away[PATH_MAX + 8], err[256];
 
@@ -658,8 +661,8 @@ START_TEST(test_feed_restored_store_continues)
 	ck_assert_int_lt(feed_check(feed), 0);
 	ck_assert_ptr_nonnull(feed_store_error(feed));
 	ck_assert_int_eq(rename(away, db_path), 0);
-	ck_assert_int_eq(store_open(db_path, 0, 5000, &writer, err, sizeof err),
-	    0);
+	ck_assert_int_eq(
+	    store_open(db_path, 0, 5000, &writer, err, sizeof err), 0);
 	append_many("news", 1);
 	feed_check(feed);
 	r.count = 0;
@@ -673,8 +676,8 @@ END_TEST
 START_TEST(test_feed_resume_past_newest_starts_at_newest)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     r = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 
 	append_many("news", 5);
@@ -694,8 +697,8 @@ END_TEST
 START_TEST(test_feed_resume_at_unseen_id_is_kept)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     r = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 
 	/* Committed but not yet read by the feed: the id is real. */
@@ -722,8 +725,8 @@ shell_ok(const char *sql)
 START_TEST(test_feed_edits_drop_the_ring)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 }, after = { 0 };
-	const char         *channels[] = { "news" };
+	struct received     r = {0}, after = {0};
+	const char         *channels[] = {"news"};
 	struct feed_cursor *cursor;
 	struct feed_stats   st;
 	size_t              i;
@@ -752,33 +755,37 @@ END_TEST
 /* Where a resuming subscriber starts, and when it is told of a reset. */
 START_TEST(test_feed_start_after_reset)
 {
-	struct feed       *feed = make_feed(0, 0, 0);
-	const char        *channels[] = { "news" };
-	struct feed_start  start;
-	char               why[256];
-	int64_t            deleted;
+	struct feed      *feed = make_feed(0, 0, 0);
+	const char       *channels[] = {"news"};
+	struct feed_start start;
+	char              why[256];
+	int64_t           deleted;
 
 	append_many("news", 10);
 	ck_assert_int_eq(store_prune_keep_last(writer, 3, &deleted), 0);
 	feed_check(feed);
-	ck_assert_int_eq(feed_start_after(feed, channels, 1, 0, 0, 1000,
-	                     &start, why, sizeof why), 0);
+	ck_assert_int_eq(feed_start_after(feed, channels, 1, 0, 0, 1000, &start,
+	                     why, sizeof why),
+	    0);
 	ck_assert(start.reset);
 	ck_assert_int_eq(start.after, 0);
 	ck_assert_int_eq(start.oldest, 8);
 	ck_assert_int_eq(start.newest, 10);
-	ck_assert_int_eq(feed_start_after(feed, channels, 1, 7, 0, 1000,
-	                     &start, why, sizeof why), 0);
+	ck_assert_int_eq(feed_start_after(feed, channels, 1, 7, 0, 1000, &start,
+	                     why, sizeof why),
+	    0);
 	ck_assert(!start.reset);
 	ck_assert_int_eq(start.after, 7);
 	/* A backlog asks for recent events, not for a resume. */
 	ck_assert_int_eq(feed_start_after(feed, channels, 1, -1, 10, 1000,
-	                     &start, why, sizeof why), 0);
+	                     &start, why, sizeof why),
+	    0);
 	ck_assert(!start.reset);
 	ck_assert_int_eq(start.after, 0);
 	/* Past the newest: from another log, which it gets whole. */
 	ck_assert_int_eq(feed_start_after(feed, channels, 1, 50, 0, 1000,
-	                     &start, why, sizeof why), 0);
+	                     &start, why, sizeof why),
+	    0);
 	ck_assert(start.reset);
 	ck_assert_int_eq(start.after, 0);
 	ck_assert_int_eq(start.oldest, 8);
@@ -790,7 +797,7 @@ END_TEST
 START_TEST(test_feed_lowered_sequence_restarts_cursors)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
+	struct received     r = {0};
 	struct feed_cursor *cursor;
 
 	cursor = read_twenty(feed, &r);
@@ -809,11 +816,11 @@ END_TEST
 
 START_TEST(test_feed_rejects_bad_channels)
 {
-	struct feed     *feed = make_feed(0, 0, 0);
-	struct received  r = { 0 };
-	const char      *bad[] = { "no spaces" };
-	const char      *many[33];
-	int              i;
+	struct feed    *feed = make_feed(0, 0, 0);
+	struct received r = {0};
+	const char     *bad[] = {"no spaces"};
+	const char     *many[33];
+	int             i;
 
 	ck_assert_ptr_null(feed_cursor_create(feed, bad, 1, 0, on_ready, &r));
 	ck_assert_ptr_null(feed_cursor_create(feed, bad, 0, 0, on_ready, &r));
@@ -827,8 +834,8 @@ END_TEST
 START_TEST(test_feed_free_cursor_while_queued)
 {
 	struct feed        *feed = make_feed(0, 0, 0);
-	struct received     r = { 0 };
-	const char         *channels[] = { "news", "news" };
+	struct received     r = {0};
+	const char         *channels[] = {"news", "news"};
 	struct feed_cursor *cursor;
 
 	/* The same channel twice is linked once. */
@@ -890,7 +897,8 @@ feed_suite(void)
 	tcase_add_test(tc, test_feed_store_missing_then_created);
 	tcase_add_test(tc, test_feed_recreated_store_restarts_cursors);
 	tcase_add_test(tc, test_feed_new_cursor_waits_before_its_first_pull);
-	tcase_add_test(tc, test_feed_recreated_store_overtaking_restarts_cursors);
+	tcase_add_test(
+	    tc, test_feed_recreated_store_overtaking_restarts_cursors);
 	tcase_add_test(tc, test_feed_restored_store_continues);
 	tcase_add_test(tc, test_feed_rejects_bad_channels);
 	tcase_add_test(tc, test_feed_resume_past_newest_starts_at_newest);

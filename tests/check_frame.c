@@ -41,8 +41,8 @@ struct stream {
  * message is open after it.
  */
 static void
-stream_frame(struct stream *s, int fin, unsigned opcode, int masked,
-    size_t len, int wide, int open)
+stream_frame(struct stream *s, int fin, unsigned opcode, int masked, size_t len,
+    int wide, int open)
 {
 	uint8_t *p = s->bytes + s->len;
 	size_t   n = 0, i;
@@ -156,9 +156,9 @@ START_TEST(test_frame_track_fragmented)
 	stream_frame(s, 0, 0x1, 1, 10, 0, 1); /* text, no FIN */
 	stream_frame(s, 1, 0x9, 1, 3, 0, 1);  /* a ping inside it */
 	stream_frame(s, 0, 0x0, 1, 200, 0, 1);
-	stream_frame(s, 1, 0xa, 1, 0, 0, 1);  /* a pong inside it */
-	stream_frame(s, 1, 0x0, 1, 7, 0, 0);  /* the last piece */
-	stream_frame(s, 1, 0x8, 1, 2, 0, 0);  /* a close */
+	stream_frame(s, 1, 0xa, 1, 0, 0, 1); /* a pong inside it */
+	stream_frame(s, 1, 0x0, 1, 7, 0, 0); /* the last piece */
+	stream_frame(s, 1, 0x8, 1, 2, 0, 0); /* a close */
 	stream_check(s);
 	free(s);
 }
@@ -171,7 +171,8 @@ START_TEST(test_frame_track_many)
 	size_t         i;
 
 	for (i = 0; i < 100; i++)
-		stream_frame(s, 1, i % 2 ? 0x1 : 0x9, (int)(i % 3 != 0), i, 0, 0);
+		stream_frame(
+		    s, 1, i % 2 ? 0x1 : 0x9, (int)(i % 3 != 0), i, 0, 0);
 	stream_check(s);
 	free(s);
 }
@@ -179,8 +180,8 @@ END_TEST
 
 /* Checks that out holds a server frame: FIN, opcode, no mask, payload. */
 static void
-assert_frame(const struct buf *out, unsigned opcode, const uint8_t *payload,
-    size_t len)
+assert_frame(
+    const struct buf *out, unsigned opcode, const uint8_t *payload, size_t len)
 {
 	const uint8_t *p = (const uint8_t *)buf_pending(out);
 	size_t         head = len < 126 ? 2 : len <= 0xffff ? 4 : 10, i;
@@ -244,8 +245,8 @@ START_TEST(test_frame_append_close)
 	char       reason[300];
 
 	ck_assert_int_eq(frame_append_close(&out, 1001, "going away"), 0);
-	assert_frame(&out, FRAME_CLOSE, (const uint8_t *)"\x03\xe9going away",
-	    12);
+	assert_frame(
+	    &out, FRAME_CLOSE, (const uint8_t *)"\x03\xe9going away", 12);
 	buf_free(&out);
 
 	/* A reason too long for a control frame is cut to 123 bytes. */
@@ -253,8 +254,8 @@ START_TEST(test_frame_append_close)
 	reason[sizeof reason - 1] = '\0';
 	ck_assert_int_eq(frame_append_close(&out, 1011, reason), 0);
 	ck_assert_uint_eq(buf_pending_len(&out), 2 + FRAME_CONTROL_MAX);
-	ck_assert_uint_eq(((const uint8_t *)buf_pending(&out))[1],
-	    FRAME_CONTROL_MAX);
+	ck_assert_uint_eq(
+	    ((const uint8_t *)buf_pending(&out))[1], FRAME_CONTROL_MAX);
 	ck_assert_mem_eq(buf_pending(&out) + 2, "\x03\xf3", 2);
 	buf_free(&out);
 

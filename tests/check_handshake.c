@@ -280,10 +280,10 @@ END_TEST
 
 /* Everything but the key, version, upgrade or connection. */
 #define HOST "Host: h\r\n"
-#define UPG "Upgrade: websocket\r\n"
+#define UPG  "Upgrade: websocket\r\n"
 #define CONN "Connection: Upgrade\r\n"
-#define VER "Sec-WebSocket-Version: 13\r\n"
-#define KEY "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+#define VER  "Sec-WebSocket-Version: 13\r\n"
+#define KEY  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 
 struct bad_case {
 	const char *request;
@@ -521,7 +521,7 @@ START_TEST(test_handshake_origin_default_rule)
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		ck_assert_msg(handshake_origin_allowed(&no_policy,
-				  cases[i].origin) == cases[i].allowed,
+		                  cases[i].origin) == cases[i].allowed,
 		    "origin %s: wanted %d", cases[i].origin, cases[i].allowed);
 	/* A NULL policy is the default rule too. */
 	ck_assert(handshake_origin_allowed(NULL, "http://127.0.0.1:80"));
@@ -536,25 +536,20 @@ START_TEST(test_handshake_origin_list)
 	static const char *const star[] = {"https://a.example", "*"};
 	struct handshake_policy  policy = {list, 3}, any = {star, 2};
 
-	ck_assert(handshake_origin_allowed(
-	    &policy, "https://app.example.com"));
-	ck_assert(handshake_origin_allowed(
-	    &policy, "https://APP.example.com:443"));
+	ck_assert(handshake_origin_allowed(&policy, "https://app.example.com"));
 	ck_assert(
-	    handshake_origin_allowed(&policy, "http://localhost:3000"));
+	    handshake_origin_allowed(&policy, "https://APP.example.com:443"));
+	ck_assert(handshake_origin_allowed(&policy, "http://localhost:3000"));
 	ck_assert(handshake_origin_allowed(&policy, "null"));
 	ck_assert(handshake_origin_allowed(&policy, NULL));
-	ck_assert(!handshake_origin_allowed(
-	    &policy, "http://app.example.com"));
-	ck_assert(!handshake_origin_allowed(
-	    &policy, "https://app.example.com:8443"));
+	ck_assert(!handshake_origin_allowed(&policy, "http://app.example.com"));
 	ck_assert(
-	    !handshake_origin_allowed(&policy, "http://localhost:3001"));
+	    !handshake_origin_allowed(&policy, "https://app.example.com:8443"));
+	ck_assert(!handshake_origin_allowed(&policy, "http://localhost:3001"));
 	ck_assert(!handshake_origin_allowed(&policy, "http://localhost"));
 	/* With a list, the loopback default no longer applies. */
 	ck_assert(!handshake_origin_allowed(&policy, "http://h"));
-	ck_assert(
-	    handshake_origin_allowed(&any, "http://anything.example"));
+	ck_assert(handshake_origin_allowed(&any, "http://anything.example"));
 	ck_assert(handshake_origin_allowed(&any, "null"));
 }
 END_TEST

@@ -51,8 +51,8 @@ check_loop_teardown(void)
 static void
 check_loop_readable_pair(int sv[2])
 {
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
-	                 0);
+	ck_assert_int_eq(
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	ck_assert_int_eq(write(sv[1], "x", 1), 1);
 }
 
@@ -90,8 +90,8 @@ START_TEST(test_loop_io_readable)
 	check_loop_readable_pair(sv);
 	io_calls = 0;
 	ck_assert_int_eq(loop_io_start(loop, &io, sv[0], EPOLLIN,
-	                               check_loop_read_cb, &io_calls),
-	                 0);
+	                     check_loop_read_cb, &io_calls),
+	    0);
 	ck_assert_int_eq(loop_run(loop), 0);
 	ck_assert_int_eq(io_calls, 1);
 	loop_io_stop(loop, &io);
@@ -134,8 +134,8 @@ START_TEST(test_loop_io_stop_in_own_callback)
 	ck_assert_ptr_nonnull(io);
 	io_calls = self_stop_timer_runs = 0;
 	ck_assert_int_eq(loop_io_start(loop, io, sv[0], EPOLLIN,
-	                               check_loop_self_stop_cb, NULL),
-	                 0);
+	                     check_loop_self_stop_cb, NULL),
+	    0);
 	loop_timer_init(&timer, check_loop_spin_cb, NULL);
 	ck_assert_int_eq(loop_timer_start(loop, &timer, 0), 0);
 	ck_assert_int_eq(loop_run(loop), 0);
@@ -185,11 +185,11 @@ START_TEST(test_loop_io_stop_other_in_batch)
 	b->other = a;
 	io_calls = 0;
 	ck_assert_int_eq(loop_io_start(loop, &a->io, sv_a[0], EPOLLIN,
-	                               check_loop_kill_other_cb, a),
-	                 0);
+	                     check_loop_kill_other_cb, a),
+	    0);
 	ck_assert_int_eq(loop_io_start(loop, &b->io, sv_b[0], EPOLLIN,
-	                               check_loop_kill_other_cb, b),
-	                 0);
+	                     check_loop_kill_other_cb, b),
+	    0);
 
 	/* Both are readable, so one epoll_wait() returns both. */
 	ck_assert_int_eq(loop_run(loop), 0);
@@ -222,14 +222,14 @@ START_TEST(test_loop_io_modify_to_write)
 	struct loop_io io = {0};
 	int            sv[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
-	                 0);
+	ck_assert_int_eq(
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	io_calls = 0;
 	seen_events = 0;
 	/* Nothing to read, so only the change to EPOLLOUT can fire. */
 	ck_assert_int_eq(loop_io_start(loop, &io, sv[0], EPOLLIN,
-	                               check_loop_events_cb, NULL),
-	                 0);
+	                     check_loop_events_cb, NULL),
+	    0);
 	ck_assert_int_eq(loop_io_modify(loop, &io, EPOLLOUT), 0);
 	ck_assert_uint_eq(io.events, EPOLLOUT);
 	ck_assert_int_eq(loop_run(loop), 0);
@@ -268,11 +268,11 @@ START_TEST(test_loop_io_modify_in_batch)
 	b.other = &a;
 	io_calls = 0;
 	ck_assert_int_eq(loop_io_start(loop, &a.io, sv_a[0], EPOLLOUT,
-	                               check_loop_mute_both_cb, &a),
-	                 0);
+	                     check_loop_mute_both_cb, &a),
+	    0);
 	ck_assert_int_eq(loop_io_start(loop, &b.io, sv_b[0], EPOLLOUT,
-	                               check_loop_mute_both_cb, &b),
-	                 0);
+	                     check_loop_mute_both_cb, &b),
+	    0);
 
 	/* Both are writable; the first turns EPOLLOUT off for the other. */
 	ck_assert_int_eq(loop_run(loop), 0);
@@ -343,11 +343,11 @@ START_TEST(test_loop_timer_due_order)
 	size_t                i;
 
 	for (i = 0; i < 6; i++) {
-		loop_timer_init(&timers[i], check_loop_record_cb,
-		                (void *)(intptr_t)i);
+		loop_timer_init(
+		    &timers[i], check_loop_record_cb, (void *)(intptr_t)i);
 		ck_assert_int_eq(loop_timer_active(&timers[i]), 0);
-		ck_assert_int_eq(loop_timer_start(loop, &timers[i], delays[i]),
-		                 0);
+		ck_assert_int_eq(
+		    loop_timer_start(loop, &timers[i], delays[i]), 0);
 		ck_assert_int_ne(loop_timer_active(&timers[i]), 0);
 	}
 	expected_fires = 6;
@@ -365,8 +365,8 @@ START_TEST(test_loop_timer_same_due_in_start_order)
 
 	/* Same cached clock, same delay: the same due_ms for all. */
 	for (i = 0; i < 5; i++) {
-		loop_timer_init(&timers[i], check_loop_record_cb,
-		                (void *)(intptr_t)i);
+		loop_timer_init(
+		    &timers[i], check_loop_record_cb, (void *)(intptr_t)i);
 		ck_assert_int_eq(loop_timer_start(loop, &timers[i], 3), 0);
 	}
 	/* Re-arming moves a timer behind the others. */
@@ -501,8 +501,8 @@ START_TEST(test_loop_timer_zero_rearm_yields_to_io)
 	check_loop_readable_pair(sv);
 	io_iterations = zero_timer_runs = 0;
 	ck_assert_int_eq(loop_io_start(loop, &io, sv[0], EPOLLIN,
-	                               check_loop_count_io_cb, NULL),
-	                 0);
+	                     check_loop_count_io_cb, NULL),
+	    0);
 	loop_timer_init(&timer, check_loop_zero_rearm_cb, NULL);
 	ck_assert_int_eq(loop_timer_start(loop, &timer, 0), 0);
 	ck_assert_int_eq(loop_run(loop), 0);
@@ -528,18 +528,18 @@ START_TEST(test_loop_timer_heap_random)
 	ck_assert_ptr_nonnull(timers);
 	srandom(4242);
 	for (i = 0; i < N; i++) {
-		loop_timer_init(&timers[i], check_loop_record_cb,
-		                (void *)(intptr_t)i);
+		loop_timer_init(
+		    &timers[i], check_loop_record_cb, (void *)(intptr_t)i);
 		ck_assert_int_eq(loop_timer_start(loop, &timers[i],
-		                                  (uint64_t)(random() % 40)),
-		                 0);
+		                     (uint64_t)(random() % 40)),
+		    0);
 	}
 	/* Re-arm some and stop some, to exercise the middle of the heap. */
 	for (i = 0; i < N / 4; i++) {
 		j = (int)(random() % N);
 		ck_assert_int_eq(loop_timer_start(loop, &timers[j],
-		                                  (uint64_t)(random() % 40)),
-		                 0);
+		                     (uint64_t)(random() % 40)),
+		    0);
 		stopped[j] = 0;
 		j = (int)(random() % N);
 		loop_timer_stop(loop, &timers[j]);
@@ -848,8 +848,8 @@ START_TEST(test_listen_tcp_ephemeral)
 	ck_assert_msg(fd >= 0, "listen_open: %s", err);
 	check_listen_flags(fd);
 	len = sizeof value;
-	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &value, &len),
-	                 0);
+	ck_assert_int_eq(
+	    getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &value, &len), 0);
 	ck_assert_int_ne(value, 0);
 	check_listen_tcp_connect(fd, AF_INET);
 	close(fd);
@@ -1065,11 +1065,26 @@ END_TEST
 START_TEST(test_listen_bad_addresses)
 {
 	static const char *bad[] = {
-	    "",           "unix:",         "unix",          "localhost",
-	    "host:",      "1.2.3.4:99999", "1.2.3.4:65536", "1.2.3.4:abc",
-	    "1.2.3.4:-1", "1.2.3.4:+80",   "[::1",          "[::1]",
-	    "[::1]80",    "[]:80",         "::1:80",        ":",
-	    "-1",         "123456",        "80x",           "1.2.3.4: 80",
+	    "",
+	    "unix:",
+	    "unix",
+	    "localhost",
+	    "host:",
+	    "1.2.3.4:99999",
+	    "1.2.3.4:65536",
+	    "1.2.3.4:abc",
+	    "1.2.3.4:-1",
+	    "1.2.3.4:+80",
+	    "[::1",
+	    "[::1]",
+	    "[::1]80",
+	    "[]:80",
+	    "::1:80",
+	    ":",
+	    "-1",
+	    "123456",
+	    "80x",
+	    "1.2.3.4: 80",
 	};
 	static const char *good[] = {
 	    "unix:/run/litepush.sock",
@@ -1094,8 +1109,8 @@ START_TEST(test_listen_bad_addresses)
 		ck_assert_ptr_null(strchr(err, '\n'));
 	}
 	for (i = 0; i < sizeof good / sizeof good[0]; i++)
-		ck_assert_msg(listen_valid(good[i]), "invalid: \"%s\"",
-		              good[i]);
+		ck_assert_msg(
+		    listen_valid(good[i]), "invalid: \"%s\"", good[i]);
 	ck_assert(!listen_valid(NULL));
 
 	/* The message names the address; a NULL errbuf is allowed. */
@@ -1125,8 +1140,8 @@ check_loop_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("timers");
-	tcase_add_checked_fixture(tc, check_loop_timer_setup,
-	                          check_loop_teardown);
+	tcase_add_checked_fixture(
+	    tc, check_loop_timer_setup, check_loop_teardown);
 	tcase_add_test(tc, test_loop_timer_due_order);
 	tcase_add_test(tc, test_loop_timer_same_due_in_start_order);
 	tcase_add_test(tc, test_loop_timer_rearm_from_callback);
@@ -1156,8 +1171,8 @@ check_loop_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("listen_unix");
-	tcase_add_checked_fixture(tc, check_listen_setup,
-	                          check_listen_teardown);
+	tcase_add_checked_fixture(
+	    tc, check_listen_setup, check_listen_teardown);
 	tcase_add_test(tc, test_listen_unix_create);
 	tcase_add_test(tc, test_listen_unix_stale_replaced);
 	tcase_add_test(tc, test_listen_unix_live_refused);

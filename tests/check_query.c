@@ -27,7 +27,7 @@
 #define RULE ": use 1 to 64 of A-Z a-z 0-9 _ . : -"
 
 /* The 64 and 65 byte channel names at the edge of the rule. */
-#define A8 "aaaaaaaa"
+#define A8  "aaaaaaaa"
 #define A64 A8 A8 A8 A8 A8 A8 A8 A8
 #define A65 A64 "a"
 

@@ -74,7 +74,7 @@ check_sse_escape(const char *data, size_t len)
 /* Checks that the pending bytes of b are exactly expected. */
 static void
 check_sse_assert_bytes(const struct buf *b, const char *expected,
-                       size_t expected_len, const char *where, int line)
+    size_t expected_len, const char *where, int line)
 {
 	size_t len = buf_pending_len(b);
 
@@ -246,8 +246,8 @@ START_TEST(test_buf_compact)
 		REQUIRE(buf_append(&b, chunk, sizeof chunk) == 0);
 		/* Write out a little less than came in, checking the order. */
 		for (k = 0; k < 990; k++)
-			REQUIRE((unsigned char)buf_pending(&b)[k] ==
-			        read++ % 251);
+			REQUIRE(
+			    (unsigned char)buf_pending(&b)[k] == read++ % 251);
 		buf_consume(&b, 990);
 	}
 	ck_assert_uint_eq(buf_pending_len(&b), 20000 * 10);
@@ -355,8 +355,8 @@ START_TEST(test_buf_printf)
 	long_arg[b.cap] = '\0';
 	REQUIRE(buf_printf(&b, "%s", long_arg) == 0);
 	ck_assert_uint_eq(buf_pending_len(&b), strlen(long_arg));
-	ck_assert_int_eq(memcmp(buf_pending(&b), long_arg, strlen(long_arg)),
-	                 0);
+	ck_assert_int_eq(
+	    memcmp(buf_pending(&b), long_arg, strlen(long_arg)), 0);
 	buf_free(&b);
 }
 END_TEST
@@ -401,11 +401,11 @@ static const struct {
     {LIT("a\0b"), LIT("a\0b")},
     {LIT("\xC2\x80\xDF\xBF"), LIT("\xC2\x80\xDF\xBF")},
     {LIT("\xE0\xA0\x80\xED\x9F\xBF\xEE\x80\x80\xEF\xBF\xBF"),
-     LIT("\xE0\xA0\x80\xED\x9F\xBF\xEE\x80\x80\xEF\xBF\xBF")},
+        LIT("\xE0\xA0\x80\xED\x9F\xBF\xEE\x80\x80\xEF\xBF\xBF")},
     {LIT("\xF0\x90\x80\x80\xF4\x8F\xBF\xBF"),
-     LIT("\xF0\x90\x80\x80\xF4\x8F\xBF\xBF")},
+        LIT("\xF0\x90\x80\x80\xF4\x8F\xBF\xBF")},
     {LIT("\xE2\x82\xAC \xF0\x9F\x98\x80"),
-     LIT("\xE2\x82\xAC \xF0\x9F\x98\x80")},
+        LIT("\xE2\x82\xAC \xF0\x9F\x98\x80")},
     /* Bytes that never start a sequence. */
     {LIT("\x80"), LIT(R)},
     {LIT("\xBF\x80"), LIT(R R)},
@@ -413,7 +413,7 @@ static const struct {
     {LIT("\xFF"), LIT(R)},
     {LIT("a\xFF"
          "b"),
-     LIT("a" R "b")},
+        LIT("a" R "b")},
     /* Overlongs: C0 and C1 are never leads; E0 and F0 restrict. */
     {LIT("\xC0\x80"), LIT(R R)},
     {LIT("\xC1\xBF"), LIT(R R)},
@@ -437,20 +437,20 @@ static const struct {
     {LIT("\xF0\x9F\x98"), LIT(R)},
     {LIT("\xE2\x82"
          "a"),
-     LIT(R "a")},
+        LIT(R "a")},
     {LIT("\xF0\x9F\x98"
          "a"),
-     LIT(R "a")},
+        LIT(R "a")},
     {LIT("\xC2\x41\x42"), LIT(R "AB")},
     {LIT("\xC2\xC2\xA9"), LIT(R "\xC2\xA9")},
     {LIT("\xE2\x82\xAC\xE2\x82"), LIT("\xE2\x82\xAC" R)},
     {LIT("\xF4\x8F\xBF"
          "\xF0\x9F\x98\x80"),
-     LIT(R "\xF0\x9F\x98\x80")},
+        LIT(R "\xF0\x9F\x98\x80")},
     {LIT("\xE1\x80\n"), LIT(R "\n")},
     /* The example of Unicode's Table 3-8. */
     {LIT("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64"),
-     LIT("a" R R R "b" R "c" R R "d")},
+        LIT("a" R R R "b" R "c" R R "d")},
     /* The examples of Unicode's Tables 3-9 to 3-11. */
     {LIT("\xC0\xAF\xE0\x80\xBF\xF0\x81\x82\x41"), LIT(R R R R R R R R "A")},
     {LIT("\xED\xA0\x80\xED\xBF\xBF\xED\xAF\x41"), LIT(R R R R R R R R "A")},
@@ -468,13 +468,11 @@ START_TEST(test_buf_utf8_table)
 	     i < sizeof check_sse_utf8_cases / sizeof check_sse_utf8_cases[0];
 	     i++) {
 		b.len = b.off = 0;
-		ck_assert_int_eq(
-		    buf_append_utf8(&b, check_sse_utf8_cases[i].in,
-		                    check_sse_utf8_cases[i].in_len),
+		ck_assert_int_eq(buf_append_utf8(&b, check_sse_utf8_cases[i].in,
+		                     check_sse_utf8_cases[i].in_len),
 		    0);
 		check_sse_assert_bytes(&b, check_sse_utf8_cases[i].out,
-		                       check_sse_utf8_cases[i].out_len, "case",
-		                       (int)i);
+		    check_sse_utf8_cases[i].out_len, "case", (int)i);
 	}
 	buf_free(&b);
 }
@@ -491,10 +489,9 @@ START_TEST(test_buf_utf8_reference)
 	     i++) {
 		b.len = b.off = 0;
 		whatwg_sse_utf8_sanitise(&b, check_sse_utf8_cases[i].in,
-		                        check_sse_utf8_cases[i].in_len);
+		    check_sse_utf8_cases[i].in_len);
 		check_sse_assert_bytes(&b, check_sse_utf8_cases[i].out,
-		                       check_sse_utf8_cases[i].out_len, "case",
-		                       (int)i);
+		    check_sse_utf8_cases[i].out_len, "case", (int)i);
 	}
 	buf_free(&b);
 }
@@ -505,8 +502,7 @@ static void
 check_sse_random_bytes(struct buf *b, uint64_t *state, size_t n, int no_nul)
 {
 	static const unsigned char leads[] = {0xC0, 0xC1, 0xC2, 0xDF, 0xE0,
-	                                      0xE1, 0xED, 0xEF, 0xF0, 0xF1,
-	                                      0xF4, 0xF5, 0xF8, 0xFF};
+	    0xE1, 0xED, 0xEF, 0xF0, 0xF1, 0xF4, 0xF5, 0xF8, 0xFF};
 	static const char          special[] = " :\0";
 	unsigned char              s[4];
 	size_t                     i, k;
@@ -554,16 +550,16 @@ START_TEST(test_buf_utf8_random)
 		input.len = got.len = want.len = 0;
 		len = check_sse_random(&state) % (i % 100 == 0 ? 2000 : 40);
 		check_sse_random_bytes(&input, &state, len, 0);
-		ck_assert_int_eq(buf_append_utf8(&got, input.data, input.len),
-		                 0);
+		ck_assert_int_eq(
+		    buf_append_utf8(&got, input.data, input.len), 0);
 		whatwg_sse_utf8_sanitise(&want, input.data, input.len);
 		ck_assert_msg(got.len == want.len &&
-		                  (got.len == 0 ||
-		                   memcmp(got.data, want.data, got.len) == 0),
-		              "input \"%s\": Expected: \"%s\" But got: \"%s\"",
-		              check_sse_escape(input.data, input.len),
-		              check_sse_escape(want.data, want.len),
-		              check_sse_escape(got.data, got.len));
+		                  (got.len == 0 || memcmp(got.data, want.data,
+		                                       got.len) == 0),
+		    "input \"%s\": Expected: \"%s\" But got: \"%s\"",
+		    check_sse_escape(input.data, input.len),
+		    check_sse_escape(want.data, want.len),
+		    check_sse_escape(got.data, got.len));
 		ck_assert(whatwg_sse_utf8_is_valid(got.data, got.len));
 	}
 	buf_free(&input);
@@ -678,7 +674,8 @@ START_TEST(test_sse_retry_comment_pause)
 	ck_assert_int_eq(sse_encode_position(&b, 0), 0);
 	ASSERT_BYTES(&b, "id: 42\n\nid: 0\n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_reset(&b, 91, INT64_C(9007199254740991)), 0);
+	ck_assert_int_eq(
+	    sse_encode_reset(&b, 91, INT64_C(9007199254740991)), 0);
 	ASSERT_BYTES(&b, "event: reset\ndata: {\"oldest\":91,"
 	                 "\"newest\":9007199254740991}\n\n");
 	buf_free(&b);
@@ -801,11 +798,11 @@ START_TEST(test_sse_data_lines)
 		b.len = b.off = want.len = 0;
 		ck_assert_int_eq(
 		    sse_encode_event(&b, 5, NULL, check_sse_data_cases[i].in,
-		                     check_sse_data_cases[i].in_len),
+		        check_sse_data_cases[i].in_len),
 		    0);
 		REQUIRE(buf_append_str(&want, "id: 5\n") == 0);
 		REQUIRE(buf_append(&want, check_sse_data_cases[i].out,
-		                   check_sse_data_cases[i].out_len) == 0);
+		            check_sse_data_cases[i].out_len) == 0);
 		REQUIRE(buf_append(&want, "\n", 1) == 0);
 		check_sse_assert_bytes(&b, want.data, want.len, "case", (int)i);
 	}
@@ -891,15 +888,15 @@ START_TEST(test_sse_many_lines)
 		/* Drop the last line end: no empty line at the end. */
 		in.len -= strlen(ends[e]);
 		REQUIRE(buf_append_str(&want, "\n") == 0);
-		ck_assert_int_eq(sse_encode_event(&b, 8, NULL, in.data, in.len),
-		                 0);
+		ck_assert_int_eq(
+		    sse_encode_event(&b, 8, NULL, in.data, in.len), 0);
 		ck_assert_uint_eq(b.len, want.len);
 		ck_assert_int_eq(memcmp(b.data, want.data, b.len), 0);
 
 		whatwg_sse_parse(&p, b.data, b.len);
 		ck_assert_uint_eq(p.nevents, 1);
-		ck_assert_uint_eq(p.events[0].data.len,
-		                  in.len - (e == 2 ? lines - 1 : 0));
+		ck_assert_uint_eq(
+		    p.events[0].data.len, in.len - (e == 2 ? lines - 1 : 0));
 		whatwg_sse_free(&p);
 	}
 
@@ -944,8 +941,8 @@ START_TEST(test_sse_too_big)
 	REQUIRE(buf_append_str(&b, "keep") == 0);
 	buf_consume(&b, 1);
 	ck_assert_int_eq(sse_encode_event(&b, 1, "e", "x", SIZE_MAX), -1);
-	ck_assert_int_eq(sse_encode_event(&b, 1, "e", "x", SIZE_MAX / 2 + 1),
-	                 -1);
+	ck_assert_int_eq(
+	    sse_encode_event(&b, 1, "e", "x", SIZE_MAX / 2 + 1), -1);
 	ASSERT_BYTES(&b, "eep");
 	buf_free(&b);
 }
@@ -981,22 +978,21 @@ START_TEST(test_sse_round_trip)
 		len = (r >> 8) % (i % 50 == 0 ? 600 : 48);
 		check_sse_random_bytes(&data, &state, len, 0);
 		if (has_name) {
-			check_sse_random_bytes(&name, &state, (r >> 24) % 12,
-			                       1);
+			check_sse_random_bytes(
+			    &name, &state, (r >> 24) % 12, 1);
 			REQUIRE(buf_append(&name, "", 1) == 0);
 		}
 		ids[i] = (int64_t)check_sse_random(&state);
 		if (i % 3 == 0)
 			ids[i] = (int64_t)(check_sse_random(&state) >> 40);
 
-		ck_assert_int_eq(sse_encode_event(&out, ids[i],
-		                                  has_name ? name.data : NULL,
-		                                  data.data, data.len),
-		                 0);
+		ck_assert_int_eq(
+		    sse_encode_event(&out, ids[i], has_name ? name.data : NULL,
+		        data.data, data.len),
+		    0);
 		REQUIRE(buf_append(&all, out.data, out.len) == 0);
 		ck_assert_msg(whatwg_sse_utf8_is_valid(out.data, out.len),
-		              "not UTF-8: %s",
-		              check_sse_escape(out.data, out.len));
+		    "not UTF-8: %s", check_sse_escape(out.data, out.len));
 
 		/* The data as decoded, line ends made LF. */
 		whatwg_sse_utf8_sanitise(&want, data.data, data.len);
@@ -1005,32 +1001,32 @@ START_TEST(test_sse_round_trip)
 				continue;
 			if (k + 1 < want.len && want.data[k + 1] == '\n') {
 				memmove(want.data + k, want.data + k + 1,
-				        want.len - k - 1);
+				    want.len - k - 1);
 				want.len--;
 			} else
 				want.data[k] = '\n';
 		}
 		if (has_name)
-			whatwg_sse_utf8_sanitise(&want_type, name.data,
-			                        strcspn(name.data, "\r\n"));
+			whatwg_sse_utf8_sanitise(
+			    &want_type, name.data, strcspn(name.data, "\r\n"));
 		if (want_type.len == 0)
 			REQUIRE(buf_append_str(&want_type, "message") == 0);
 		snprintf(id_text, sizeof id_text, "%" PRId64, ids[i]);
 
 		whatwg_sse_parse(&p, out.data, out.len);
 		ck_assert_msg(p.nevents == 1, "%zu events from \"%s\"",
-		              p.nevents, check_sse_escape(out.data, out.len));
+		    p.nevents, check_sse_escape(out.data, out.len));
 		ck_assert_msg(
 		    whatwg_sse_equal(&p.events[0].data, want.data, want.len),
 		    "data of \"%s\": Expected: \"%s\" But got: \"%s\"",
 		    check_sse_escape(data.data, data.len),
 		    check_sse_escape(want.data, want.len),
-		    check_sse_escape(p.events[0].data.data,
-		                     p.events[0].data.len));
-		ck_assert(whatwg_sse_equal(&p.events[0].type, want_type.data,
-		                          want_type.len));
-		ck_assert(whatwg_sse_equal(&p.events[0].last_event_id, id_text,
-		                          strlen(id_text)));
+		    check_sse_escape(
+		        p.events[0].data.data, p.events[0].data.len));
+		ck_assert(whatwg_sse_equal(
+		    &p.events[0].type, want_type.data, want_type.len));
+		ck_assert(whatwg_sse_equal(
+		    &p.events[0].last_event_id, id_text, strlen(id_text)));
 		ck_assert_int_eq(p.retry, -1);
 		whatwg_sse_free(&p);
 
@@ -1049,8 +1045,8 @@ START_TEST(test_sse_round_trip)
 	ck_assert_uint_eq(p.nevents, n);
 	for (i = 0; i < n; i++) {
 		snprintf(id_text, sizeof id_text, "%" PRId64, ids[i]);
-		ck_assert(whatwg_sse_equal(&p.events[i].last_event_id, id_text,
-		                          strlen(id_text)));
+		ck_assert(whatwg_sse_equal(
+		    &p.events[i].last_event_id, id_text, strlen(id_text)));
 	}
 	whatwg_sse_free(&p);
 

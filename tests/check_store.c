@@ -23,7 +23,7 @@
 #endif
 
 #define CHECK_STORE_BUSY_MS 5000
-#define CHECK_STORE_ROWS 256
+#define CHECK_STORE_ROWS    256
 
 /* The store and database of the running test (a fresh one per test). */
 static struct store *store;
@@ -753,15 +753,16 @@ START_TEST(test_store_constraint_id_limit)
 	char    out[1024];
 	int64_t id = 0;
 
-	shell_ok("INSERT INTO events (id, data) VALUES (9007199254740991, 'x');",
+	shell_ok(
+	    "INSERT INTO events (id, data) VALUES (9007199254740991, 'x');",
 	    NULL, 0);
 	ck_assert_int_eq(last_id(), STORE_ID_MAX);
 	ck_assert_int_eq(
 	    store_append(store, "a", NULL, "y", 1, &id), STORE_CONSTRAINT);
 	ck_assert_str_eq(
 	    store_errmsg(store), "CHECK constraint failed: id_in_range");
-	ck_assert_int_ne(shell("INSERT INTO events (data) VALUES ('z');", out,
-	                     sizeof out),
+	ck_assert_int_ne(
+	    shell("INSERT INTO events (data) VALUES ('z');", out, sizeof out),
 	    0);
 	ck_assert(strstr(out, "id_in_range") != NULL);
 	ck_assert_int_eq(last_id(), STORE_ID_MAX);
@@ -771,8 +772,8 @@ END_TEST
 /* The store refuses reserved names itself, and says which rule. */
 START_TEST(test_store_constraint_reserved_append)
 {
-	ck_assert_int_eq(store_append(store, "a", "pause", "0", 1, NULL),
-	    STORE_CONSTRAINT);
+	ck_assert_int_eq(
+	    store_append(store, "a", "pause", "0", 1, NULL), STORE_CONSTRAINT);
 	ck_assert_str_eq(
 	    store_errmsg(store), "CHECK constraint failed: event_not_reserved");
 	ck_assert(store_event_reserved("pause"));
@@ -807,7 +808,8 @@ START_TEST(test_store_schema_migrate_1_to_2)
 	store = NULL;
 	make_schema_1();
 	for (i = 0; i < 5; i++)
-		shell_ok("INSERT INTO events (data, event) VALUES ('x', 'pause');",
+		shell_ok(
+		    "INSERT INTO events (data, event) VALUES ('x', 'pause');",
 		    NULL, 0);
 	shell_ok("DELETE FROM events WHERE id <= 3;", NULL, 0);
 	/* Read-only: no migration, and nothing is recorded. */
@@ -817,7 +819,8 @@ START_TEST(test_store_schema_migrate_1_to_2)
 	ck_assert_int_eq(state.newest, 5);
 	store_close(store);
 	ck_assert_int_eq(open_at(db_path, 0, &store), 0);
-	shell_ok("PRAGMA user_version; SELECT edits, pruned FROM litepush_meta;",
+	shell_ok(
+	    "PRAGMA user_version; SELECT edits, pruned FROM litepush_meta;",
 	    out, sizeof out);
 	ck_assert_str_eq(out, "2\n0|3\n");
 	ck_assert_int_ne(shell("INSERT INTO events (event) VALUES ('reset');",
@@ -932,14 +935,14 @@ START_TEST(test_store_channel_rule_matches_schema)
 		valid = channel_valid(name, 1);
 		rc = store_append(store, name, NULL, "x", 1, NULL);
 		ck_assert_msg((rc == 0) == (valid != 0),
-		    "byte 0x%02x: channel_valid %d, append %d (%s)", c,
-		    valid, rc, store_errmsg(store));
+		    "byte 0x%02x: channel_valid %d, append %d (%s)", c, valid,
+		    rc, store_errmsg(store));
 		snprintf(name, sizeof name, "a%cb", c);
 		valid = channel_valid(name, 3);
 		rc = store_append(store, name, NULL, "x", 1, NULL);
 		ck_assert_msg((rc == 0) == (valid != 0),
-		    "byte 0x%02x inside: channel_valid %d, append %d", c,
-		    valid, rc);
+		    "byte 0x%02x inside: channel_valid %d, append %d", c, valid,
+		    rc);
 	}
 	/* [A-Za-z0-9_.:-]: 26 + 26 + 10 + 4 single-byte names. */
 	ck_assert_int_eq(last_id(), 2 * 66);

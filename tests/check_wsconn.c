@@ -38,7 +38,7 @@
 /* How long a test waits for something that should happen at once. */
 #define WAIT_MS 3000
 
-#define KEY "dGhlIHNhbXBsZSBub25jZQ=="
+#define KEY    "dGhlIHNhbXBsZSBub25jZQ=="
 #define ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 static char                  db_path[512];
@@ -639,7 +639,8 @@ START_TEST(test_wsconn_ack_before_own_event)
 	uint64_t end;
 	int64_t  last = 0;
 
-	send_frame(fd, 1, 0, 1, 1, LIT("{\"channel\":\"chat\",\"data\":\"x\"}"));
+	send_frame(
+	    fd, 1, 0, 1, 1, LIT("{\"channel\":\"chat\",\"data\":\"x\"}"));
 	step(); /* reads the frame and hands it to the worker */
 	for (end = now_ms() + WAIT_MS; last == 0 && now_ms() < end;) {
 		ck_assert_int_eq(store_last_id(writer, &last), 0);
@@ -1341,7 +1342,8 @@ main(void)
 	SRunner *sr = srunner_create(check_wsconn_suite());
 	int      failed;
 
-	/* Writes to a client gone give EPIPE, as in the daemons (proc_signals). */
+	/* Writes to a client gone give EPIPE, as in the daemons (proc_signals).
+	 */
 	signal(SIGPIPE, SIG_IGN);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

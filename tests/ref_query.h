@@ -19,13 +19,13 @@
  */
 
 /* The starts of net/query.c's reasons, one per kind of error. */
-#define REF_QUERY_KIND_PERCENT "bad percent-encoding in query: \""
-#define REF_QUERY_KIND_CHANNEL "bad channel \""
-#define REF_QUERY_KIND_EMPTY "empty channel name"
+#define REF_QUERY_KIND_PERCENT  "bad percent-encoding in query: \""
+#define REF_QUERY_KIND_CHANNEL  "bad channel \""
+#define REF_QUERY_KIND_EMPTY    "empty channel name"
 #define REF_QUERY_KIND_TOO_MANY "too many channels (at most 32)"
-#define REF_QUERY_KIND_LAST_ID "bad lastEventId \""
-#define REF_QUERY_KIND_BACKLOG "bad backlog \""
-#define REF_QUERY_KIND_HEADER "bad Last-Event-ID \""
+#define REF_QUERY_KIND_LAST_ID  "bad lastEventId \""
+#define REF_QUERY_KIND_BACKLOG  "bad backlog \""
+#define REF_QUERY_KIND_HEADER   "bad Last-Event-ID \""
 
 /* The characters of a channel name, as the reference knows them. */
 extern const char ref_query_channel_chars[];

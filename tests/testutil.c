@@ -19,8 +19,8 @@ testutil_tmpdir_create(void)
 
 	if (base == NULL || *base == '\0')
 		base = "/tmp";
-	snprintf(testutil_dir, sizeof testutil_dir, "%s/litepush-test.XXXXXX",
-	    base);
+	snprintf(
+	    testutil_dir, sizeof testutil_dir, "%s/litepush-test.XXXXXX", base);
 	if (mkdtemp(testutil_dir) == NULL) {
 		perror("mkdtemp");
 		abort();
@@ -66,8 +66,8 @@ testutil_sqlite3(const char *db, const char *sql, char *output, size_t len)
 	fputs(sql, pipe);
 	status = pclose(pipe);
 	if (output != NULL && len > 0) {
-		char  path[300];
-		FILE *f;
+		char   path[300];
+		FILE  *f;
 		size_t n = 0;
 
 		snprintf(path, sizeof path, "%s/.sqlite3.out", testutil_dir);

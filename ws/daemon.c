@@ -214,7 +214,8 @@ daemon_empty(struct wsconn_server *server, void *arg)
 	proc_daemon_done();
 }
 
-/* After SIGTERM or SIGINT: no more accepting; every WebSocket closes with 1001. */
+/* After SIGTERM or SIGINT: no more accepting; every WebSocket closes with 1001.
+ */
 static void
 daemon_shutdown(void *arg)
 {
@@ -268,9 +269,8 @@ main(int argc, char **argv)
 		proc_log("out of memory");
 		return 1;
 	}
-	while (
-	    (c = getopt_long(
-	         nargs, daemon_args, "h", daemon_options, NULL)) != -1) {
+	while ((c = getopt_long(
+	            nargs, daemon_args, "h", daemon_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			feed_options.db_path = optarg;
@@ -293,8 +293,8 @@ main(int argc, char **argv)
 			    "publish", optarg, publish, &config.npublish);
 			break;
 		case 'm':
-			config.max_conns =
-			    proc_number_option("max-conns", optarg, 0, INT32_MAX);
+			config.max_conns = proc_number_option(
+			    "max-conns", optarg, 0, INT32_MAX);
 			break;
 		case 'M':
 			config.max_message = (uint64_t)proc_number_option(
@@ -311,8 +311,8 @@ main(int argc, char **argv)
 			    1000;
 			break;
 		case 'p':
-			feed_options.poll_ms =
-			    (int)proc_number_option("poll-ms", optarg, 1, 86400000);
+			feed_options.poll_ms = (int)proc_number_option(
+			    "poll-ms", optarg, 1, 86400000);
 			break;
 		case 'h':
 			daemon_usage(stdout);

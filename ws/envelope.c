@@ -152,8 +152,9 @@ envelope_encode_ack(struct buf *out, int64_t id)
 int
 envelope_encode_reset(struct buf *out, int64_t oldest, int64_t newest)
 {
-	return buf_printf(out, "{\"reset\":{\"oldest\":%" PRId64
-	    ",\"newest\":%" PRId64 "}}", oldest, newest);
+	return buf_printf(out,
+	    "{\"reset\":{\"oldest\":%" PRId64 ",\"newest\":%" PRId64 "}}",
+	    oldest, newest);
 }
 
 /* Appends {"error":"REASON"}. */

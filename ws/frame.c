@@ -77,8 +77,7 @@ frame_at_boundary(const struct frame_tracker *f)
 
 /* Appends one unmasked frame with FIN set. */
 int
-frame_append(struct buf *out, unsigned opcode, const void *payload,
-    size_t len)
+frame_append(struct buf *out, unsigned opcode, const void *payload, size_t len)
 {
 	unsigned char head[10];
 	size_t        head_len = 2;
@@ -113,7 +112,7 @@ frame_append_close(struct buf *out, uint16_t code, const char *reason)
 {
 	unsigned char payload[FRAME_CONTROL_MAX] = {
 	    (unsigned char)(code >> 8), (unsigned char)code};
-	size_t        len = strlen(reason);
+	size_t len = strlen(reason);
 
 	if (len > sizeof payload - 2)
 		len = sizeof payload - 2;

@@ -34,8 +34,8 @@ enum frame_state {
 /* Follows a stream of frames; zero it to start at a boundary. */
 struct frame_tracker {
 	enum frame_state state;
-	uint64_t         left;       /* bytes left in this part */
-	uint64_t         length;     /* the payload length so far */
+	uint64_t         left;   /* bytes left in this part */
+	uint64_t         length; /* the payload length so far */
 	int              masked;
 	int              fragmented; /* a data message lacks its FIN */
 };
@@ -44,8 +44,8 @@ struct frame_tracker {
  * Follows the frames over len more bytes of the stream, in pieces of any
  * size.  Note that it checks nothing: wslay rejects what is invalid.
  */
-void frame_track(struct frame_tracker *tracker, const uint8_t *data,
-    size_t len);
+void frame_track(
+    struct frame_tracker *tracker, const uint8_t *data, size_t len);
 
 /*
  * Returns non-zero if the bytes so far end at a frame boundary outside a
@@ -57,8 +57,8 @@ int frame_at_boundary(const struct frame_tracker *tracker);
  * Appends one unmasked frame with FIN set (opcode, then len bytes of
  * payload) to out.  Returns 0, or -1 when memory ran out (out unchanged).
  */
-int frame_append(struct buf *out, unsigned opcode, const void *payload,
-    size_t len);
+int frame_append(
+    struct buf *out, unsigned opcode, const void *payload, size_t len);
 
 /*
  * Appends a close frame with code and reason, the reason cut to fit a

@@ -310,8 +310,8 @@ handshake_accept_key(
 
 	sha1_init(&sha1);
 	sha1_update(&sha1, n, (const uint8_t *)key);
-	sha1_update(&sha1, sizeof HANDSHAKE_GUID - 1,
-	    (const uint8_t *)HANDSHAKE_GUID);
+	sha1_update(
+	    &sha1, sizeof HANDSHAKE_GUID - 1, (const uint8_t *)HANDSHAKE_GUID);
 	sha1_digest(&sha1, sizeof digest, digest);
 	base64_encode_raw(out, sizeof digest, digest);
 	out[HANDSHAKE_ACCEPT_LEN] = '\0';

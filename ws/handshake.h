@@ -81,8 +81,8 @@ void handshake_free(struct handshake *hs);
  * may connect under policy (see struct handshake_policy; NULL is the
  * default rule).
  */
-int handshake_origin_allowed(const struct handshake_policy *policy,
-    const char *origin);
+int handshake_origin_allowed(
+    const struct handshake_policy *policy, const char *origin);
 
 /*
  * Writes the Sec-WebSocket-Accept value for a Sec-WebSocket-Key (as sent,

@@ -17,33 +17,33 @@
 /* One request, from submit to its result. */
 struct publish_request {
 	STAILQ_ENTRY(publish_request) entry;
-	void    *owner;   /* NULL once forgotten */
-	char    *channel; /* NULL for a reply that only keeps its place */
-	char    *event;
-	char    *data;
-	size_t   data_len;
-	int      rc;
-	int64_t  id;
-	char     reason[ENVELOPE_REASON_MAX + 512];
+	void   *owner;   /* NULL once forgotten */
+	char   *channel; /* NULL for a reply that only keeps its place */
+	char   *event;
+	char   *data;
+	size_t  data_len;
+	int     rc;
+	int64_t id;
+	char    reason[ENVELOPE_REASON_MAX + 512];
 };
 STAILQ_HEAD(publish_queue, publish_request);
 
 struct publish {
-	struct loop           *loop;
-	char                  *db_path;
-	int                    busy_ms;
-	publish_done_fn        done;
-	void                 (*changed)(void *arg);
-	void                  *arg;
-	pthread_t              thread;
-	pthread_mutex_t        lock;
-	pthread_cond_t         wake;
-	struct publish_queue   todo;    /* submitted, not started */
+	struct loop    *loop;
+	char           *db_path;
+	int             busy_ms;
+	publish_done_fn done;
+	void (*changed)(void *arg);
+	void                   *arg;
+	pthread_t               thread;
+	pthread_mutex_t         lock;
+	pthread_cond_t          wake;
+	struct publish_queue    todo;    /* submitted, not started */
 	struct publish_request *current; /* being appended */
-	struct publish_queue   results; /* done, not yet handed back */
-	int                    stop;
-	struct loop_async      async;
-	struct store          *store;   /* the worker's only */
+	struct publish_queue    results; /* done, not yet handed back */
+	int                     stop;
+	struct loop_async       async;
+	struct store           *store; /* the worker's only */
 };
 
 /* Frees a request. */
@@ -70,17 +70,16 @@ publish_append(struct publish *p, struct publish_request *r)
 		store_close(p->store);
 		p->store = NULL;
 	}
-	if (p->store == NULL &&
-	    store_open(p->db_path, 0, p->busy_ms, &p->store, err, sizeof err) !=
-		0) {
+	if (p->store == NULL && store_open(p->db_path, 0, p->busy_ms, &p->store,
+	                            err, sizeof err) != 0) {
 		p->store = NULL;
 		r->rc = -1;
 		snprintf(r->reason, sizeof r->reason,
 		    "event store unavailable: %s", err);
 		return;
 	}
-	rc = store_append(p->store, r->channel, r->event, r->data, r->data_len,
-	    &r->id);
+	rc = store_append(
+	    p->store, r->channel, r->event, r->data, r->data_len, &r->id);
 	r->rc = rc == 0 ? 0 : -1;
 	if (rc == 0)
 		return;
@@ -88,8 +87,8 @@ publish_append(struct publish *p, struct publish_request *r)
 		snprintf(r->reason, sizeof r->reason, "event refused: %s",
 		    store_errmsg(p->store));
 	else if (rc == STORE_BUSY)
-		snprintf(r->reason, sizeof r->reason,
-		    "event store busy: try again");
+		snprintf(
+		    r->reason, sizeof r->reason, "event store busy: try again");
 	else {
 		snprintf(r->reason, sizeof r->reason, "event store error: %s",
 		    store_errmsg(p->store));
@@ -133,10 +132,10 @@ publish_worker(void *arg)
 static void
 publish_results(struct loop_async *async)
 {
-	struct publish        *p = async->arg;
-	struct publish_queue   done;
+	struct publish         *p = async->arg;
+	struct publish_queue    done;
 	struct publish_request *r;
-	int                    appended = 0;
+	int                     appended = 0;
 
 	STAILQ_INIT(&done);
 	pthread_mutex_lock(&p->lock);
@@ -221,8 +220,8 @@ publish_submit(struct publish *p, void *owner, const char *channel,
 		r->rc = -1;
 		snprintf(r->reason, sizeof r->reason, "%s", reply);
 	} else if (publish_copy(&r->channel, channel, (size_t)-1) != 0 ||
-		   publish_copy(&r->event, event, (size_t)-1) != 0 ||
-		   publish_copy(&r->data, data != NULL ? data : "", len) != 0) {
+	           publish_copy(&r->event, event, (size_t)-1) != 0 ||
+	           publish_copy(&r->data, data != NULL ? data : "", len) != 0) {
 		publish_request_free(r);
 		return -1;
 	}
@@ -241,11 +240,11 @@ publish_forget(struct publish *p, void *owner)
 
 	pthread_mutex_lock(&p->lock);
 	STAILQ_FOREACH(r, &p->todo, entry)
-		if (r->owner == owner)
-			r->owner = NULL;
+	if (r->owner == owner)
+		r->owner = NULL;
 	STAILQ_FOREACH(r, &p->results, entry)
-		if (r->owner == owner)
-			r->owner = NULL;
+	if (r->owner == owner)
+		r->owner = NULL;
 	if (p->current != NULL && p->current->owner == owner)
 		p->current->owner = NULL;
 	pthread_mutex_unlock(&p->lock);

@@ -27,8 +27,8 @@ struct publish;
  * for the client ("event store busy: try again", "event refused: ...").
  * Not called for an owner that publish_forget() forgot.
  */
-typedef void (*publish_done_fn)(void *owner, int rc, int64_t id,
-    const char *reason, void *arg);
+typedef void (*publish_done_fn)(
+    void *owner, int rc, int64_t id, const char *reason, void *arg);
 
 /*
  * Starts the worker for the store at db_path (opened on the first append,

@@ -99,17 +99,17 @@ struct wsconn {
 	int                     shut;       /* write side shut: draining */
 	int                     failed;     /* the socket failed or hit EOF */
 	int                     bad_frame;  /* a violation wslay lets pass */
-	int                     in_close;   /* the frame being read is a close */
+	int                     in_close; /* the frame being read is a close */
 	int                     close_bytes; /* of its code, read so far */
 	uint16_t                close_code; /* the code of the client's close */
 	int                     queue_failed;
 	size_t                  publishing; /* results to come from publish */
-	int64_t                 acked;      /* the newest id acked to the client */
+	int64_t                 acked; /* the newest id acked to the client */
 	int                     server_first; /* the server began the close */
 	uint16_t                raw_close;    /* a close written past wslay */
 	char                    peer[64];
 	char                   *target; /* for the log */
-	TAILQ_ENTRY(wsconn) entry;
+	TAILQ_ENTRY(wsconn)     entry;
 };
 TAILQ_HEAD(wsconn_list, wsconn);
 
@@ -125,8 +125,8 @@ struct wsconn_server {
 	size_t                  handshakes; /* of which still handshaking */
 	size_t                  open;       /* of which upgraded */
 	int                     shutting_down;
-	struct buf              scratch;   /* where each message is encoded */
-	struct publish         *publish;  /* the append thread, once needed */
+	struct buf              scratch; /* where each message is encoded */
+	struct publish         *publish; /* the append thread, once needed */
 	struct loop_timer publish_timer; /* tells the feed after appends */
 };
 
@@ -479,8 +479,8 @@ wsconn_reply_in_order(struct wsconn *c, const char *reason)
 		wsconn_reply_error(c, reason);
 		return;
 	}
-	if (publish_submit(c->server->publish, c, NULL, NULL, NULL, 0,
-		reason) != 0) {
+	if (publish_submit(
+	        c->server->publish, c, NULL, NULL, NULL, 0, reason) != 0) {
 		c->queue_failed = 1;
 		return;
 	}
@@ -547,7 +547,7 @@ wsconn_publish(struct wsconn *c, const char *msg, size_t len)
 			    wsconn_publish_done, wsconn_published, server);
 		if (server->publish == NULL ||
 		    publish_submit(server->publish, c, pub.channel, pub.event,
-			pub.data, pub.data_len, NULL) != 0)
+		        pub.data, pub.data_len, NULL) != 0)
 			c->queue_failed = 1;
 		else
 			c->publishing++;
@@ -614,7 +614,8 @@ static void
 wsconn_context_release(struct wsconn *c)
 {
 	if (c->ctx == NULL || c->closing || c->raw_close != 0 || c->bad_frame ||
-	    c->queue_failed || !frame_at_boundary(&c->frames) || !wslay_event_get_read_enabled(c->ctx) ||
+	    c->queue_failed || !frame_at_boundary(&c->frames) ||
+	    !wslay_event_get_read_enabled(c->ctx) ||
 	    !wslay_event_get_write_enabled(c->ctx) ||
 	    wslay_event_get_close_received(c->ctx) ||
 	    wslay_event_get_close_sent(c->ctx) ||
@@ -669,7 +670,7 @@ wsconn_receive(struct wsconn *c)
 	if (rc != 0 || c->bad_frame)
 		wsconn_raw_close(c, rc == WSLAY_ERR_NOMEM ? 1011 : 1002, "");
 	else if (!wslay_event_get_read_enabled(c->ctx) && c->in_close &&
-	    c->close_bytes == 2 && frame_close_code_late(c->close_code))
+	         c->close_bytes == 2 && frame_close_code_late(c->close_code))
 		/* Echoed past wslay, whose 1002 for it is never written. */
 		wsconn_raw_close(c, c->close_code, "");
 	else if (!wslay_event_get_read_enabled(c->ctx))
@@ -823,7 +824,7 @@ wsconn_arm(struct wsconn *c)
 {
 	const struct wsconn_config *config = &c->server->config;
 	int64_t                     period =
-	    config->ping_ms > 0 ? config->ping_ms : config->stall_ms / 2;
+            config->ping_ms > 0 ? config->ping_ms : config->stall_ms / 2;
 
 	if (period > 0)
 		loop_timer_start(c->server->loop, &c->timer, (uint64_t)period);
@@ -866,7 +867,8 @@ wsconn_upgrade(struct wsconn *c)
 	if (feed_start_after(server->feed, names, hs->query.nchannels,
 	        hs->query.has_last_id ? hs->query.last_id : -1,
 	        hs->query.has_backlog ? hs->query.backlog : 0,
-	        server->config.backlog_max, &start, reason, sizeof reason) != 0) {
+	        server->config.backlog_max, &start, reason,
+	        sizeof reason) != 0) {
 		wsconn_refuse(c, 503, "Retry-After: 5", reason);
 		return;
 	}
@@ -1044,8 +1046,7 @@ wsconn_turn_away(struct wsconn_server *server, int fd)
 
 	if (handshake_error_response(&out, 503, "Retry-After: 5",
 	        server->shutting_down ? "the server is shutting down"
-	                              : "too many handshakes in progress") ==
-	    0)
+	                              : "too many handshakes in progress") == 0)
 		(void)buf_flush(&out, fd); /* best effort: fd is non-blocking */
 	buf_free(&out);
 	close(fd);
@@ -1130,7 +1131,8 @@ wsconn_context_count(const struct wsconn_server *server)
 	const struct wsconn *c;
 	size_t               n = 0;
 
-	TAILQ_FOREACH(c, &server->conns, entry) {
+	TAILQ_FOREACH(c, &server->conns, entry)
+	{
 		if (c->ctx != NULL)
 			n++;
 	}

@@ -33,9 +33,9 @@
  * count as zero.
  */
 
-#define FLAG_NO_EVENT 1
+#define FLAG_NO_EVENT  1
 #define FLAG_NULL_DATA 2
-#define FLAG_PENDING 4
+#define FLAG_PENDING   4
 
 /* Appends len bytes to b; aborts when memory runs out. */
 static void

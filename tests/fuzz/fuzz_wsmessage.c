@@ -53,9 +53,9 @@
  * server wrote (to see what an input does).
  */
 
-#define FLAG_BACKLOG 1
-#define FLAG_WITH_HEAD 2
-#define FLAG_PIECES 12
+#define FLAG_BACKLOG    1
+#define FLAG_WITH_HEAD  2
+#define FLAG_PIECES     12
 #define FLAG_NO_PUBLISH 16
 
 /* What the server must answer to the handshake below. */
@@ -174,7 +174,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	/* Writes to a client gone give EPIPE, as in the daemons (proc_signals). */
+	/* Writes to a client gone give EPIPE, as in the daemons (proc_signals).
+	 */
 	signal(SIGPIPE, SIG_IGN);
 	if (base == NULL || *base == '\0')
 		base = "/tmp";
