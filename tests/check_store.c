@@ -179,16 +179,6 @@ read_channels(
 	return store_read_after(store, after, channels, n, 0, collect, c);
 }
 
-/* Returns the current time in unix ms. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Returns the size of a file, -1 when it does not exist. */
 static off_t
 file_size(const char *path)
@@ -360,7 +350,7 @@ END_TEST
 START_TEST(test_store_append_read_order)
 {
 	struct collected c = {0};
-	int64_t          ids[3], before = now_ms();
+	int64_t          ids[3], before = testutil_unix_ms();
 
 	ids[0] = append("a", NULL, "first");
 	ids[1] = append("b", "add", "second");
@@ -384,7 +374,7 @@ START_TEST(test_store_append_read_order)
 	ck_assert_str_eq(c.rows[2].event, "del");
 	/* created is the unix time in ms, set by the schema's default. */
 	ck_assert_int_ge(c.rows[0].created, before - 1000);
-	ck_assert_int_le(c.rows[2].created, now_ms() + 1000);
+	ck_assert_int_le(c.rows[2].created, testutil_unix_ms() + 1000);
 	collected_reset(&c);
 }
 END_TEST
@@ -498,7 +488,7 @@ START_TEST(test_store_read_shell_rows)
 	ck_assert_str_eq(c.rows[1].channel, "default");
 	ck_assert_int_eq(c.rows[1].has_event, 0);
 	ck_assert_str_eq(c.rows[1].data, "plain");
-	ck_assert_int_gt(c.rows[1].created, now_ms() - 60000);
+	ck_assert_int_gt(c.rows[1].created, testutil_unix_ms() - 60000);
 	collected_reset(&c);
 }
 END_TEST
@@ -1018,7 +1008,7 @@ START_TEST(test_store_prune_before)
 	/* New events are created now, long after the cutoff. */
 	append("a", NULL, "x");
 	ck_assert_int_eq(
-	    store_prune_before(store, now_ms() - 60000, &deleted), 0);
+	    store_prune_before(store, testutil_unix_ms() - 60000, &deleted), 0);
 	ck_assert_int_eq(deleted, 2);
 	ck_assert_int_eq(read_channels(0, NULL, 0, &c), 1);
 	collected_reset(&c);

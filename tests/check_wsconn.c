@@ -116,36 +116,6 @@ teardown(void)
 	testutil_tmpdir_remove();
 }
 
-/* Returns a monotonic clock in ms. */
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Runs one non-blocking iteration of the loop. */
-static void
-step(void)
-{
-	loop_stop(loop);
-	ck_assert_int_eq(loop_run(loop), 0);
-}
-
-/* Runs the loop for about ms. */
-static void
-spin(int ms)
-{
-	uint64_t end = now_ms() + (uint64_t)ms;
-
-	do {
-		step();
-		usleep(1000);
-	} while (now_ms() < end);
-}
-
 /* Opens a connection: returns the client's end of a socketpair. */
 static int
 client_connect(void)
@@ -164,15 +134,15 @@ static void
 client_send(int fd, const void *data, size_t len)
 {
 	const char *p = data;
-	uint64_t    end = now_ms() + WAIT_MS;
+	uint64_t    end = testutil_now_ms() + WAIT_MS;
 
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 
 		if (n < 0) {
 			ck_assert_int_eq(errno, EAGAIN);
-			ck_assert_uint_lt(now_ms(), end);
-			step();
+			ck_assert_uint_lt(testutil_now_ms(), end);
+			testutil_loop_step(loop);
 			continue;
 		}
 		p += n;
@@ -189,7 +159,7 @@ client_read(int fd, void *data, size_t len, int timeout_ms)
 {
 	char    *p = data;
 	size_t   got = 0;
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	uint64_t end = testutil_now_ms() + (uint64_t)timeout_ms;
 
 	while (got < len) {
 		ssize_t n = read(fd, p + got, len - got);
@@ -200,9 +170,9 @@ client_read(int fd, void *data, size_t len, int timeout_ms)
 		}
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			break;
-		if (now_ms() >= end)
+		if (testutil_now_ms() >= end)
 			break;
-		step();
+		testutil_loop_step(loop);
 		usleep(200);
 	}
 	return got;
@@ -212,7 +182,7 @@ client_read(int fd, void *data, size_t len, int timeout_ms)
 static int
 client_eof(int fd, int timeout_ms)
 {
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	uint64_t end = testutil_now_ms() + (uint64_t)timeout_ms;
 	char     junk[4096];
 
 	for (;;) {
@@ -222,10 +192,10 @@ client_eof(int fd, int timeout_ms)
 			return 1;
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return 1; /* reset: closed too */
-		if (now_ms() >= end)
+		if (testutil_now_ms() >= end)
 			return 0;
 		if (n < 0) {
-			step();
+			testutil_loop_step(loop);
 			usleep(200);
 		}
 	}
@@ -237,7 +207,7 @@ client_quiet(int fd, int ms)
 {
 	char c;
 
-	spin(ms);
+	testutil_loop_run_for(loop, ms);
 	return read(fd, &c, 1) < 0 && errno == EAGAIN;
 }
 
@@ -452,7 +422,7 @@ START_TEST(test_wsconn_event_after_upgrade)
 	expect_text(fd, event_json(id, "news", NULL, "line\\nline \\\"q\\\""));
 	ck_assert(client_quiet(fd, 20));
 	close(fd);
-	spin(20);
+	testutil_loop_run_for(loop, 20);
 	ck_assert_uint_eq(wsconn_count(server), 0);
 	ck_assert_int_eq(empty_calls, 1);
 }
@@ -578,10 +548,10 @@ END_TEST
 static size_t
 contexts_settle(void)
 {
-	uint64_t end = now_ms() + WAIT_MS;
+	uint64_t end = testutil_now_ms() + WAIT_MS;
 
-	while (wsconn_context_count(server) > 0 && now_ms() < end)
-		spin(5);
+	while (wsconn_context_count(server) > 0 && testutil_now_ms() < end)
+		testutil_loop_run_for(loop, 5);
 	return wsconn_context_count(server);
 }
 
@@ -601,7 +571,7 @@ START_TEST(test_wsconn_context_released)
 	/* A ping in two pieces: held across the cut, released after. */
 	n = frame(bytes, 1, 0, 9, 1, LIT("hello"));
 	client_send(fd, bytes, 3);
-	spin(20);
+	testutil_loop_run_for(loop, 20);
 	ck_assert_uint_eq(wsconn_context_count(server), 1);
 	client_send(fd, bytes + 3, n - 3);
 	ck_assert_int_eq(read_frame(fd, &f, WAIT_MS), 0);
@@ -611,7 +581,7 @@ START_TEST(test_wsconn_context_released)
 	ck_assert_uint_eq(contexts_settle(), 0);
 	/* A fragmented message holds it between whole frames. */
 	send_frame(fd, 0, 0, 1, 1, LIT("{\"channel\":\"chat\","));
-	spin(20);
+	testutil_loop_run_for(loop, 20);
 	ck_assert_uint_eq(wsconn_context_count(server), 1);
 	send_frame(fd, 1, 0, 0, 1, LIT("\"data\":\"x\"}"));
 	expect_text(fd, "{\"ack\":1}");
@@ -641,8 +611,10 @@ START_TEST(test_wsconn_ack_before_own_event)
 
 	send_frame(
 	    fd, 1, 0, 1, 1, LIT("{\"channel\":\"chat\",\"data\":\"x\"}"));
-	step(); /* reads the frame and hands it to the worker */
-	for (end = now_ms() + WAIT_MS; last == 0 && now_ms() < end;) {
+	testutil_loop_step(
+	    loop); /* reads the frame and hands it to the worker */
+	for (end = testutil_now_ms() + WAIT_MS;
+	     last == 0 && testutil_now_ms() < end;) {
 		ck_assert_int_eq(store_last_id(writer, &last), 0);
 		if (last == 0)
 			poll(NULL, 0, 1);
@@ -784,7 +756,7 @@ START_TEST(test_wsconn_bad_frame)
 	/* Only that connection. */
 	append("a", NULL, "x");
 	expect_text(other, event_json(1, "a", NULL, "x"));
-	spin(10);
+	testutil_loop_run_for(loop, 10);
 	ck_assert_uint_eq(wsconn_count(server), 1);
 	close(other);
 }
@@ -843,7 +815,7 @@ START_TEST(test_wsconn_client_close)
 	free(f.payload);
 	ck_assert(client_eof(fd, WAIT_MS));
 	close(fd);
-	spin(10);
+	testutil_loop_run_for(loop, 10);
 	ck_assert_uint_eq(wsconn_count(server), 0);
 
 	/* A close without a code is answered without one. */
@@ -928,7 +900,7 @@ START_TEST(test_wsconn_refusals)
 	ck_assert_ptr_nonnull(strstr(resp, "HTTP/1.1 403 Forbidden\r\n"));
 	ck_assert_ptr_nonnull(
 	    strstr(resp, "origin \"http://evil\" is not allowed\n"));
-	spin(10);
+	testutil_loop_run_for(loop, 10);
 	ck_assert_uint_eq(wsconn_count(server), 0);
 }
 END_TEST
@@ -966,7 +938,7 @@ START_TEST(test_wsconn_full)
 	ck_assert_ptr_nonnull(strstr(resp, "\r\nRetry-After: 5\r\n"));
 	ck_assert_ptr_nonnull(strstr(resp, "too many connections"));
 	close(fd1);
-	spin(10);
+	testutil_loop_run_for(loop, 10);
 	fd2 = client_open("/?channel=a");
 	close(fd2);
 }
@@ -1008,17 +980,17 @@ START_TEST(test_wsconn_handshake_timeout)
 	start_server();
 	fd = client_connect();
 	client_send(fd, LIT("GET / HTTP/1.1\r\nHost: h\r\n"));
-	start = now_ms();
+	start = testutil_now_ms();
 	client_read_head(fd, head, sizeof head);
 	ck_assert_ptr_nonnull(strstr(head, "HTTP/1.1 408 Request Timeout\r\n"));
-	ck_assert_uint_ge(now_ms() - start, 90);
+	ck_assert_uint_ge(testutil_now_ms() - start, 90);
 	ck_assert(client_eof(fd, WAIT_MS));
 	close(fd);
 	/* A client that sends nothing at all. */
 	fd = client_connect();
 	ck_assert(client_eof(fd, WAIT_MS));
 	close(fd);
-	spin(10);
+	testutil_loop_run_for(loop, 10);
 	ck_assert_uint_eq(wsconn_count(server), 0);
 }
 END_TEST
@@ -1042,7 +1014,7 @@ START_TEST(test_wsconn_too_many_handshakes)
 	ck_assert_uint_eq(wsconn_count(server), 64);
 	/* A slot comes back when one of them goes. */
 	close(silent[0]);
-	spin(20);
+	testutil_loop_run_for(loop, 20);
 	ck_assert_uint_eq(wsconn_count(server), 63);
 	fd = client_open("/?channel=a");
 	close(fd);
@@ -1060,7 +1032,7 @@ START_TEST(test_wsconn_ping_timeout)
 	config.ping_ms = 50;
 	start_server();
 	fd = client_open("/?channel=a");
-	start = now_ms();
+	start = testutil_now_ms();
 	/* The silent one gets pings, then a close after two intervals. */
 	while (read_frame(fd, &f, WAIT_MS) == 0) {
 		if (f.opcode == 9)
@@ -1075,14 +1047,14 @@ START_TEST(test_wsconn_ping_timeout)
 	}
 	ck_assert_int_eq(code, 1011);
 	ck_assert_int_ge(pings, 1);
-	ck_assert_uint_ge(now_ms() - start, 90);
+	ck_assert_uint_ge(testutil_now_ms() - start, 90);
 	ck_assert(client_eof(fd, WAIT_MS));
 	close(fd);
 
 	/* One answering every ping stays. */
 	live = client_open("/?channel=a");
-	end = now_ms() + 300;
-	while (now_ms() < end) {
+	end = testutil_now_ms() + 300;
+	while (testutil_now_ms() < end) {
 		ck_assert_int_eq(read_frame(live, &f, WAIT_MS), 0);
 		ck_assert_int_eq(f.opcode, 9);
 		send_frame(live, 1, 0, 10, 1, f.payload, f.len);
@@ -1099,7 +1071,7 @@ START_TEST(test_wsconn_shutdown)
 	int half = client_connect();
 
 	client_send(half, LIT("GET / HTTP/1.1\r\n"));
-	spin(5);
+	testutil_loop_run_for(loop, 5);
 	ck_assert_uint_eq(wsconn_count(server), 3);
 	wsconn_shutdown(server);
 	ck_assert_int_eq(read_close(fd1), 1001);
@@ -1115,7 +1087,7 @@ START_TEST(test_wsconn_shutdown)
 	close(fd1);
 	close(fd2);
 	close(half);
-	spin(10);
+	testutil_loop_run_for(loop, 10);
 	ck_assert_uint_eq(wsconn_count(server), 0);
 	ck_assert_int_eq(empty_calls, 1);
 	/* New connections are refused. */
@@ -1133,9 +1105,9 @@ START_TEST(test_wsconn_shutdown_without_answer)
 	wsconn_shutdown(server);
 	ck_assert_int_eq(read_close(fd), 1001);
 	/* A client that never answers is dropped after the linger. */
-	start = now_ms();
+	start = testutil_now_ms();
 	ck_assert(client_eof(fd, 5000));
-	ck_assert_uint_le(now_ms() - start, 3000);
+	ck_assert_uint_le(testutil_now_ms() - start, 3000);
 	close(fd);
 }
 END_TEST
@@ -1173,7 +1145,7 @@ START_TEST(test_wsconn_slow_reader)
 	slow = client_open("/?channel=a&lastEventId=0");
 	fast = client_open("/?channel=a");
 	insert_3000_kb();
-	spin(50);
+	testutil_loop_run_for(loop, 50);
 	before = heap_in_use();
 	/* The fast one gets everything while the slow one reads nothing. */
 	for (i = 1; i <= total; i++) {
@@ -1181,7 +1153,7 @@ START_TEST(test_wsconn_slow_reader)
 		ck_assert_ptr_nonnull(strstr(text, "\"id\":"));
 		free(text);
 	}
-	spin(200);
+	testutil_loop_run_for(loop, 200);
 	after = heap_in_use();
 	/* The slow one holds a batch and a buffer, not 3 MB of events. */
 	if (before != 0)
@@ -1220,11 +1192,11 @@ START_TEST(test_wsconn_idle_heap)
 	config.ping_ms = 60000;
 	start_server();
 	fds[0] = client_open("/?channel=a"); /* what the first one allocates */
-	spin(20);
+	testutil_loop_run_for(loop, 20);
 	before = heap_in_use();
 	for (i = 1; i <= 100; i++)
 		fds[i] = client_open("/?channel=a");
-	spin(20);
+	testutil_loop_run_for(loop, 20);
 	after = heap_in_use();
 	ck_assert_uint_eq(wsconn_open_count(server), 101);
 	ck_assert_uint_eq(wsconn_context_count(server), 0);
@@ -1255,9 +1227,9 @@ START_TEST(test_wsconn_stalled_reader_dropped)
 		free(text);
 	}
 	/* The slow one, never read, is gone within the limit and a tick. */
-	end = now_ms() + WAIT_MS;
-	while (wsconn_open_count(server) > 1 && now_ms() < end)
-		spin(10);
+	end = testutil_now_ms() + WAIT_MS;
+	while (wsconn_open_count(server) > 1 && testutil_now_ms() < end)
+		testutil_loop_run_for(loop, 10);
 	ck_assert_uint_eq(wsconn_open_count(server), 1);
 	ck_assert(client_eof(slow, WAIT_MS));
 	/* The reading one stays and gets the next event. */

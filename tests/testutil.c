@@ -1,13 +1,20 @@
 /* testutil.c: helpers the Check suites share. */
 #include "config.h"
 
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "testutil.h"
+
+/* How often testutil_loop_await() looks at its condition, in ms. */
+#define TESTUTIL_TICK_MS 5
 
 static char testutil_dir[256];
 
@@ -81,4 +88,115 @@ testutil_sqlite3(const char *db, const char *sql, char *output, size_t len)
 	if (status == -1 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+/* Returns a monotonic clock in ms. */
+uint64_t
+testutil_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Returns the wall clock in unix ms. */
+int64_t
+testutil_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs one non-blocking iteration of the loop. */
+void
+testutil_loop_step(struct loop *loop)
+{
+	loop_stop(loop);
+	ck_assert_int_eq(loop_run(loop), 0);
+}
+
+/* A wait in testutil_loop_await(): its loop and whether time ran out. */
+struct testutil_wait {
+	struct loop *loop;
+	int          expired;
+};
+
+/* The wait's deadline passed. */
+static void
+testutil_wait_deadline(struct loop_timer *timer)
+{
+	struct testutil_wait *wait = timer->arg;
+
+	wait->expired = 1;
+	loop_stop(wait->loop);
+}
+
+/* Time to look at the condition again. */
+static void
+testutil_wait_tick(struct loop_timer *timer)
+{
+	struct testutil_wait *wait = timer->arg;
+
+	loop_stop(wait->loop);
+}
+
+/* The wait's descriptor became readable: look at the condition again. */
+static void
+testutil_wait_readable(struct loop_io *io, uint32_t events)
+{
+	struct testutil_wait *wait = io->arg;
+
+	(void)events;
+	loop_stop(wait->loop);
+}
+
+/* Runs the loop until cond(arg) holds or timeout_ms have passed. */
+int
+testutil_loop_await(
+    struct loop *loop, int (*cond)(void *), void *arg, int fd, int timeout_ms)
+{
+	struct testutil_wait wait = {loop, 0};
+	struct loop_timer    deadline, tick;
+
+	loop_update_time(loop);
+	loop_timer_init(&deadline, testutil_wait_deadline, &wait);
+	loop_timer_init(&tick, testutil_wait_tick, &wait);
+	ck_assert_int_eq(
+	    loop_timer_start(loop, &deadline, (uint64_t)timeout_ms), 0);
+	while (!cond(arg) && !wait.expired) {
+		struct loop_io io;
+
+		memset(&io, 0, sizeof io);
+		if (fd >= 0)
+			ck_assert_int_eq(
+			    loop_io_start(loop, &io, fd, EPOLLIN | EPOLLRDHUP,
+			        testutil_wait_readable, &wait),
+			    0);
+		ck_assert_int_eq(
+		    loop_timer_start(loop, &tick, TESTUTIL_TICK_MS), 0);
+		ck_assert_int_eq(loop_run(loop), 0);
+		if (fd >= 0)
+			loop_io_stop(loop, &io);
+	}
+	loop_timer_stop(loop, &tick);
+	loop_timer_stop(loop, &deadline);
+	return cond(arg);
+}
+
+/* A condition that never holds: an await that just runs the loop. */
+static int
+testutil_never(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* Runs the loop for about ms. */
+void
+testutil_loop_run_for(struct loop *loop, int ms)
+{
+	testutil_loop_await(loop, testutil_never, NULL, -1, ms);
 }

@@ -3,6 +3,9 @@
 #define LITEPUSH_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct loop;
 
 /*
  * Creates a fresh temporary directory for one test and returns its path
@@ -22,5 +25,26 @@ char *testutil_path(char *out, size_t len, const char *name);
  * output (NUL-terminated, truncated to len) when output is not NULL.
  */
 int testutil_sqlite3(const char *db, const char *sql, char *output, size_t len);
+
+/* Returns a monotonic clock in ms. */
+uint64_t testutil_now_ms(void);
+
+/* Returns the wall clock in unix ms (what events and pauses carry). */
+int64_t testutil_unix_ms(void);
+
+/* Runs one non-blocking iteration of loop. */
+void testutil_loop_step(struct loop *loop);
+
+/*
+ * Runs loop until cond(arg) holds or timeout_ms have passed; returns
+ * whether it holds.  The loop is woken by its own events, by fd becoming
+ * readable when fd >= 0 (cond must then read it), and every few ms to look
+ * at cond again.
+ */
+int testutil_loop_await(
+    struct loop *loop, int (*cond)(void *), void *arg, int fd, int timeout_ms);
+
+/* Runs loop for about ms. */
+void testutil_loop_run_for(struct loop *loop, int ms);
 
 #endif
