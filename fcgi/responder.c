@@ -313,22 +313,11 @@ main(int argc, char **argv)
 			config.backlog_max = proc_number_option(
 			    "backlog-max", optarg, 0, RESPONDER_NUMBER_MAX);
 			break;
-		case 'h':
-			responder_usage(stdout);
-			return 0;
-		case 'V':
-			puts("litepush-sse " PACKAGE_VERSION);
-			return 0;
 		default:
-			fputs("Try 'litepush-sse --help'.\n", stderr);
-			return 2;
+			proc_last_option(c, responder_usage);
 		}
 	}
-	if (optind < nargs)
-		proc_usage_error(
-		    "unexpected argument \"%s\"", responder_args[optind]);
-	if (feed_options.db_path == NULL)
-		proc_usage_error("--db PATH is required (or LITEPUSH_DB)");
+	proc_options_done(nargs, responder_args, feed_options.db_path);
 
 	/* Before FCGX_Init(): libfcgi's SIGUSR1 handler would stop acceptors.
 	 */

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -72,6 +73,32 @@ proc_number_option(
 		                 "%lld, got \"%s\"",
 		    name, (long long)min, (long long)max, value);
 	return n;
+}
+
+/* The end of a getopt_long() switch: --help, --version or a bad option. */
+void
+proc_last_option(int c, void (*usage)(FILE *out))
+{
+	if (c == 'h') {
+		usage(stdout);
+		exit(0);
+	}
+	if (c == 'V') {
+		printf("%s %s\n", proc_program(), PACKAGE_VERSION);
+		exit(0);
+	}
+	fprintf(stderr, "Try '%s --help'.\n", proc_program());
+	exit(2);
+}
+
+/* Refuses arguments left after the options, and a missing --db. */
+void
+proc_options_done(int nargs, char *const *args, const char *db_path)
+{
+	if (optind < nargs)
+		proc_usage_error("unexpected argument \"%s\"", args[optind]);
+	if (db_path == NULL)
+		proc_usage_error("--db PATH is required (or LITEPUSH_DB)");
 }
 
 /* SIGHUP's line, made before any signal can come. */

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct loop;
 
@@ -29,6 +30,22 @@ void proc_usage_error(const char *fmt, ...)
  */
 int64_t proc_number_option(
     const char *name, const char *value, int64_t min, int64_t max);
+
+/*
+ * The end of a program's getopt_long() switch: 'h' writes usage to
+ * standard output and exits 0, 'V' writes "NAME VERSION" and exits 0, and
+ * anything else (getopt_long() has said what was wrong) points to --help
+ * and exits 2.
+ */
+void proc_last_option(int c, void (*usage)(FILE *out))
+    __attribute__((noreturn));
+
+/*
+ * After the options: exits through proc_usage_error() when an argument is
+ * left (args[optind] of nargs) or db_path, the --db every daemon needs, is
+ * NULL.
+ */
+void proc_options_done(int nargs, char *const *args, const char *db_path);
 
 /*
  * Installs handler for SIGTERM, SIGINT and SIGUSR1 (SA_RESTART), ignores

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
@@ -211,6 +212,108 @@ START_TEST(test_proc_usage_error_exits_2)
 	ck_assert_int_eq(WEXITSTATUS(status), 2);
 	ck_assert_str_eq(out, "litepush-x: --listen: bad address \"nowhere\"\n"
 	                      "Try 'litepush-x --help'.\n");
+}
+END_TEST
+
+/* A usage text for proc_last_option(). */
+static void
+child_usage(FILE *out)
+{
+	fputs("usage: litepush-x\n", out);
+}
+
+/* The children below write standard output where run_child() reads. */
+static void
+last_option_help_child(void)
+{
+	proc_set_name("litepush-x");
+	dup2(STDERR_FILENO, STDOUT_FILENO);
+	proc_last_option('h', child_usage);
+}
+
+static void
+last_option_version_child(void)
+{
+	proc_set_name("litepush-x");
+	dup2(STDERR_FILENO, STDOUT_FILENO);
+	proc_last_option('V', child_usage);
+}
+
+static void
+last_option_bad_child(void)
+{
+	proc_set_name("litepush-x");
+	proc_last_option('?', child_usage);
+}
+
+START_TEST(test_proc_last_option)
+{
+	char out[512];
+	int  status;
+
+	status = run_child(last_option_help_child, out, sizeof out);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_str_eq(out, "usage: litepush-x\n");
+	status = run_child(last_option_version_child, out, sizeof out);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_str_eq(out, "litepush-x " PACKAGE_VERSION "\n");
+	status = run_child(last_option_bad_child, out, sizeof out);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 2);
+	ck_assert_str_eq(out, "Try 'litepush-x --help'.\n");
+}
+END_TEST
+
+static char options_done_prog[] = "litepush-x", options_done_db[] = "--db=x",
+            options_done_left[] = "left";
+static char *options_done_args[] = {
+    options_done_prog, options_done_db, options_done_left, NULL};
+
+static void
+options_done_left_child(void)
+{
+	proc_set_name("litepush-x");
+	optind = 2;
+	proc_options_done(3, options_done_args, "x");
+}
+
+static void
+options_done_no_db_child(void)
+{
+	proc_set_name("litepush-x");
+	optind = 1;
+	proc_options_done(1, options_done_args, NULL);
+}
+
+static void
+options_done_fine_child(void)
+{
+	optind = 2;
+	proc_options_done(2, options_done_args, "x");
+}
+
+START_TEST(test_proc_options_done)
+{
+	char out[512];
+	int  status;
+
+	status = run_child(options_done_left_child, out, sizeof out);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 2);
+	ck_assert_str_eq(out, "litepush-x: unexpected argument \"left\"\n"
+	                      "Try 'litepush-x --help'.\n");
+	status = run_child(options_done_no_db_child, out, sizeof out);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 2);
+	ck_assert_str_eq(out,
+	    "litepush-x: --db PATH is required (or LITEPUSH_DB)\n"
+	    "Try 'litepush-x --help'.\n");
+	status = run_child(options_done_fine_child, out, sizeof out);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_str_eq(out, "");
 }
 END_TEST
 
@@ -672,6 +775,8 @@ check_proc_suite(void)
 	tc = tcase_create("log");
 	tcase_add_test(tc, test_proc_log_names_the_program);
 	tcase_add_test(tc, test_proc_usage_error_exits_2);
+	tcase_add_test(tc, test_proc_last_option);
+	tcase_add_test(tc, test_proc_options_done);
 	tcase_add_test(tc, test_proc_number_option);
 	suite_add_tcase(s, tc);
 

@@ -314,22 +314,11 @@ main(int argc, char **argv)
 			feed_options.poll_ms = (int)proc_number_option(
 			    "poll-ms", optarg, 1, 86400000);
 			break;
-		case 'h':
-			daemon_usage(stdout);
-			return 0;
-		case 'V':
-			puts("litepush-ws " PACKAGE_VERSION);
-			return 0;
 		default:
-			fputs("Try 'litepush-ws --help'.\n", stderr);
-			return 2;
+			proc_last_option(c, daemon_usage);
 		}
 	}
-	if (optind < nargs)
-		proc_usage_error(
-		    "unexpected argument \"%s\"", daemon_args[optind]);
-	if (feed_options.db_path == NULL)
-		proc_usage_error("--db PATH is required (or LITEPUSH_DB)");
+	proc_options_done(nargs, daemon_args, feed_options.db_path);
 	/* A client that stops reading is dropped after two ping intervals
 	 * (60 s without pings), as litepush-sse does after two keepalives. */
 	config.stall_ms =
