@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "listen.h"
 #include "loop.h"
 #include "options.h"
 #include "proc.h"
@@ -73,6 +74,17 @@ proc_number_option(
 		                 "%lld, got \"%s\"",
 		    name, (long long)min, (long long)max, value);
 	return n;
+}
+
+/* Returns a --listen address or exits. */
+const char *
+proc_listen_option(const char *value)
+{
+	if (!listen_valid(value))
+		proc_usage_error("--listen: bad address \"%s\" "
+		                 "(expected unix:PATH or HOST:PORT)",
+		    value);
+	return value;
 }
 
 /* The end of a getopt_long() switch: --help, --version or a bad option. */

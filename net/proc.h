@@ -32,6 +32,12 @@ int64_t proc_number_option(
     const char *name, const char *value, int64_t min, int64_t max);
 
 /*
+ * Returns value when it is an address --listen takes (unix:PATH or
+ * HOST:PORT), or exits through proc_usage_error() saying so.
+ */
+const char *proc_listen_option(const char *value);
+
+/*
  * The end of a program's getopt_long() switch: 'h' writes usage to
  * standard output and exits 0, 'V' writes "NAME VERSION" and exits 0, and
  * anything else (getopt_long() has said what was wrong) points to --help

@@ -317,6 +317,31 @@ START_TEST(test_proc_options_done)
 }
 END_TEST
 
+static void
+listen_option_bad_child(void)
+{
+	proc_set_name("litepush-x");
+	proc_listen_option("nowhere");
+}
+
+START_TEST(test_proc_listen_option)
+{
+	char out[512];
+	int  status;
+
+	ck_assert_str_eq(
+	    proc_listen_option("127.0.0.1:8131"), "127.0.0.1:8131");
+	ck_assert_str_eq(
+	    proc_listen_option("unix:/run/x.sock"), "unix:/run/x.sock");
+	status = run_child(listen_option_bad_child, out, sizeof out);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 2);
+	ck_assert_str_eq(out, "litepush-x: --listen: bad address \"nowhere\" "
+	                      "(expected unix:PATH or HOST:PORT)\n"
+	                      "Try 'litepush-x --help'.\n");
+}
+END_TEST
+
 START_TEST(test_proc_number_option)
 {
 	char out[512];
@@ -776,6 +801,7 @@ check_proc_suite(void)
 	tcase_add_test(tc, test_proc_log_names_the_program);
 	tcase_add_test(tc, test_proc_usage_error_exits_2);
 	tcase_add_test(tc, test_proc_last_option);
+	tcase_add_test(tc, test_proc_listen_option);
 	tcase_add_test(tc, test_proc_options_done);
 	tcase_add_test(tc, test_proc_number_option);
 	suite_add_tcase(s, tc);

@@ -277,12 +277,7 @@ main(int argc, char **argv)
 			config.db_path = optarg;
 			break;
 		case 'l':
-			if (!listen_valid(optarg))
-				proc_usage_error(
-				    "--listen: bad address \"%s\" "
-				    "(expected unix:PATH or HOST:PORT)",
-				    optarg);
-			listen_addr = optarg;
+			listen_addr = proc_listen_option(optarg);
 			break;
 		case 'o':
 			daemon_add_list(
