@@ -150,6 +150,28 @@ listen_valid(const char *addr)
 }
 
 /*
+ * Makes a unix stream socket (close-on-exec, with flags) and fills *sa
+ * with path's address; returns the socket or -1 with errbuf set.  path
+ * fits: listen_parse() checked its length.
+ */
+static int
+listen_unix_socket(const char *path, int flags, struct sockaddr_un *sa,
+    char *errbuf, size_t errlen)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+
+	if (fd == -1) {
+		listen_error(
+		    errbuf, errlen, "%s: socket: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, path, strlen(path) + 1);
+	return fd;
+}
+
+/*
  * Checks an existing file at path: removes a stale socket, refuses a live
  * one or anything else; returns 0 or -1 with errbuf set.
  */
@@ -173,15 +195,9 @@ listen_unix_clear(const char *path, char *errbuf, size_t errlen)
 	}
 
 	/* Something listening accepts the connection; a stale file refuses. */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		listen_error(
-		    errbuf, errlen, "%s: socket: %s", path, strerror(errno));
+	fd = listen_unix_socket(path, 0, &sa, errbuf, errlen);
+	if (fd == -1)
 		return -1;
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
 		error = 0;
 	else
@@ -226,15 +242,9 @@ listen_open_unix(const char *path, int backlog, char *errbuf, size_t errlen)
 	if (listen_unix_clear(path, errbuf, errlen) == -1)
 		return -1;
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		listen_error(
-		    errbuf, errlen, "%s: socket: %s", path, strerror(errno));
+	fd = listen_unix_socket(path, SOCK_NONBLOCK, &sa, errbuf, errlen);
+	if (fd == -1)
 		return -1;
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
 		listen_error(
 		    errbuf, errlen, "%s: bind: %s", path, strerror(errno));
