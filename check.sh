@@ -8,7 +8,8 @@
 # report (an invalid access, a leak at exit, undefined behaviour) to
 # build-asan/sanitizer-logs/, wherever the web servers ran them; a report
 # there fails the run (tests/summary.sh shows it).  build-clang/ compiles
-# everything, tests included, with clang and -Werror.  Then each fuzz
+# everything with clang, -Werror and both sanitizers, and runs the unit
+# suites (clang's UBSan also sees a null pointer plus 0).  Then each fuzz
 # target runs for a short while.  The last lines are each suite's summary
 # and one "N passed, N failed" for the whole run.
 set -u
@@ -42,7 +43,8 @@ if ! clang-format --dry-run --Werror store/*.[ch] net/*.[ch] fcgi/*.[ch] \
 fi
 
 run_build build check --enable-werror || status=1
-run_build build-clang check-programs CC=clang --enable-werror || status=1
+run_build build-clang check-unit CC=clang --enable-werror --enable-sanitizers ||
+	status=1
 run_build build-asan check --enable-werror --enable-sanitizers || status=1
 # Each libFuzzer target for 15 s from its committed corpus (`make fuzz` runs longer).
 LITEPUSH_BUILD_DIR=$(pwd)/build tests/fuzz/run.sh 15 || status=1

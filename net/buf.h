@@ -47,11 +47,15 @@ int buf_append_utf8(struct buf *buf, const char *data, size_t len);
  */
 size_t buf_utf8_valid(const char *data, size_t len, size_t *bad);
 
-/* Returns the bytes not yet consumed and their count. */
+/*
+ * Returns the bytes not yet consumed and their count.  A buffer without
+ * memory gives NULL: an offset added to a null pointer, even 0, is
+ * undefined behaviour.
+ */
 static inline const char *
 buf_pending(const struct buf *buf)
 {
-	return buf->data + buf->off;
+	return buf->data != NULL ? buf->data + buf->off : NULL;
 }
 static inline size_t
 buf_pending_len(const struct buf *buf)
