@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "envelope.h"
+#include "publish.h"
 #include "store.h"
 
 /*
@@ -421,6 +422,28 @@ START_TEST(test_envelope_parse_not_terminated)
 END_TEST
 
 /* Builds the suite: one case per concern. */
+/* The publish policy: the --publish globs, and a reason when refused. */
+START_TEST(test_publish_allowed)
+{
+	const char *const globs[] = {"chat*", "news"};
+	char              reason[128];
+
+	ck_assert_int_eq(
+	    publish_allowed(globs, 2, "chat", reason, sizeof reason), 1);
+	ck_assert_int_eq(
+	    publish_allowed(globs, 2, "chat-42", reason, sizeof reason), 1);
+	ck_assert_int_eq(
+	    publish_allowed(globs, 2, "news", reason, sizeof reason), 1);
+	ck_assert_int_eq(
+	    publish_allowed(globs, 2, "newsy", reason, sizeof reason), 0);
+	ck_assert_str_eq(
+	    reason, "publishing to channel \"newsy\" is not allowed");
+	ck_assert_int_eq(
+	    publish_allowed(globs, 0, "chat", reason, sizeof reason), 0);
+	ck_assert_str_eq(reason, "publishing is disabled on this server");
+}
+END_TEST
+
 static Suite *
 check_envelope_suite(void)
 {
@@ -446,6 +469,7 @@ check_envelope_suite(void)
 	tcase_add_loop_test(tc, test_envelope_parse_bad, 0,
 	    (int)(sizeof bad_messages / sizeof bad_messages[0]));
 	tcase_add_test(tc, test_envelope_parse_not_terminated);
+	tcase_add_test(tc, test_publish_allowed);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -1,8 +1,9 @@
-/* publish.c: WebSocket publishes appended on a thread of their own, results back on the loop in order. */
+/* publish.c: who may publish where, and the publishes appended on a thread of their own, results back on the loop in order. */
 #include "config.h"
 
 #include <sys/queue.h>
 
+#include <fnmatch.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,25 @@
 #include "loop.h"
 #include "publish.h"
 #include "store.h"
+
+/* Whether clients may publish to channel under the --publish globs. */
+int
+publish_allowed(const char *const *globs, size_t nglobs, const char *channel,
+    char *reason, size_t len)
+{
+	size_t i;
+
+	if (nglobs == 0) {
+		snprintf(reason, len, "publishing is disabled on this server");
+		return 0;
+	}
+	for (i = 0; i < nglobs; i++)
+		if (fnmatch(globs[i], channel, 0) == 0)
+			return 1;
+	snprintf(reason, len, "publishing to channel \"%s\" is not allowed",
+	    channel);
+	return 0;
+}
 
 /* One request, from submit to its result. */
 struct publish_request {

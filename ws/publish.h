@@ -1,4 +1,4 @@
-/* publish.h: WebSocket publishes appended on a thread of their own, results back on the loop in order. */
+/* publish.h: who may publish where, and the publishes appended on a thread of their own, results back on the loop in order. */
 #ifndef LITEPUSH_PUBLISH_H
 #define LITEPUSH_PUBLISH_H
 
@@ -21,6 +21,14 @@ struct loop;
  * connection's own commits.
  */
 struct publish;
+
+/*
+ * The policy: whether a client may publish to channel, given the --publish
+ * globs (fnmatch patterns; none means publishing is off).  Returns 1, or 0
+ * with the reason for the client in reason (NUL-terminated, cut to len).
+ */
+int publish_allowed(const char *const *globs, size_t nglobs,
+    const char *channel, char *reason, size_t len);
 
 /*
  * A result, on the loop: rc 0 with the new row's id, or -1 with a reason

@@ -9,7 +9,6 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,18 +454,6 @@ wsconn_reply_error(struct wsconn *c, const char *reason)
 	wsconn_queue_scratch(c);
 }
 
-/* Returns non-zero if clients may publish to channel. */
-static int
-wsconn_may_publish(const struct wsconn_server *server, const char *channel)
-{
-	size_t i;
-
-	for (i = 0; i < server->config.npublish; i++)
-		if (fnmatch(server->config.publish[i], channel, 0) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * Answers with {"error":REASON}, behind the replies to the publishes still
  * in flight when there are any: a client's replies keep the order of its
@@ -534,13 +521,8 @@ wsconn_publish(struct wsconn *c, const char *msg, size_t len)
 		wsconn_reply_in_order(c, reason);
 		return;
 	}
-	if (server->config.npublish == 0)
-		snprintf(reason, sizeof reason,
-		    "publishing is disabled on this server");
-	else if (!wsconn_may_publish(server, pub.channel))
-		snprintf(reason, sizeof reason,
-		    "publishing to channel \"%s\" is not allowed", pub.channel);
-	else {
+	if (publish_allowed(server->config.publish, server->config.npublish,
+	        pub.channel, reason, sizeof reason)) {
 		if (server->publish == NULL)
 			server->publish = publish_create(server->loop,
 			    server->config.db_path, WSCONN_PUBLISH_BUSY_MS,
