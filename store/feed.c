@@ -4,13 +4,12 @@
 #include <sys/queue.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "feed.h"
+#include "feed_int.h"
 #include "loop.h"
 #include "watch.h"
 
@@ -32,94 +31,12 @@
  */
 
 #define FEED_CHUNK           1024 /* rows per SELECT of the feed itself */
-#define FEED_MAX_CHANNELS    32
 #define FEED_DEFAULT_POLL    1000
 #define FEED_DEFAULT_EVENTS  4096
 #define FEED_DEFAULT_BYTES   (16u * 1024 * 1024)
 #define FEED_DEFAULT_CATCHUP 256
 /* Short: a WAL reader rarely waits, and the loop must not stall on a lock. */
 #define FEED_BUSY_MS 50
-
-struct feed_cursor;
-
-/* A link of one cursor into one channel's list of waiting cursors. */
-struct feed_link {
-	struct feed_cursor   *cursor;
-	struct feed_channel  *channel;
-	LIST_ENTRY(feed_link) entry;
-};
-LIST_HEAD(feed_link_list, feed_link);
-
-/* An interned channel name, shared by the ring's events and the cursors. */
-struct feed_channel {
-	struct feed_channel  *hash_next;
-	unsigned int          hash;
-	size_t                refs;
-	struct feed_link_list waiters;
-	char                  name[CHANNEL_MAX + 1];
-};
-
-/* One event in the ring; event name and data follow the struct. */
-struct feed_event {
-	int64_t              id;
-	int64_t              created;
-	struct feed_channel *channel;
-	const char          *event; /* NULL, or points into storage */
-	size_t               data_len;
-	char                 data[]; /* data, NUL, then the event name */
-};
-
-struct feed_cursor {
-	struct feed             *feed;
-	int64_t                  position; /* every event <= this is passed */
-	uint64_t                 generation;
-	feed_ready_fn            ready;
-	void                    *arg;
-	int                      waiting;
-	int                      queued; /* on the feed's ready queue */
-	int                      failed; /* on the feed's retry list */
-	TAILQ_ENTRY(feed_cursor) ready_entry;
-	TAILQ_ENTRY(feed_cursor) retry_entry;
-	size_t                   nchannels;
-	const char              *names[FEED_MAX_CHANNELS];
-	struct feed_link         links[]; /* one per channel */
-};
-TAILQ_HEAD(feed_cursor_queue, feed_cursor);
-
-struct feed {
-	struct loop  *loop;
-	struct watch *watch;
-	size_t        catchup_rows;
-
-	int more_pending; /* last SELECT hit FEED_CHUNK */
-	int log_check;    /* a commit not yet compared */
-
-	int64_t  last_id;
-	uint64_t last_print;  /* fingerprint of row last_id */
-	int64_t  edits;       /* store_log's, when last read */
-	int      log_unknown; /* reopened: compare the log */
-	int64_t  floor_id;
-	uint64_t generation; /* bumped when the log restarts */
-
-	struct feed_event **ring;
-	size_t              ring_cap;
-	size_t              ring_head;
-	size_t              ring_count;
-	size_t              ring_bytes;
-	size_t              ring_max_bytes;
-
-	struct feed_channel **channels;
-	size_t                channel_buckets;
-	size_t                channel_count;
-
-	struct feed_cursor_queue ready;
-	struct feed_cursor_queue retry;
-	size_t                   cursors;
-
-	struct loop_timer more_timer;
-
-	struct feed_stats stats;
-};
 
 /* FNV-1a over a channel name. */
 static unsigned int
@@ -214,7 +131,7 @@ feed_channel_grow(struct feed *feed)
 }
 
 /* Returns the interned channel for name with one more reference, or NULL. */
-static struct feed_channel *
+struct feed_channel *
 feed_channel_get(struct feed *feed, const char *name, size_t len)
 {
 	struct feed_channel *ch;
@@ -247,7 +164,7 @@ feed_channel_get(struct feed *feed, const char *name, size_t len)
 }
 
 /* Drops one reference; frees the channel when nothing uses it. */
-static void
+void
 feed_channel_put(struct feed *feed, struct feed_channel *ch)
 {
 	struct feed_channel **pp;
@@ -263,7 +180,7 @@ feed_channel_put(struct feed *feed, struct feed_channel *ch)
 }
 
 /* Returns the ring's i-th oldest event. */
-static struct feed_event *
+struct feed_event *
 feed_ring_at(const struct feed *feed, size_t i)
 {
 	return feed->ring[(feed->ring_head + i) % feed->ring_cap];
@@ -294,7 +211,7 @@ feed_ring_clear(struct feed *feed)
 }
 
 /* Returns the index of the first ring event with id > after. */
-static size_t
+size_t
 feed_ring_search(const struct feed *feed, int64_t after)
 {
 	size_t lo = 0, hi = feed->ring_count;
@@ -308,19 +225,6 @@ feed_ring_search(const struct feed *feed, int64_t after)
 			hi = mid;
 	}
 	return lo;
-}
-
-/* Takes the cursor off its channels' wait lists. */
-static void
-feed_cursor_unwait(struct feed_cursor *cursor)
-{
-	size_t i;
-
-	if (!cursor->waiting)
-		return;
-	for (i = 0; i < cursor->nchannels; i++)
-		LIST_REMOVE(&cursor->links[i], entry);
-	cursor->waiting = 0;
 }
 
 /* Takes the cursor off its wait lists and onto the ready queue. */
@@ -780,258 +684,6 @@ feed_format_stats(const struct feed *feed, char *out, size_t len)
 	    (unsigned long long)st.catchup_queries,
 	    (unsigned long long)st.events, (unsigned long long)st.statements,
 	    st.ring_count, st.cursors);
-}
-
-/* Puts the cursor on its channels' wait lists. */
-static void
-feed_cursor_wait(struct feed_cursor *cursor)
-{
-	size_t i;
-
-	if (cursor->waiting)
-		return;
-	for (i = 0; i < cursor->nchannels; i++)
-		LIST_INSERT_HEAD(&cursor->links[i].channel->waiters,
-		    &cursor->links[i], entry);
-	cursor->waiting = 1;
-}
-
-/* Creates a cursor after id `after` on the given channels. */
-struct feed_cursor *
-feed_cursor_create(struct feed *feed, const char *const *channels,
-    size_t nchannels, int64_t after, feed_ready_fn ready, void *arg)
-{
-	struct feed_cursor *cursor;
-	size_t              i, j;
-
-	if (nchannels == 0 || nchannels > FEED_MAX_CHANNELS || ready == NULL) {
-		errno = EINVAL;
-		return NULL;
-	}
-	for (i = 0; i < nchannels; i++) {
-		if (!channel_valid(channels[i], strlen(channels[i]))) {
-			errno = EINVAL;
-			return NULL;
-		}
-	}
-	cursor =
-	    calloc(1, sizeof *cursor + nchannels * sizeof cursor->links[0]);
-	if (cursor == NULL)
-		return NULL;
-	cursor->feed = feed;
-	cursor->position = after < 0 ? 0 : after;
-	if (cursor->position > feed->last_id &&
-	    watch_store(feed->watch) != NULL) {
-		int64_t last;
-
-		/*
-		 * A resume point past the newest event: either an event the
-		 * feed has not read yet, or an id from before the log was
-		 * recreated.  Only SQLite can tell; in the second case the
-		 * cursor starts at the newest event, so that new events (with
-		 * their lower ids) are not withheld from it.
-		 */
-		if (store_last_id(watch_store(feed->watch), &last) == 0 &&
-		    cursor->position > last)
-			cursor->position = last;
-	}
-	cursor->generation = feed->generation;
-	cursor->ready = ready;
-	cursor->arg = arg;
-	for (i = 0; i < nchannels; i++) {
-		struct feed_channel *ch;
-
-		ch = feed_channel_get(feed, channels[i], strlen(channels[i]));
-		if (ch == NULL) {
-			for (j = 0; j < cursor->nchannels; j++)
-				feed_channel_put(
-				    feed, cursor->links[j].channel);
-			free(cursor);
-			errno = ENOMEM;
-			return NULL;
-		}
-		/* The same channel twice would be linked twice: skip it. */
-		for (j = 0; j < cursor->nchannels; j++)
-			if (cursor->links[j].channel == ch)
-				break;
-		if (j < cursor->nchannels) {
-			feed_channel_put(feed, ch);
-			continue;
-		}
-		cursor->links[cursor->nchannels].cursor = cursor;
-		cursor->links[cursor->nchannels].channel = ch;
-		cursor->names[cursor->nchannels] = ch->name;
-		cursor->nchannels++;
-	}
-	feed->cursors++;
-	/*
-	 * Waiting from the start: its owner may put the first pull off (a
-	 * WebSocket's accept reply still being written), and whatever comes
-	 * meanwhile, a new event or a log restart, must still wake it.
-	 */
-	feed_cursor_wait(cursor);
-	return cursor;
-}
-
-/* What one pull has done so far. */
-struct feed_pull {
-	struct feed_cursor *cursor;
-	store_event_fn      fn;
-	void               *arg;
-	size_t              max_bytes;
-	size_t              bytes;
-	int                 consumed;
-	int                 stopped; /* fn refused or the budget ran out */
-};
-
-/* Passes one event to the pull's fn; returns non-zero to stop. */
-static int
-feed_pull_one(const struct store_event *ev, void *arg)
-{
-	struct feed_pull *pull = arg;
-
-	if (pull->fn(ev, pull->arg) != 0) {
-		pull->stopped = 1;
-		return 1;
-	}
-	pull->cursor->position = ev->id;
-	pull->consumed++;
-	pull->bytes += ev->data_len;
-	if (pull->bytes >= pull->max_bytes) {
-		pull->stopped = 1;
-		return 1;
-	}
-	return 0;
-}
-
-/* Reads one chunk from SQLite for a cursor behind the ring. */
-static int
-feed_pull_store(struct feed_cursor *cursor, struct feed_pull *pull)
-{
-	struct feed *feed = cursor->feed;
-	int          rc;
-
-	if (feed_store(feed) == NULL)
-		return STORE_ERROR;
-	feed->stats.catchup_queries++;
-	rc = store_read_after(watch_store(feed->watch), cursor->position,
-	    cursor->names, cursor->nchannels, feed->catchup_rows, feed_pull_one,
-	    pull);
-	if (rc < 0)
-		return rc;
-	/*
-	 * A chunk that ended short without being stopped has read everything
-	 * of these channels that is committed, which includes every event up
-	 * to the feed's floor: the cursor may continue in the ring.
-	 */
-	if (!pull->stopped && (size_t)rc < feed->catchup_rows &&
-	    cursor->position < feed->floor_id)
-		cursor->position = feed->floor_id;
-	return pull->consumed;
-}
-
-/* Scans the ring from the cursor's position. */
-static int
-feed_pull_ring(struct feed_cursor *cursor, struct feed_pull *pull)
-{
-	struct feed *feed = cursor->feed;
-	size_t       i, j;
-
-	for (i = feed_ring_search(feed, cursor->position); i < feed->ring_count;
-	     i++) {
-		const struct feed_event *ev = feed_ring_at(feed, i);
-		struct store_event       view;
-
-		for (j = 0; j < cursor->nchannels; j++)
-			if (cursor->links[j].channel == ev->channel)
-				break;
-		if (j == cursor->nchannels) {
-			cursor->position = ev->id;
-			continue;
-		}
-		view.id = ev->id;
-		view.channel = ev->channel->name;
-		view.event = ev->event;
-		view.data = ev->data;
-		view.data_len = ev->data_len;
-		view.created = ev->created;
-		if (feed_pull_one(&view, pull) != 0)
-			return pull->consumed;
-	}
-	if (cursor->position < feed->last_id)
-		cursor->position = feed->last_id;
-	return pull->consumed;
-}
-
-/* Passes the cursor's next events to fn. */
-int
-feed_cursor_pull(
-    struct feed_cursor *cursor, size_t max_bytes, store_event_fn fn, void *arg)
-{
-	struct feed     *feed = cursor->feed;
-	struct feed_pull pull = {cursor, fn, arg, max_bytes, 0, 0, 0};
-	int              rc;
-
-	feed_cursor_unwait(cursor);
-	if (cursor->queued) {
-		TAILQ_REMOVE(&feed->ready, cursor, ready_entry);
-		cursor->queued = 0;
-	}
-	if (cursor->generation != feed->generation) {
-		/* The log restarted (or had not opened yet at creation). */
-		if (cursor->generation != 0)
-			cursor->position = 0;
-		cursor->generation = feed->generation;
-	}
-	if (cursor->position < feed->floor_id) {
-		rc = feed_pull_store(cursor, &pull);
-		if (rc < 0) {
-			if (!cursor->failed) {
-				cursor->failed = 1;
-				TAILQ_INSERT_TAIL(
-				    &feed->retry, cursor, retry_entry);
-			}
-			feed_cursor_wait(cursor);
-			return rc;
-		}
-		if (rc > 0 || cursor->position < feed->floor_id)
-			return rc == 0 ? FEED_REFUSED : rc;
-	}
-	rc = feed_pull_ring(cursor, &pull);
-	if (rc == 0 && pull.stopped)
-		return FEED_REFUSED;
-	if (rc == 0)
-		feed_cursor_wait(cursor);
-	return rc;
-}
-
-/* Returns the cursor's position: every event of its channels up to it is
- * passed. */
-int64_t
-feed_cursor_last_id(const struct feed_cursor *cursor)
-{
-	return cursor->position;
-}
-
-/* Frees a cursor. */
-void
-feed_cursor_free(struct feed_cursor *cursor)
-{
-	struct feed *feed;
-	size_t       i;
-
-	if (cursor == NULL)
-		return;
-	feed = cursor->feed;
-	feed_cursor_unwait(cursor);
-	if (cursor->queued)
-		TAILQ_REMOVE(&feed->ready, cursor, ready_entry);
-	if (cursor->failed)
-		TAILQ_REMOVE(&feed->retry, cursor, retry_entry);
-	for (i = 0; i < cursor->nchannels; i++)
-		feed_channel_put(feed, cursor->links[i].channel);
-	feed->cursors--;
-	free(cursor);
 }
 
 /* Frees the feed. */
