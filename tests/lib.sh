@@ -62,7 +62,11 @@ lib_cleanup()
 	# The commands of at_exit (an unmount, say), in the order given.
 	eval "$lib_exit_commands"
 	lib_exit_commands=
-	if [ -n "${test_tmpdir:-}" ]; then
+	# LITEPUSH_TEST_KEEP=1 keeps a failed test's directory (its logs).
+	if [ -n "${test_tmpdir:-}" ] && [ "${LITEPUSH_TEST_KEEP:-}" = 1 ] &&
+	    [ "${lib_failed:-0}" -gt 0 ]; then
+		echo "# kept $test_tmpdir"
+	elif [ -n "${test_tmpdir:-}" ]; then
 		rm -rf "$test_tmpdir"
 	fi
 }

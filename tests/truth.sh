@@ -34,9 +34,13 @@ open_client()
 	else
 		open_client_url="$url?$2"
 	fi
+	# Emptied here, not by the background job's redirection: that one may
+	# run after the poll below, which would then find the ": open" of the
+	# client that wrote this file before.
+	: >"$tmp/$open_client_name.out"
 	"$PYTHON" "$truth_client" "$transport" --url "$open_client_url" \
 	    ${3:+--last-event-id "$3"} --timeout 60 \
-	    >"$tmp/$open_client_name.out" 2>"$tmp/$open_client_name.err" &
+	    >>"$tmp/$open_client_name.out" 2>"$tmp/$open_client_name.err" &
 	eval "client_pid_$open_client_name=\$!"
 	track_pid "$!"
 	poll_until 10 grep -q '^: open' "$tmp/$open_client_name.out"
