@@ -37,7 +37,7 @@ noticed_after()
 db=$tmp/events.db
 "$litepush" init "$db" >/dev/null
 start_sse --keepalive 1
-start_apache "$top_srcdir/tests/conf/apache-fcgi.conf.in"
+start_apache_sse
 
 start_follow kill --url "$url" --channels kill --concurrent 200 \
     --count 2000 --reconnect --print ids --timeout 90 \
@@ -91,14 +91,14 @@ database_recreated
 
 # --- Apache: missing, not a database, unreadable at start -------------------------
 
-stop_sse
+stop_pid "$sse_pid"
 db=$tmp/later/events.db
 mkdir -p "$tmp/later"
 start_sse --keepalive 1
 wait_for "start: litepush-sse of a missing database answers" 10 \
     sse_answers "$url"
 started_without_database
-stop_sse
+stop_pid "$sse_pid"
 
 # As root every file is readable: then litepush-sse runs as www-data.
 mkdir -p "$tmp/private"
@@ -117,7 +117,7 @@ chmod 755 "$tmp"
 wait_for "unreadable: litepush-sse ($(id -un 2>/dev/null) or www-data) answers" \
     10 sse_answers "$url"
 started_unreadable "unreadable: the database is mode 000"
-stop_sse
+stop_pid "$sse_pid"
 
 # --- Apache: the publisher's disk is full -----------------------------------------
 
@@ -132,7 +132,7 @@ if mount_small_disk; then
 	dd if=/dev/zero of="$full/filler" bs=64k 2>/dev/null
 	disk_full_and_freed
 	end_follow "full: the stream gets the later events" full "$full_pid"
-	stop_sse
+	stop_pid "$sse_pid"
 else
 	echo "# skip the full disk: cannot mount a tmpfs ($(cat "$tmp/mount.err"))"
 fi
@@ -141,7 +141,7 @@ stop_pid "$apache_pid"
 # --- lighttpd: litepush-sse killed, lighttpd respawns it ---------------------------
 
 db=$tmp/events.db
-start_lighttpd 1 10000
+start_lighttpd_sse 1 10000
 start_follow lkill --url "$url" --channels lkill --concurrent 200 \
     --count 2000 --reconnect --print ids --timeout 90 \
     --ready-file "$tmp/lkill.ready" --log "$tmp/lkill.log"

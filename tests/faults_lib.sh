@@ -29,12 +29,6 @@ chmod 755 "$tmp"
 # shellcheck disable=SC3045 # dash, bash and busybox sh all have ulimit -n
 ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-# Runs SQL on $db with the sqlite3 shell, as a publisher would.
-sql()
-{
-	sqlite3 -cmd ".timeout 10000" "$db" "$@"
-}
-
 # Prints SQL that INSERTs events "1".."$2" into channel $1, one
 # transaction each.
 insert_sql()
@@ -77,26 +71,6 @@ open_gate()
 	: >"$1"
 }
 
-# Like lib.sh's wait_for, but TIMEOUT_SECONDS are of the clock however
-# long each try of COMMAND takes (a client that connects, say).
-wait_until()
-{
-	wait_until_desc=$1
-	wait_until_end=$(($(date +%s) + $2 + 1))
-	shift 2
-	while :; do
-		if "$@" >/dev/null 2>&1; then
-			ok "$wait_until_desc"
-			return 0
-		fi
-		if [ "$(date +%s)" -ge "$wait_until_end" ]; then
-			fail "$wait_until_desc" "success of: $*" "still failing"
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-
 # Prints how many events channel $1 has.
 count_of()
 {
@@ -107,13 +81,6 @@ count_of()
 has_events()
 {
 	[ "$(count_of "$1")" -ge "$2" ]
-}
-
-# Prints the ids of channel $1 after id $2 (default 0), one a line.
-ids_of()
-{
-	sql "SELECT id FROM events WHERE channel = '$1' AND id > ${2:-0}
-	    ORDER BY id"
 }
 
 # Starts `fault_client.py follow ARGS...` in the background; its output
@@ -190,21 +157,6 @@ status_of_request()
 	    "$status_of_request_url"
 }
 
-# Runs COMMAND ($2...) as user $1 (with setpriv, as root) or, with $1
-# empty, as whoever runs the tests.  Note that it replaces the shell it
-# runs in: start it in the background (&), where $! is then the PID of
-# COMMAND itself.
-exec_as()
-{
-	exec_as_user=$1
-	shift
-	if [ -n "$exec_as_user" ]; then
-		exec setpriv --reuid="$exec_as_user" --regid="$exec_as_user" \
-		    --clear-groups "$@"
-	fi
-	exec "$@"
-}
-
 # Succeeds when a request for URL $1 gets status $2.
 answers_status()
 {
@@ -246,45 +198,14 @@ has_cursors()
 
 # --- litepush-sse behind Apache (mod_proxy_fcgi) --------------------------------
 
-# Starts litepush-sse on unix:$tmp/sse.sock for $db with the options
-# given, as a supervisor would (again after a crash); its standard error
-# goes to $tmp/sse.log.  Sets $sse_pid.  With $sse_user set, it runs as
-# that user (setpriv).
-start_sse()
+# Starts Apache (servers.sh) on tests/conf/apache-fcgi.conf.in, or the
+# template $1, in front of $tmp/sse.sock; sets $url and checks that it
+# reaches litepush-sse.
+start_apache_sse()
 {
-	rm -f "$tmp/sse.sock"
-	exec_as "${sse_user:-}" "$sse" --listen "unix:$tmp/sse.sock" \
-	    --db "$db" "$@" 2>>"$tmp/sse.log" &
-	sse_pid=$!
-	track_pid "$sse_pid"
-	if ! poll_until 10 test -S "$tmp/sse.sock"; then
-		fail "litepush-sse creates its socket" "a socket" \
-		    "$(tail -n 3 "$tmp/sse.log")"
-		return 1
-	fi
-	# Apache's workers (www-data) connect to it.
-	chmod 666 "$tmp/sse.sock"
-}
-
-# Stops litepush-sse ($sse_pid) with SIGTERM.
-stop_sse()
-{
-	stop_pid "$sse_pid"
-}
-
-# Starts Apache (tests/conf/apache-fcgi.conf.in, or the template $1) in
-# front of $tmp/sse.sock; sets $apache_pid and $url.
-# shellcheck disable=SC2120 # $1 is optional
-start_apache()
-{
-	apache_port=$(free_port)
+	start_apache "${1:-$top_srcdir/tests/conf/apache-fcgi.conf.in}" ||
+	    return 1
 	url=http://127.0.0.1:$apache_port/stream
-	render "${1:-$top_srcdir/tests/conf/apache-fcgi.conf.in}" \
-	    "$tmp/apache.conf" TMP="$tmp" PORT="$apache_port"
-	/usr/sbin/apache2 -f "$tmp/apache.conf" -DFOREGROUND \
-	    >>"$tmp/apache.log" 2>&1 &
-	apache_pid=$!
-	track_pid "$apache_pid"
 	wait_for "Apache on 127.0.0.1:$apache_port reaches litepush-sse" 20 \
 	    sse_answers "$url"
 }
@@ -298,48 +219,20 @@ sse_stream_opens()
 
 # --- litepush-lighttpd (mod_fastcgi spawning litepush-sse) ----------------------
 
-# Starts lighttpd spawning litepush-sse for $db with keepalive $1,
-# max-streams $2 (tests/conf/lighttpd-sse.conf.in); sets $lighttpd_pid
-# and $url.
-start_lighttpd()
+# Starts lighttpd (servers.sh) spawning litepush-sse for $db with
+# keepalive $1 and max-streams $2 (tests/conf/lighttpd-sse.conf.in); sets
+# $url and checks that it answers.
+start_lighttpd_sse()
 {
-	lighttpd_port=$(free_port)
+	start_lighttpd "$top_srcdir/tests/conf/lighttpd-sse.conf.in" \
+	    SSE="$sse" DB="$db" KEEPALIVE="$1" MAX_AGE=600 MAX_STREAMS="$2" ||
+	    return 1
 	url=http://127.0.0.1:$lighttpd_port/stream
-	render "$top_srcdir/tests/conf/lighttpd-sse.conf.in" \
-	    "$tmp/lighttpd.conf" TMP="$tmp" PORT="$lighttpd_port" SSE="$sse" \
-	    DB="$db" KEEPALIVE="$1" MAX_AGE=600 MAX_STREAMS="$2"
-	# Note that lighttpd takes SIGINT as "finish the open responses
-	# first", which for streams is never: it is stopped with SIGTERM.
-	/usr/sbin/lighttpd -D -f "$tmp/lighttpd.conf" >>"$tmp/lighttpd.log" 2>&1 &
-	lighttpd_pid=$!
-	track_pid "$lighttpd_pid"
 	wait_for "lighttpd on 127.0.0.1:$lighttpd_port spawns litepush-sse" 20 \
 	    sse_answers "$url"
 }
 
 # --- litepush-ws ------------------------------------------------------------------
-
-# Starts litepush-ws for $db on a free port with the options given; its
-# standard error goes to $tmp/ws.log.  Sets $ws_pid, $ws_port and
-# $ws_url.  With $ws_user set, it runs as that user.  Reuses $ws_port if
-# set.
-start_ws()
-{
-	: "${ws_port:=$(free_port)}"
-	ws_url=ws://127.0.0.1:$ws_port/ws
-	exec_as "${ws_user:-}" "$ws_bin" --listen "127.0.0.1:$ws_port" \
-	    --db "$db" "$@" 2>>"$tmp/ws.log" &
-	ws_pid=$!
-	track_pid "$ws_pid"
-	poll_until 10 port_listens "$ws_port"
-}
-
-# Succeeds once something accepts TCP connections on 127.0.0.1 port $1.
-port_listens()
-{
-	"$PYTHON" -c 'import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1"
-}
 
 # Prints the status code litepush-ws answers a handshake for URL $1 with.
 ws_status()
@@ -655,7 +548,7 @@ database_removed_and_restored()
 	wait_for "removed: the open $stream $still_heartbeat" 10 \
 	    more_heartbeats "$tmp/removed.log" $((removed_heartbeats + 2))
 	mv "$db.away" "$db"
-	wait_until "removed: once it is back, $streams open again by themselves" \
+	wait_for "removed: once it is back, $streams open again by themselves" \
 	    10 transport_opens
 	sql "INSERT INTO events(channel, data) VALUES('removed', 'after 1');
 	    INSERT INTO events(channel, data) VALUES('removed', 'after 2')"
@@ -721,7 +614,7 @@ started_without_database()
 	expect_contains "start: the reason" "not a database" "$error_reason"
 	"$litepush" init "$db.new" >/dev/null
 	mv "$db.new" "$db"
-	wait_until "start: once a database is moved in, $streams open by themselves" \
+	wait_for "start: once a database is moved in, $streams open by themselves" \
 	    10 transport_opens
 }
 
@@ -734,7 +627,7 @@ started_unreadable()
 	expect_contains "unreadable: the reason" "ermission denied" \
 	    "$error_reason"
 	chmod 600 "$db"
-	wait_until "unreadable: once it is readable, $streams open by themselves" \
+	wait_for "unreadable: once it is readable, $streams open by themselves" \
 	    10 transport_opens
 	if pid_gone "$(daemon_pid)"; then
 		fail "$daemon survived all of that" "running" "exited"
@@ -774,7 +667,7 @@ disk_full_and_freed()
 	full_heartbeats=$(heartbeats_in "$tmp/full.log")
 	wait_for "full: the open $stream $still_heartbeat" 10 \
 	    more_heartbeats "$tmp/full.log" $((full_heartbeats + 2))
-	wait_until "full: new $streams open" 10 transport_opens
+	wait_for "full: new $streams open" 10 transport_opens
 	rm -f "$full/filler"
 	run sqlite3 "$db" "INSERT INTO events(channel, data)
 	    VALUES('full', hex(randomblob(262144)));

@@ -17,14 +17,6 @@ db=$test_tmpdir/events.db
 "$top_builddir/cli/litepush" init "$db" >/dev/null
 peer="$PYTHON $top_srcdir/tests/fcgi_peer.py"
 
-# Succeeds once something accepts on 127.0.0.1:$1 (connects, then closes:
-# a health check's probe).
-port_listens()
-{
-	"$PYTHON" -c 'import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1"
-}
-
 port=$(free_port)
 addr=127.0.0.1:$port
 log=$test_tmpdir/sse.err

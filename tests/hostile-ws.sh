@@ -14,7 +14,7 @@
 . "$(dirname "$0")/ws_scenarios.sh"
 
 port=$(free_port)
-start_ws ws --listen "127.0.0.1:$port" --publish 'chat*'
+start_ws --listen "127.0.0.1:$port" --publish 'chat*'
 wait_for "litepush-ws listens" 10 port_listens "$port"
 
 cat >"$test_tmpdir/locked.py" <<'PY'

@@ -383,3 +383,21 @@ finish()
 	fi
 	exit 0
 }
+
+# Runs SQL ($@, or standard input) on the store $db with the sqlite3
+# shell, as a publisher or an admin would, waiting up to 10 s for a lock.
+sql()
+{
+	sqlite3 -cmd ".timeout 10000" "$db" "$@"
+}
+
+# Prints the ids of channel $1 in $db above $2 (default 0), one a line.
+ids_of()
+{
+	sql "SELECT id FROM events WHERE channel = '$1' AND id > ${2:-0}
+	    ORDER BY id"
+}
+
+# The launcher of the servers (Apache, lighttpd, both daemons).
+# shellcheck source=tests/servers.sh
+. "$top_srcdir/tests/servers.sh"

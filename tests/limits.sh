@@ -91,7 +91,7 @@ expect_clean_refusals()
 }
 
 start_sse --keepalive 1 --max-streams 20
-start_apache "$top_srcdir/tests/conf/apache-fcgi.conf.in"
+start_apache_sse
 hold_slots full-sse 20 sse "$url"
 # Warm-up: the first refusals size the threads' arenas.
 fault_client refusals --url "$url?channel=full-sse" --requests 200 \
@@ -101,9 +101,9 @@ expect_clean_refusals "sse --max-streams 20" sse "$url?channel=full-sse" \
     5000 "$sse_pid" 2048
 sql "INSERT INTO events(channel, data) VALUES('full-sse', 'go')"
 end_follow "sse: the 20 streams got their event" full-sse "$follow_pid"
-wait_until "sse: once they have gone, a stream opens again" 10 \
+wait_for "sse: once they have gone, a stream opens again" 10 \
     sse_stream_opens
-stop_sse
+stop_pid "$sse_pid"
 
 start_ws --max-conns 20 --ping 1
 hold_slots full-ws 20 ws "$ws_url"
@@ -113,7 +113,7 @@ expect_clean_refusals "ws --max-conns 20" ws "$ws_url?channel=full-ws" \
     5000 "$ws_pid" 2048
 sql "INSERT INTO events(channel, data) VALUES('full-ws', 'go')"
 end_follow "ws: the 20 WebSockets got their event" full-ws "$follow_pid"
-wait_until "ws: once they have gone, a WebSocket opens again" 10 ws_opens
+wait_for "ws: once they have gone, a WebSocket opens again" 10 ws_opens
 stop_pid "$ws_pid"
 
 # --- clients that never read ---------------------------------------------------------
@@ -176,10 +176,10 @@ scenario_stalled()
 
 start_sse --keepalive 1
 scenario_stalled stall-apache "$sse_pid" "$tmp/sse.log" "$url" sse
-stop_sse
+stop_pid "$sse_pid"
 stop_pid "$apache_pid"
 
-start_lighttpd 1 10000
+start_lighttpd_sse 1 10000
 lighttpd_sse=$(pids_below "$lighttpd_pid" "$sse")
 scenario_stalled stall-lighttpd "$lighttpd_sse" "$tmp/lighttpd.log" "$url" sse
 stop_pid "$lighttpd_pid"
@@ -213,7 +213,7 @@ silent_pid=$!
 track_pid "$silent_pid"
 wait_for "slowloris: 20 dribbling and 20 silent connections" 10 \
     test -e "$tmp/dribble.ready" -a -e "$tmp/silent.ready"
-wait_until "slowloris: meanwhile a handshake succeeds" 5 ws_opens
+wait_for "slowloris: meanwhile a handshake succeeds" 5 ws_opens
 wait "$dribble_pid" "$silent_pid"
 untrack_pid "$dribble_pid"
 untrack_pid "$silent_pid"
@@ -245,7 +245,7 @@ start_ws --ping 1 --handshake-timeout 2 --max-conns 10
     --silent --timeout 30 >"$tmp/silent80.out" 2>&1 &
 silent_pid=$!
 track_pid "$silent_pid"
-wait_until "slowloris: with 80 silent connections on --max-conns 10 a handshake gets through within the timeout" \
+wait_for "slowloris: with 80 silent connections on --max-conns 10 a handshake gets through within the timeout" \
     6 ws_opens
 wait "$silent_pid"
 untrack_pid "$silent_pid"
@@ -307,7 +307,7 @@ expect_one_of()
 }
 
 start_sse --keepalive 1
-start_apache "$top_srcdir/tests/conf/apache-fcgi.conf.in"
+start_apache_sse
 expect_one_of "apache: a 1 MB query string" \
     "$(status_for "$url?channel=$megabyte")" "400 414"
 expect_one_of "apache: 10,000 channels" \
@@ -358,14 +358,14 @@ run fcgi_get --param QUERY_STRING=channel=news \
 expect_fcgi_answer "litepush-sse: a Last-Event-ID of 1 MB over FastCGI" 431 \
     "the request's parameters are over 256 KiB"
 expect_alive "litepush-sse is still running" "$sse_pid"
-stop_sse
+stop_pid "$sse_pid"
 
-start_lighttpd 1 10000
+start_lighttpd_sse 1 10000
 expect_one_of "lighttpd: a 1 MB query string" \
     "$(status_for "$url?channel=$megabyte")" "400 414 431"
 expect_one_of "lighttpd: 10,000 channels" \
     "$(status_for "$url?channel=$many")" "400 414 431"
-wait_until "lighttpd: streams still open" 5 sse_stream_opens
+wait_for "lighttpd: streams still open" 5 sse_stream_opens
 lighttpd_sse=$(pids_below "$lighttpd_pid" "$sse")
 
 start_ws --ping 1
@@ -375,7 +375,7 @@ expect_long_ws_refusal "litepush-ws: 10,000 channels" "$ws_url?channel=$many" \
     431 "larger than"
 expect_long_ws_refusal "litepush-ws: 1000 channels (in 8 KiB)" \
     "$ws_url?channel=$(seq -s , -f 'c%g' 1000)" 400 "too many channels"
-wait_until "litepush-ws: WebSockets still open" 5 ws_opens
+wait_for "litepush-ws: WebSockets still open" 5 ws_opens
 
 # --- a WebSocket frame announcing 2^63 bytes ---------------------------------------------
 

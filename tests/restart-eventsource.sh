@@ -49,12 +49,6 @@ LITEPUSH_RETRY=3000
 LITEPUSH_MAX_AGE=600
 export LITEPUSH_RETRY LITEPUSH_MAX_AGE
 
-# Runs SQL on the store with the sqlite3 shell.
-sql()
-{
-	sqlite3 -cmd ".timeout 10000" "$db" "$@"
-}
-
 # Prints how many rows channel $channel has.
 published()
 {

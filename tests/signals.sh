@@ -66,13 +66,13 @@ wait_for "and its stream goes on" 10 \
 # --- litepush-ws ----------------------------------------------------------
 
 ws_port=$(free_port)
-start_ws ws --listen "127.0.0.1:$ws_port"
+start_ws --listen "127.0.0.1:$ws_port"
 wait_for "litepush-ws listens" 10 port_listens "$ws_port"
 start_collect hupsub --url "ws://127.0.0.1:$ws_port/" --channels hupws \
     --count 1 --print json
 kill -HUP "$ws_pid"
 wait_for "litepush-ws notes the SIGHUP" 10 grep -q \
-    "litepush-ws: SIGHUP: nothing to reload or reopen" "$test_tmpdir/ws.err"
+    "litepush-ws: SIGHUP: nothing to reload or reopen" "$test_tmpdir/ws.log"
 publish hupws "ws after the hangup"
 end_collect hupsub "$collect_pid"
 expect_contains "its open WebSocket got the event" "ws after the hangup" \

@@ -20,15 +20,11 @@ deploy_per_request=yes
 
 deploy_start()
 {
-	port=$(free_port)
-	url=http://127.0.0.1:$port/stream
-	render "$top_srcdir/tests/conf/apache-cgi.conf.in" "$tmp/apache.conf" \
-	    TMP="$tmp" PORT="$port" SSE="$sse" DB="$db" \
-	    KEEPALIVE="$keepalive" MAX_AGE="$max_age" MAX_STREAMS="$max_streams"
-	/usr/sbin/apache2 -f "$tmp/apache.conf" -DFOREGROUND \
-	    >>"$tmp/apache.log" 2>&1 &
-	server_pid=$!
-	track_pid "$server_pid"
+	start_apache "$top_srcdir/tests/conf/apache-cgi.conf.in" SSE="$sse" \
+	    DB="$db" KEEPALIVE="$keepalive" MAX_AGE="$max_age" \
+	    MAX_STREAMS="$max_streams" || return 1
+	server_pid=$apache_pid
+	url=http://127.0.0.1:$apache_port/stream
 	wait_for "Apache (max-age $max_age) runs litepush-sse as CGI" \
 	    10 sse_answers "$url"
 }

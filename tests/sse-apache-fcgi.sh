@@ -12,25 +12,12 @@ deploy_per_request=no
 
 deploy_start()
 {
-	rm -f "$tmp/sse.sock"
-	"$sse" --listen "unix:$tmp/sse.sock" --db "$db" \
-	    --keepalive "$keepalive" --max-age "$max_age" \
-	    --max-streams "$max_streams" >>"$tmp/litepush-sse.log" 2>&1 &
-	sse_pid=$!
-	track_pid "$sse_pid"
-	wait_for "litepush-sse --listen unix:... creates its socket" 10 \
-	    test -S "$tmp/sse.sock" || return 1
-	# Apache's workers (www-data) connect to it.
-	chmod 666 "$tmp/sse.sock"
-
-	port=$(free_port)
-	url=http://127.0.0.1:$port/stream
-	render "$top_srcdir/tests/conf/apache-fcgi.conf.in" "$tmp/apache.conf" \
-	    TMP="$tmp" PORT="$port"
-	/usr/sbin/apache2 -f "$tmp/apache.conf" -DFOREGROUND \
-	    >>"$tmp/apache.log" 2>&1 &
-	server_pid=$!
-	track_pid "$server_pid"
+	start_sse --keepalive "$keepalive" --max-age "$max_age" \
+	    --max-streams "$max_streams" || return 1
+	ok "litepush-sse --listen unix:... creates its socket"
+	start_apache "$top_srcdir/tests/conf/apache-fcgi.conf.in" || return 1
+	server_pid=$apache_pid
+	url=http://127.0.0.1:$apache_port/stream
 	wait_for "Apache and litepush-sse (max-age $max_age, max-streams $max_streams) answer" \
 	    10 sse_answers "$url"
 }

@@ -12,16 +12,11 @@ deploy_per_request=no
 
 deploy_start()
 {
-	port=$(free_port)
-	url=http://127.0.0.1:$port/stream
-	render "$top_srcdir/tests/conf/lighttpd-sse.conf.in" \
-	    "$tmp/lighttpd.conf" TMP="$tmp" PORT="$port" SSE="$sse" DB="$db" \
-	    KEEPALIVE="$keepalive" MAX_AGE="$max_age" MAX_STREAMS="$max_streams"
-	# Note that lighttpd takes SIGINT as "finish the open responses first",
-	# which for streams is never: it is stopped with SIGTERM.
-	/usr/sbin/lighttpd -D -f "$tmp/lighttpd.conf" >>"$tmp/lighttpd.log" 2>&1 &
-	server_pid=$!
-	track_pid "$server_pid"
+	start_lighttpd "$top_srcdir/tests/conf/lighttpd-sse.conf.in" \
+	    SSE="$sse" DB="$db" KEEPALIVE="$keepalive" MAX_AGE="$max_age" \
+	    MAX_STREAMS="$max_streams" || return 1
+	server_pid=$lighttpd_pid
+	url=http://127.0.0.1:$lighttpd_port/stream
 	wait_for "lighttpd (max-age $max_age, max-streams $max_streams) and litepush-sse answer" \
 	    10 sse_answers "$url"
 }

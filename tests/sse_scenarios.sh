@@ -34,12 +34,6 @@ tmp=$test_tmpdir
 # The servers' workers (www-data) reach sockets and files in here.
 chmod 755 "$tmp"
 
-# Runs SQL on the events database (a publisher, as a user would).
-sql()
-{
-	sqlite3 -cmd ".timeout 10000" "$db" "$@"
-}
-
 # Inserts COUNT events "1".."COUNT" on CHANNEL, each committed on its own,
 # from one sqlite3 process; with "together", in one transaction.
 publish()
@@ -49,13 +43,6 @@ publish()
 		sed "s/.*/INSERT INTO events(channel, data) VALUES('$1', '&');/"
 		[ "${3:-}" = together ] && echo "COMMIT;"
 	} | sqlite3 -cmd ".timeout 10000" "$db"
-}
-
-# Prints the ids of CHANNEL above $2 (default 0), one a line.
-ids_of()
-{
-	sql "SELECT id FROM events WHERE channel = '$1' AND id > ${2:-0}
-	    ORDER BY id"
 }
 
 # Prints the status code of the header file $1.

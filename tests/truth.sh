@@ -10,7 +10,7 @@
 # a database recreated in a tight loop leaves no daemon on the deleted
 # file; a stream gives its position before any event and on its pause.
 
-# Helpers called only through wait_until look unreachable to shellcheck.
+# Helpers called only through wait_for look unreachable to shellcheck.
 # shellcheck disable=SC2317
 
 # shellcheck source=tests/lib.sh
@@ -124,7 +124,7 @@ start_daemon()
 		wait_for "litepush-ws listens" 10 port_listens "$ws_port"
 	else
 		start_sse "$@"
-		[ -n "${apache_pid:-}" ] || start_apache
+		[ -n "${apache_pid:-}" ] || start_apache_sse
 	fi
 }
 
@@ -174,7 +174,7 @@ scenarios()
 	open_client live "channel=b"
 	sql "DELETE FROM events; DELETE FROM sqlite_sequence"
 	publish b 1 3
-	wait_until "$t: after DELETE FROM events and sqlite_sequence, a connected client gets the new rows 1..3" \
+	wait_for "$t: after DELETE FROM events and sqlite_sequence, a connected client gets the new rows 1..3" \
 	    20 has_datas live 3
 	expect_eq "$t: the connected client got exactly b-1..b-3" \
 	    "$(names b 1 3)" "$(datas live)"
@@ -183,14 +183,14 @@ scenarios()
 	expect_shows "$t: resuming from 20 (the old log) gets a reset and the new log" \
 	    "channel=b" 20 "$(printf '{"oldest":1,"newest":3}\n%s' "$(names b 1 3)")"
 	publish b 4 7
-	wait_until "$t: the connected client follows the new log" 20 \
+	wait_for "$t: the connected client follows the new log" 20 \
 	    grep -q '^id: 10$' "$tmp/live.out"
 	close_client live
 	open_client live "channel=d"
 	sql "DELETE FROM events WHERE id > 7;
 	    UPDATE sqlite_sequence SET seq = 7 WHERE name = 'events'"
 	publish d 8 2
-	wait_until "$t: after the newest rows are deleted and sqlite_sequence lowered, new rows reach a connected client" \
+	wait_for "$t: after the newest rows are deleted and sqlite_sequence lowered, new rows reach a connected client" \
 	    20 has_datas live 2
 	expect_eq "$t: the connected client got d-8 and d-9" \
 	    "$(names d 8 9)" "$(datas live)"
@@ -216,7 +216,7 @@ scenarios()
 	publish after 1 1
 	expect_shows "$t: after $recreations recreations of the database, a new client gets the new row" \
 	    "channel=after" 0 "after-1"
-	wait_until "$t: the daemon holds no deleted database file" 10 \
+	wait_for "$t: the daemon holds no deleted database file" 10 \
 	    no_deleted_files "$(daemon_pid)"
 	stop_daemon
 
@@ -232,7 +232,7 @@ scenarios()
 	fi
 	open_client linked "channel=linked"
 	publish linked 1 1
-	wait_until "$t: through a symlinked --db, an insert arrives with the fallback poll at one hour" \
+	wait_for "$t: through a symlinked --db, an insert arrives with the fallback poll at one hour" \
 	    20 has_datas linked 1
 	close_client linked
 	stop_daemon

@@ -16,7 +16,8 @@ require_command cgi-fcgi timeout
 
 port=$(free_port)
 url=ws://127.0.0.1:$port/ws
-start_ws ws --listen "127.0.0.1:$port" --publish 'chat_*' --publish room
+ws_log=ws
+start_ws --listen "127.0.0.1:$port" --publish 'chat_*' --publish room
 wait_for "litepush-ws listens on 127.0.0.1:$port" 10 port_listens "$port"
 
 # The SSE responder on the same store, for the cross-transport check.
@@ -152,7 +153,8 @@ for loopback in "http://localhost:3000" "https://127.0.0.2" "http://[::1]:$port"
 done
 
 origin_port=$(free_port)
-start_ws origin --listen "127.0.0.1:$origin_port" \
+ws_log=origin
+start_ws --listen "127.0.0.1:$origin_port" \
     --origin http://allowed.example
 wait_for "litepush-ws --origin http://allowed.example listens" 10 \
     port_listens "$origin_port"
@@ -256,7 +258,8 @@ expect_eq "and stored whole" "price: €" \
 # --- limits and timeouts ------------------------------------------------------
 
 full_port=$(free_port)
-start_ws full --listen "127.0.0.1:$full_port" --max-conns 2
+ws_log=full
+start_ws --listen "127.0.0.1:$full_port" --max-conns 2
 wait_for "litepush-ws --max-conns 2 listens" 10 port_listens "$full_port"
 start_collect full-holders --url "ws://127.0.0.1:$full_port/" \
     --concurrent 2 --until-close --timeout 60
@@ -271,7 +274,8 @@ idle_port=$(free_port)
 LITEPUSH_PING=1
 LITEPUSH_HANDSHAKE_TIMEOUT=1
 export LITEPUSH_PING LITEPUSH_HANDSHAKE_TIMEOUT
-start_ws idle --listen "127.0.0.1:$idle_port"
+ws_log=idle
+start_ws --listen "127.0.0.1:$idle_port"
 unset LITEPUSH_PING LITEPUSH_HANDSHAKE_TIMEOUT
 wait_for "litepush-ws with LITEPUSH_PING=1 listens" 10 \
     port_listens "$idle_port"
@@ -312,7 +316,8 @@ expect_eq "litepush-ws without --db is a usage error (exit 2)" 2 "$run_status"
 # Note that the daemons never create the store: a missing one gets 503
 # until it appears.
 later_port=$(free_port)
-start_ws later --listen "127.0.0.1:$later_port" --db "$test_tmpdir/later.db"
+ws_log=later
+start_ws --listen "127.0.0.1:$later_port" --db "$test_tmpdir/later.db"
 wait_for "litepush-ws of a store not created yet listens" 10 \
     port_listens "$later_port"
 run ws_client handshake --url "ws://127.0.0.1:$later_port/"
@@ -325,7 +330,8 @@ stop_pid "$ws_pid"
 # --- a unix socket, and SIGTERM -----------------------------------------------
 
 socket=$test_tmpdir/ws.sock
-start_ws unix --listen "unix:$socket"
+ws_log=unix
+start_ws --listen "unix:$socket"
 unix_pid=$ws_pid
 wait_for "litepush-ws listens on unix:$socket" 10 test -S "$socket"
 start_collect unix --unix "$socket" --url ws://localhost/ws --channels news \

@@ -12,20 +12,15 @@
 require_command /usr/sbin/lighttpd
 
 ws_port=$(free_port)
-start_ws ws --listen "127.0.0.1:$ws_port" --publish 'chat_*'
+ws_log=ws
+start_ws --listen "127.0.0.1:$ws_port" --publish 'chat_*'
 main_pid=$ws_pid
 wait_for "litepush-ws listens on 127.0.0.1:$ws_port" 10 \
     port_listens "$ws_port"
 
-port=$(free_port)
-render "$top_srcdir/tests/conf/lighttpd-ws.conf.in" \
-    "$test_tmpdir/lighttpd.conf" TMP="$test_tmpdir" PORT="$port" \
-    WSPORT="$ws_port"
-run /usr/sbin/lighttpd -tt -f "$test_tmpdir/lighttpd.conf"
-expect_eq "lighttpd -tt accepts the configuration" 0 "$run_status"
-/usr/sbin/lighttpd -D -f "$test_tmpdir/lighttpd.conf" 2>"$test_tmpdir/lighttpd.err" &
-track_pid $!
-wait_for "lighttpd listens on 127.0.0.1:$port" 20 port_listens "$port"
+start_lighttpd "$top_srcdir/tests/conf/lighttpd-ws.conf.in" WSPORT="$ws_port" &&
+    ok "lighttpd listens on 127.0.0.1:$lighttpd_port"
+port=$lighttpd_port
 
 url=ws://127.0.0.1:$port/ws
 scenario_subscribe lighttpd "$url"

@@ -36,29 +36,11 @@ ws_client()
 	"$PYTHON" "$client" "$@"
 }
 
-# Succeeds once something accepts TCP connections on 127.0.0.1 port $1.
-port_listens()
-{
-	"$PYTHON" -c 'import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1"
-}
-
 # Succeeds once a handshake to URL $1 gets 101 with the right
 # Sec-WebSocket-Accept.
 upgrades()
 {
 	ws_client handshake --url "$1" 2>/dev/null | grep -qx "accept ok"
-}
-
-# Starts litepush-ws --db $db with the arguments; its standard error goes
-# to $test_tmpdir/$1.err.  Sets $ws_pid.
-start_ws()
-{
-	start_ws_name=$1
-	shift
-	"$ws_bin" --db "$db" "$@" 2>"$test_tmpdir/$start_ws_name.err" &
-	ws_pid=$!
-	track_pid "$ws_pid"
 }
 
 # Starts `ws_client.py collect ARGS...` in the background with
@@ -180,7 +162,7 @@ expect_status()
 expect_no_sanitizer_report()
 {
 	expect_eq "the daemons wrote no sanitizer report" "" \
-	    "$(grep -h -A 5 'Sanitizer\|runtime error' "$test_tmpdir"/*.err)"
+	    "$(grep -h -A 5 'Sanitizer\|runtime error' "$test_tmpdir"/*.err "$test_tmpdir"/*.log)"
 }
 
 # Prints the status code of a response printed by `ws_client.py handshake`.

@@ -1,0 +1,141 @@
+# servers.sh: the one launcher of the shell tests, sourced by lib.sh:
+# Apache, lighttpd, litepush-sse and litepush-ws started in the test's
+# directory on free 127.0.0.1 ports, each by PID (tracked, so that lib.sh
+# stops it when the script ends), its output appended to a log there.
+#
+# Each start_* renders or builds its command, starts it in the background,
+# waits (poll_until, no check of its own) until it answers, and returns
+# non-zero with a failed check naming the log when it does not.  The
+# callers then check what they came to check.
+
+# shellcheck shell=sh
+# Helpers called only through poll_until look unreachable to shellcheck.
+# shellcheck disable=SC2317
+
+: "${sse:=$top_builddir/fcgi/litepush-sse}"
+: "${ws_bin:=$top_builddir/ws/litepush-ws}"
+
+# Runs COMMAND ($2...) as user $1 (with setpriv, as root) or, with $1
+# empty, as whoever runs the tests.  Note that it replaces the shell it
+# runs in: start it in the background (&), where $! is then the PID of
+# COMMAND itself, which a kill -9 then reaches.
+exec_as()
+{
+	exec_as_user=$1
+	shift
+	if [ -n "$exec_as_user" ]; then
+		exec setpriv --reuid="$exec_as_user" --regid="$exec_as_user" \
+		    --clear-groups "$@"
+	fi
+	exec "$@"
+}
+
+# Succeeds once something accepts TCP connections on 127.0.0.1 port $1.
+port_listens()
+{
+	"$PYTHON" -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1"
+}
+
+# Waits until the server $1 (PID $2, log $3) passes COMMAND ($4...);
+# fails a check with the log's last lines when it does not, or dies.
+servers_await()
+{
+	servers_await_name=$1 servers_await_pid=$2 servers_await_log=$3
+	shift 3
+	poll_until 20 "$@" && return 0
+	if pid_gone "$servers_await_pid"; then
+		servers_await_state="it exited"
+	else
+		servers_await_state="it runs but does not answer"
+	fi
+	fail "$servers_await_name starts" "$*" \
+	    "$servers_await_state; $servers_await_log: $(tail -n 5 "$servers_await_log" 2>/dev/null)"
+	return 1
+}
+
+# Starts Apache in the foreground on the template $1 rendered to
+# $test_tmpdir/apache.conf with TMP, PORT (a free port) and the NAME=VALUE
+# pairs $2...; its output goes to $test_tmpdir/apache.log.  Sets
+# $apache_pid and $apache_port; waits until it listens.  As root its
+# workers are www-data: the directory is opened to them.
+start_apache()
+{
+	start_apache_template=$1
+	shift
+	chmod 755 "$test_tmpdir"
+	apache_port=$(free_port)
+	render "$start_apache_template" "$test_tmpdir/apache.conf" \
+	    TMP="$test_tmpdir" PORT="$apache_port" "$@"
+	/usr/sbin/apache2 -f "$test_tmpdir/apache.conf" -DFOREGROUND \
+	    >>"$test_tmpdir/apache.log" 2>&1 &
+	apache_pid=$!
+	track_pid "$apache_pid"
+	servers_await Apache "$apache_pid" "$test_tmpdir/apache.log" \
+	    port_listens "$apache_port"
+}
+
+# Starts lighttpd in the foreground on the template $1 rendered to
+# $test_tmpdir/lighttpd.conf with TMP, PORT (a free port) and the
+# NAME=VALUE pairs $2...; its output goes to $test_tmpdir/lighttpd.log.
+# Sets $lighttpd_pid and $lighttpd_port; waits until it listens.  Note
+# that lighttpd takes SIGINT as "finish the open responses first", which
+# for streams is never: stop_pid stops it with SIGTERM.
+start_lighttpd()
+{
+	start_lighttpd_template=$1
+	shift
+	chmod 755 "$test_tmpdir"
+	lighttpd_port=$(free_port)
+	render "$start_lighttpd_template" "$test_tmpdir/lighttpd.conf" \
+	    TMP="$test_tmpdir" PORT="$lighttpd_port" "$@"
+	/usr/sbin/lighttpd -D -f "$test_tmpdir/lighttpd.conf" \
+	    >>"$test_tmpdir/lighttpd.log" 2>&1 &
+	lighttpd_pid=$!
+	track_pid "$lighttpd_pid"
+	servers_await lighttpd "$lighttpd_pid" "$test_tmpdir/lighttpd.log" \
+	    port_listens "$lighttpd_port"
+}
+
+# Starts litepush-sse for $db on unix:$test_tmpdir/sse.sock with the
+# options given, as $sse_user when that is set (setpriv); its standard
+# error goes to $test_tmpdir/sse.log.  Sets $sse_pid; waits for the
+# socket, which Apache's workers (www-data) may then connect to.
+start_sse()
+{
+	rm -f "$test_tmpdir/sse.sock"
+	exec_as "${sse_user:-}" "$sse" --listen "unix:$test_tmpdir/sse.sock" \
+	    --db "$db" "$@" 2>>"$test_tmpdir/sse.log" &
+	sse_pid=$!
+	track_pid "$sse_pid"
+	servers_await litepush-sse "$sse_pid" "$test_tmpdir/sse.log" \
+	    test -S "$test_tmpdir/sse.sock" || return 1
+	chmod 666 "$test_tmpdir/sse.sock"
+}
+
+# Starts litepush-ws for $db with the options given, as $ws_user when that
+# is set; its standard error goes to $test_tmpdir/${ws_log:-ws}.log.
+# Without a --listen among the options it listens on 127.0.0.1:$ws_port
+# (a free port unless $ws_port is set, as after a crash) and is waited
+# for; with one, the caller waits.  Sets $ws_pid, $ws_port and $ws_url.
+start_ws()
+{
+	start_ws_listen=
+	for start_ws_arg in "$@"; do
+		case $start_ws_arg in
+		--listen | --listen=*) start_ws_listen=given ;;
+		esac
+	done
+	if [ -z "$start_ws_listen" ]; then
+		: "${ws_port:=$(free_port)}"
+		ws_url=ws://127.0.0.1:$ws_port/ws
+		set -- --listen "127.0.0.1:$ws_port" "$@"
+	fi
+	exec_as "${ws_user:-}" "$ws_bin" --db "$db" "$@" \
+	    2>>"$test_tmpdir/${ws_log:-ws}.log" &
+	ws_pid=$!
+	track_pid "$ws_pid"
+	[ -n "$start_ws_listen" ] ||
+	    servers_await litepush-ws "$ws_pid" \
+	        "$test_tmpdir/${ws_log:-ws}.log" port_listens "$ws_port"
+}
