@@ -647,6 +647,20 @@ wsconn_context_count(const struct wsconn_server *server)
 	return n;
 }
 
+/* Returns the publishes in flight on the publish thread. */
+size_t
+wsconn_publishing_count(const struct wsconn_server *server)
+{
+	const struct wsconn *c;
+	size_t               n = 0;
+
+	TAILQ_FOREACH(c, &server->conns, entry)
+	{
+		n += c->publishing;
+	}
+	return n;
+}
+
 /* Frees the server and drops what is left. */
 void
 wsconn_server_free(struct wsconn_server *server)

@@ -75,6 +75,14 @@ size_t wsconn_open_count(const struct wsconn_server *server);
  */
 size_t wsconn_context_count(const struct wsconn_server *server);
 
+/*
+ * Returns the number of publishes whose results have not come back from
+ * the publish thread yet, over all connections (a connection waiting for
+ * them reads no more: tests that drive the loop step by step wait for the
+ * thread rather than count those steps).
+ */
+size_t wsconn_publishing_count(const struct wsconn_server *server);
+
 /* Frees the server, dropping every connection still there.  NULL is ignored. */
 void wsconn_server_free(struct wsconn_server *server);
 
