@@ -222,32 +222,45 @@ litepush_open(const char *path, int flags, struct store **storep)
 	return -1;
 }
 
+/*
+ * The start of a command whose one argument is DB and whose one option is
+ * --help: takes its arguments (exiting on a usage error) and opens the
+ * store with flags.  Returns the DB path, or NULL when the store did not
+ * open (the reason is printed).
+ */
+static const char *
+litepush_db_only(const char *command, int argc, char **argv, int flags,
+    struct store **storep)
+{
+	static const char *const names[] = {"DB"};
+	struct litepush_args     args;
+	const char              *path;
+
+	litepush_parse(
+	    command, argc, argv, litepush_no_options, NULL, NULL, &args);
+	litepush_expect(&args, 1, 1, names);
+	path = args.positional[0]; /* a pointer into argv */
+	free(args.positional);
+	return litepush_open(path, flags, storep) == 0 ? path : NULL;
+}
+
 /* `litepush init DB`: creates the database and schema, idempotently. */
 static int
 litepush_init(int argc, char **argv)
 {
-	static const char *const names[] = {"DB"};
-	struct litepush_args     args;
-	struct store            *store;
-	struct store_stats       stats;
-	const char              *path;
-	int                      status = LITEPUSH_EXIT_OK;
+	struct store      *store;
+	struct store_stats stats;
+	const char        *path;
+	int                status = LITEPUSH_EXIT_OK;
 
-	litepush_parse(
-	    "init", argc, argv, litepush_no_options, NULL, NULL, &args);
-	litepush_expect(&args, 1, 1, names);
-	path = args.positional[0];
-
-	if (litepush_open(path, STORE_OPEN_CREATE, &store) != 0) {
-		free(args.positional);
+	path = litepush_db_only("init", argc, argv, STORE_OPEN_CREATE, &store);
+	if (path == NULL)
 		return LITEPUSH_EXIT_ERROR;
-	}
 	if (store_stats(store, &stats, NULL, NULL) < 0)
 		status = litepush_error("%s: %s", path, store_errmsg(store));
 	else
 		printf("%s: ready (%" PRId64 " events)\n", path, stats.events);
 	store_close(store);
-	free(args.positional);
 	return status;
 }
 
@@ -452,23 +465,16 @@ litepush_stats_channel(const char *channel, int64_t count, void *arg)
 static int
 litepush_stats(int argc, char **argv)
 {
-	static const char *const names[] = {"DB"};
-	struct litepush_args     args;
-	struct store            *store;
-	struct store_stats       stats;
-	struct buf               channels;
-	const char              *path;
-	int                      status = LITEPUSH_EXIT_OK;
+	struct store      *store;
+	struct store_stats stats;
+	struct buf         channels;
+	const char        *path;
+	int                status = LITEPUSH_EXIT_OK;
 
-	litepush_parse(
-	    "stats", argc, argv, litepush_no_options, NULL, NULL, &args);
-	litepush_expect(&args, 1, 1, names);
-	path = args.positional[0];
-
-	if (litepush_open(path, STORE_OPEN_READONLY, &store) != 0) {
-		free(args.positional);
+	path =
+	    litepush_db_only("stats", argc, argv, STORE_OPEN_READONLY, &store);
+	if (path == NULL)
 		return LITEPUSH_EXIT_ERROR;
-	}
 	memset(&channels, 0, sizeof channels);
 	if (store_stats(store, &stats, litepush_stats_channel, &channels) < 0)
 		status = litepush_error("%s: %s", path, store_errmsg(store));
@@ -486,7 +492,6 @@ litepush_stats(int argc, char **argv)
 	}
 	buf_free(&channels);
 	store_close(store);
-	free(args.positional);
 	return status;
 }
 
