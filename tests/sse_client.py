@@ -14,7 +14,6 @@ The reason goes to standard error, with a one-line summary on success.
 """
 
 import argparse
-import codecs
 import json
 import os
 import socket
@@ -23,158 +22,15 @@ import threading
 import time
 import urllib.parse
 
-# client_lib.py sits next to this script: found from any directory, also
-# when Python leaves the script's directory out of sys.path (-P).
+# The clients package sits next to this script: found from any directory,
+# also when Python leaves the script's directory out of sys.path (-P).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import client_lib  # noqa: E402
+from clients import common, http1, sse  # noqa: E402
+from clients.common import Timeout, now_ms  # noqa: E402
 
 
 class Failure(Exception):
     """A stream did not do what the test asked."""
-
-
-# The safety limit ran out (client_lib's, so recv_by raises it).
-Timeout = client_lib.Timeout
-
-
-class EndOfBody(Exception):
-    """The response body ended."""
-
-
-def now_ms():
-    return int(time.time() * 1000)
-
-
-class Reader:
-    """Buffered reads from a socket, bounded by an absolute deadline."""
-
-    def __init__(self, sock, deadline):
-        self.sock = sock
-        self.deadline = deadline
-        self.buf = bytearray()
-
-    def fill(self):
-        data = client_lib.recv_by(self.sock, self.deadline)
-        if not data:
-            raise EndOfBody()
-        self.buf += data
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            self.fill()
-        end = self.buf.index(b"\r\n")
-        line = bytes(self.buf[:end])
-        del self.buf[:end + 2]
-        return line
-
-    def some(self, limit=None):
-        """Returns what is buffered (at most limit bytes), reading if empty."""
-        if not self.buf:
-            self.fill()
-        n = len(self.buf) if limit is None else min(limit, len(self.buf))
-        data = bytes(self.buf[:n])
-        del self.buf[:n]
-        return data
-
-
-def body_chunks(reader, headers):
-    """Yields the body as it arrives; returns at its end."""
-    encoding = headers.get("transfer-encoding", "").lower()
-    if "chunked" in encoding:
-        while True:
-            size = int(reader.line().split(b";")[0].strip(), 16)
-            if size == 0:
-                while reader.line():  # trailers
-                    pass
-                return
-            while size > 0:
-                data = reader.some(size)
-                size -= len(data)
-                yield data
-            if reader.line() != b"":
-                raise Failure("bad chunked encoding")
-    elif "content-length" in headers:
-        size = int(headers["content-length"])
-        while size > 0:
-            try:
-                data = reader.some(size)
-            except EndOfBody:
-                raise Failure("body shorter than its Content-Length") from None
-            size -= len(data)
-            yield data
-    else:
-        while True:
-            try:
-                yield reader.some()
-            except EndOfBody:
-                return
-
-
-class Parser:
-    """The WHATWG event stream interpretation, fed with bytes."""
-
-    def __init__(self):
-        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self.text = ""
-        self.started = False
-        self.after_cr = False
-        self.data = []
-        self.event_type = ""
-        self.last_id = ""
-        self.retry = None
-        self.comments = []
-
-    def feed(self, data):
-        """Returns the events dispatched by these bytes, as dicts."""
-        self.text += self.decoder.decode(data)
-        if not self.started and self.text:
-            self.started = True
-            if self.text.startswith("\ufeff"):
-                self.text = self.text[1:]
-        events = []
-        while True:
-            cut = min((i for i in (self.text.find("\r"), self.text.find("\n"))
-                       if i >= 0), default=-1)
-            if cut < 0:
-                return events
-            line, end = self.text[:cut], self.text[cut]
-            self.text = self.text[cut + 1:]
-            if self.after_cr and end == "\n" and cut == 0:
-                self.after_cr = False  # the LF of a CRLF split across reads
-                continue
-            self.after_cr = end == "\r"
-            event = self.line(line)
-            if event is not None:
-                events.append(event)
-
-    def line(self, line):
-        if line == "":
-            return self.dispatch()
-        if line.startswith(":"):
-            self.comments.append(line[1:])
-            return None
-        field, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
-        if field == "event":
-            self.event_type = value
-        elif field == "data":
-            self.data.append(value)
-        elif field == "id":
-            if "\0" not in value:
-                self.last_id = value
-        elif field == "retry":
-            if value.isascii() and value.isdigit():
-                self.retry = int(value)
-        return None
-
-    def dispatch(self):
-        data, event_type = self.data, self.event_type
-        self.data, self.event_type = [], ""
-        if not data:
-            return None
-        return {"id": self.last_id, "event": event_type or "message",
-                "data": "\n".join(data), "received_ms": now_ms()}
 
 
 class Stream:
@@ -193,24 +49,21 @@ class Stream:
         self.error = None
 
     def request(self):
-        url = urllib.parse.urlsplit(self.args.url)
-        path = url.path or "/"
-        query = url.query
-        if self.args.channels:
-            extra = "&".join("channel=" + urllib.parse.quote(c, safe="")
-                             for c in self.args.channels.split(","))
-            query = query + "&" + extra if query else extra
-        if query:
-            path += "?" + query
-        lines = ["%s %s HTTP/1.1" % (self.args.method, path),
-                 "Host: %s" % url.netloc,
+        """Returns (host, port, request bytes) of the next connection."""
+        channels = self.args.channels.split(",") if self.args.channels \
+            else []
+        host, port, netloc, target = http1.request_target(
+            self.args.url, [("channel", c) for c in channels],
+            quote_via=urllib.parse.quote)
+        lines = ["Host: %s" % netloc,
                  "Accept: text/event-stream",
                  "Cache-Control: no-cache",
                  "Connection: close"]
         if self.last_id is not None:
             lines.append("Last-Event-ID: %s" % self.last_id)
         lines += self.args.header
-        return url, ("\r\n".join(lines) + "\r\n\r\n").encode()
+        return host, port, http1.request_head(self.args.method, target,
+                                              lines)
 
     def run(self):
         try:
@@ -235,62 +88,72 @@ class Stream:
 
     def connect_once(self):
         """Reads one response; returns the pause time, or None."""
-        url, request = self.request()
+        host, port, request = self.request()
         remaining = self.shared["deadline"] - time.monotonic()
         if remaining <= 0:
             raise Timeout()
         try:
-            sock = socket.create_connection(
-                (url.hostname, url.port or 80), timeout=remaining)
+            sock = socket.create_connection((host, port), timeout=remaining)
         except socket.timeout:
             raise Timeout() from None
         self.connections += 1
         with sock:
             sock.sendall(request)
-            reader = Reader(sock, self.shared["deadline"])
+            reader = common.SocketReader(sock, self.shared["deadline"])
             try:
-                status = reader.line().decode("latin-1")
-                headers = {}
-                while True:
-                    line = reader.line().decode("latin-1")
-                    if not line:
-                        break
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            except EndOfBody:
+                head = reader.read_head()
+            except EOFError:
                 raise Failure("connection %d closed before the headers"
                               % self.connections) from None
-            parts = status.split(" ", 2)
-            if len(parts) < 2 or parts[1] != "200":
-                raise Failure("status %r" % status)
-            content_type = headers.get("content-type", "")
+            if head.status != "200":
+                raise Failure("status %r" % head.status_line)
+            content_type = head.header("content-type", "")
             if not content_type.startswith("text/event-stream"):
                 raise Failure("Content-Type %r" % content_type)
-            parser = Parser()
-            pause = None
             try:
-                for data in body_chunks(reader, headers):
-                    for event in parser.feed(data):
-                        pause = self.take(event, pause)
-                    self.keepalives += sum(
-                        1 for c in parser.comments if c.strip() == "keepalive")
-                    parser.comments.clear()
-                    if parser.retry is not None and not self.ready:
-                        self.ready = True
-                        self.shared["on_ready"]()
-                    if self.args.count == 0 and self.ready:
-                        return None
-                    if self.done() and pause is None:
-                        return None
-            except EndOfBody:
+                body = http1.body_decoder(head)
+                return self.read_body(reader, body)
+            except http1.BodyError as error:
+                raise Failure("bad chunked encoding (%s)" % error) from None
+
+    def read_body(self, reader, body):
+        """Reads the events of one response body; returns the pause time,
+        or None."""
+        parser = sse.EventStreamParser(comments=True)
+        pause = None
+        while not body.finished:
+            try:
+                data = body.feed(reader.take_some())
+            except EOFError:
+                if body.ends_at_close:
+                    break
+                if isinstance(body, http1.LengthDecoder):
+                    raise Failure("body shorter than its Content-Length") \
+                        from None
                 raise Failure("connection %d closed before the end of the "
                               "response" % self.connections) from None
-            if pause is not None:
-                return pause
-            if self.done():
+            for item in parser.feed(data):
+                if isinstance(item, sse.Event):
+                    pause = self.take({"id": item.last_event_id,
+                                       "event": item.type,
+                                       "data": item.data,
+                                       "received_ms": now_ms()}, pause)
+                elif isinstance(item, sse.Comment) and \
+                        item.text.strip() == "keepalive":
+                    self.keepalives += 1
+            if parser.reconnection_time is not None and not self.ready:
+                self.ready = True
+                self.shared["on_ready"]()
+            if self.args.count == 0 and self.ready:
                 return None
-            raise Failure("response %d ended after %d events, without a "
-                          "pause" % (self.connections, len(self.events)))
+            if self.done() and pause is None:
+                return None
+        if pause is not None:
+            return pause
+        if self.done():
+            return None
+        raise Failure("response %d ended after %d events, without a "
+                      "pause" % (self.connections, len(self.events)))
 
     def take(self, event, pause):
         """Records one event; returns the pause time when it is a pause."""
@@ -377,7 +240,7 @@ def main():
         with lock:
             opened[0] += 1
             if opened[0] == args.concurrent and args.ready_file:
-                client_lib.write_ready_file(args.ready_file, opened[0])
+                common.write_ready_file(args.ready_file, opened[0])
 
     def emit(index, event):
         line = None
