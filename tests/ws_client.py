@@ -25,45 +25,30 @@ standard error), 2 on usage errors, 3 when --timeout ran out first.
 
 import argparse
 import asyncio
-import base64
-import hashlib
+import collections
 import json
 import os
 import signal
 import socket
-import struct
 import sys
 import time
 import urllib.parse
 
-# client_lib.py sits next to this script: found from any directory, also
-# when Python leaves the script's directory out of sys.path (-P).
+# The clients package sits next to this script: found from any directory,
+# also when Python leaves the script's directory out of sys.path (-P).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import client_lib  # noqa: E402
-
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
-OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
+from clients import common, http1, ws  # noqa: E402
+from clients.common import Timeout  # noqa: E402
+from clients.ws import (OP_BINARY, OP_CLOSE, OP_CONTINUATION,  # noqa: E402
+                        OP_PING, OP_PONG, OP_TEXT, encode_frame)
 
 
 class Failure(Exception):
     """The server did not do what the test asked."""
 
 
-# The safety limit ran out (client_lib's, so recv_by raises it).
-Timeout = client_lib.Timeout
-
-
-def accept_for(key):
-    """The Sec-WebSocket-Accept value that answers key (RFC 6455 4.2.2)."""
-    digest = hashlib.sha1((key + GUID).encode()).digest()
-    return base64.b64encode(digest).decode()
-
-
 def request_target(args):
     """Returns (host, port, path?query) of --url plus the query options."""
-    url = urllib.parse.urlsplit(args.url)
     params = []
     for channel in (args.channels.split(",") if args.channels else []):
         params.append(("channel", channel))
@@ -71,13 +56,8 @@ def request_target(args):
         params.append(("lastEventId", args.last_event_id))
     if getattr(args, "backlog", None) is not None:
         params.append(("backlog", args.backlog))
-    query = url.query
-    if params:
-        extra = urllib.parse.urlencode(params)
-        query = query + "&" + extra if query else extra
-    path = (url.path or "/") + ("?" + query if query else "")
-    default_port = 443 if url.scheme in ("https", "wss") else 80
-    return url.hostname, url.port or default_port, path
+    host, port, _, target = http1.request_target(args.url, params)
+    return host, port, target
 
 
 def browser_origin(args):
@@ -199,7 +179,7 @@ async def collect_all(args, subs, uri, origin):
     async def on_open(sub):
         opened[0] += 1
         if opened[0] == len(subs) and args.ready_file:
-            client_lib.write_ready_file(args.ready_file, opened[0])
+            common.write_ready_file(args.ready_file, opened[0])
 
     tasks = [asyncio.ensure_future(run_subscriber(s, uri, origin, gate,
                                                   on_open)) for s in subs]
@@ -220,11 +200,11 @@ def mode_collect(args):
     except Timeout:
         timed_out = True
 
-    client_lib.print_events(subs[0].events, args.output, event_json)
+    common.print_events(subs[0].events, args.output, event_json)
     if args.output == "close":
         for sub in subs:
             print("close %s" % sub.close_code)
-    return client_lib.report_streams(subs, args.timeout, timed_out)
+    return common.report_streams(subs, args.timeout, timed_out)
 
 
 # --- publish ----------------------------------------------------------------
@@ -301,38 +281,11 @@ def mode_publish(args):
 
 # --- raw frames -------------------------------------------------------------
 
-def frame(opcode, payload=b"", fin=True, rsv=0, mask=True):
-    """One client frame, masked unless told otherwise."""
-    head = bytearray([(0x80 if fin else 0) | (rsv << 4) | opcode])
-    length = len(payload)
-    bit = 0x80 if mask else 0
-    if length < 126:
-        head.append(bit | length)
-    elif length < 65536:
-        head.append(bit | 126)
-        head += struct.pack("!H", length)
-    else:
-        head.append(bit | 127)
-        head += struct.pack("!Q", length)
-    if not mask:
-        return bytes(head) + payload
-    key = os.urandom(4)
-    masked = bytes(b ^ key[i % 4] for i, b in enumerate(payload)) \
-        if length < 4096 else mask_fast(payload, key)
-    return bytes(head) + key + masked
-
-
-def mask_fast(payload, key):
-    repeat = (key * (len(payload) // 4 + 1))[:len(payload)]
-    return (int.from_bytes(payload, "big") ^
-            int.from_bytes(repeat, "big")).to_bytes(len(payload), "big")
-
-
 class Connection:
-    """A plain socket with a deadline, and the server-side frame reader."""
+    """A plain socket with a deadline, and the server's frames decoded."""
 
     def __init__(self, args):
-        self.deadline = time.monotonic() + args.timeout
+        deadline = time.monotonic() + args.timeout
         if args.unix:
             self.sock = socket.socket(socket.AF_UNIX)
             self.sock.settimeout(args.timeout)
@@ -342,8 +295,9 @@ class Connection:
             self.sock = socket.create_connection((host, port),
                                                  timeout=args.timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = bytearray()
-        self.eof = False
+        self.reader = common.SocketReader(self.sock, deadline)
+        self.decoder = ws.FrameDecoder()
+        self.frames = collections.deque()
 
     def send(self, data, bytewise=False):
         try:
@@ -355,83 +309,50 @@ class Connection:
         except (BrokenPipeError, ConnectionResetError):
             pass  # what the server said before closing is still readable
 
-    def fill(self):
-        data = client_lib.recv_by(self.sock, self.deadline)
-        if not data:
-            self.eof = True
-            raise EOFError()
-        self.buf += data
-
-    def take(self, n):
-        while len(self.buf) < n:
-            self.fill()
-        data = bytes(self.buf[:n])
-        del self.buf[:n]
-        return data
-
-    def http_head(self):
-        """Reads a response head; returns (status line, [(name, value)])."""
-        while b"\r\n\r\n" not in self.buf:
-            self.fill()
-        end = self.buf.index(b"\r\n\r\n")
-        lines = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
-        del self.buf[:end + 4]
-        headers = []
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers.append((name.strip().lower(), value.strip()))
-        return lines[0], headers
-
     def read_frame(self):
-        """Returns (fin, rsv, opcode, payload) of one server frame."""
-        first, second = self.take(2)
-        if second & 0x80:
+        """Returns (fin, rsv, opcode, payload) of one server frame; raises
+        EOFError or Timeout as common.SocketReader does."""
+        while not self.frames:
+            self.frames.extend(self.decoder.feed(self.reader.take_some()))
+        frame = self.frames.popleft()
+        if frame.masked:
             raise Failure("the server sent a masked frame")
-        length = second & 0x7F
-        if length == 126:
-            length = struct.unpack("!H", self.take(2))[0]
-        elif length == 127:
-            length = struct.unpack("!Q", self.take(8))[0]
-        return first >> 7, (first >> 4) & 7, first & 0x0F, self.take(length)
+        return frame.fin, frame.rsv, frame.opcode, frame.payload
 
 
 def handshake_request(args, path, host_header, key):
-    lines = ["%s %s HTTP/1.1" % (args.method, path), "Host: " + host_header]
-    if not args.no_upgrade:
-        lines += ["Upgrade: websocket", "Connection: " + args.connection]
-    if args.version != "none":
-        lines.append("Sec-WebSocket-Version: " + args.version)
-    if key is not None:
-        lines.append("Sec-WebSocket-Key: " + key)
-    origin = origin_of(args)
-    if origin is not None:
-        lines.append("Origin: " + origin)
+    """The handshake the options ask for, bent as they say (see
+    ws.handshake_lines); a POST carries a body of 2 bytes."""
+    lines = ws.handshake_lines(
+        host_header, key,
+        version=None if args.version == "none" else args.version,
+        upgrade=not args.no_upgrade, connection=args.connection,
+        origin=origin_of(args))
     lines += args.header
     if args.method == "POST":
         lines += ["Content-Length: 2"]
-    text = "\r\n".join(lines) + "\r\n\r\n" + ("{}" if args.method == "POST"
-                                              else "")
-    return text.encode()
+    return http1.request_head(args.method, path, lines) + \
+        (b"{}" if args.method == "POST" else b"")
 
 
 def open_raw(args):
     """Connects and upgrades; returns the Connection, or raises Failure."""
     conn = Connection(args)
     _, _, path = request_target(args)
-    key = base64.b64encode(os.urandom(16)).decode()
+    key = ws.new_key()
     netloc = urllib.parse.urlsplit(args.url).netloc
     request = handshake_request(args, path, netloc, key)
     if args.case == "eager":
         # A client may send its first frame right behind the request.
-        request += frame(OP_PING, args.data.encode())
+        request += encode_frame(OP_PING, args.data.encode())
     conn.send(request, bytewise=args.case == "bytewise")
-    status, headers = conn.http_head()
-    if status.split(" ")[1:2] != ["101"]:
-        raise Failure("handshake answered %r" % status)
-    got = dict(headers).get("sec-websocket-accept")
-    if got != accept_for(key):
+    head = conn.reader.read_head()
+    if head.status != "101":
+        raise Failure("handshake answered %r" % head.status_line)
+    got = head.header("sec-websocket-accept")
+    if got != ws.accept_for(key):
         raise Failure("Sec-WebSocket-Accept %r, not %r"
-                      % (got, accept_for(key)))
+                      % (got, ws.accept_for(key)))
     return conn
 
 
@@ -442,8 +363,8 @@ def text_frames(text, pieces):
     cuts = [data[i:i + step] for i in range(0, len(data), step)]
     frames = []
     for i, part in enumerate(cuts):
-        frames.append(frame(OP_TEXT if i == 0 else OP_CONTINUATION, part,
-                            fin=i == len(cuts) - 1))
+        opcode = OP_TEXT if i == 0 else OP_CONTINUATION
+        frames.append(encode_frame(opcode, part, fin=i == len(cuts) - 1))
     return frames
 
 
@@ -457,32 +378,36 @@ def case_frames(args):
     name = args.case
     size = args.size
     if name in ("ping", "bytewise"):
-        return [frame(OP_PING, args.data.encode())], True
+        return [encode_frame(OP_PING, args.data.encode())], True
     if name == "eager":
         return [], True
     if name == "ping-125":
-        return [frame(OP_PING, b"p" * 125)], True
+        return [encode_frame(OP_PING, b"p" * 125)], True
     if name == "unsolicited-pong":
-        return [frame(OP_PONG, b"unasked"), frame(OP_PING, b"asked")], True
+        return [encode_frame(OP_PONG, b"unasked"),
+                encode_frame(OP_PING, b"asked")], True
     if name == "close":
-        return [frame(OP_CLOSE, struct.pack("!H", 1000) + b"bye")], False
+        return [encode_frame(OP_CLOSE, ws.close_payload(1000, b"bye"))], False
     if name == "close-bad-code":
-        return [frame(OP_CLOSE, struct.pack("!H", 999))], False
+        return [encode_frame(OP_CLOSE, ws.close_payload(999))], False
     if name == "close-code":
-        return [frame(OP_CLOSE, struct.pack("!H", args.code) + b"why")], False
+        return [encode_frame(OP_CLOSE,
+                             ws.close_payload(args.code, b"why"))], False
     if name == "close-one-byte":
-        return [frame(OP_CLOSE, b"\x03")], False
+        return [encode_frame(OP_CLOSE, b"\x03")], False
     if name == "text":
-        return [frame(OP_TEXT, args.data.encode())], True
+        return [encode_frame(OP_TEXT, args.data.encode())], True
     if name == "unmasked":
-        return [frame(OP_TEXT, publish_text(args).encode(), mask=False)], False
+        return [encode_frame(OP_TEXT, publish_text(args).encode(),
+                             mask=False)], False
     if name == "bad-utf8":
-        return [frame(OP_TEXT, b'{"channel":"x","data":"\xc3\x28"}')], False
+        return [encode_frame(OP_TEXT,
+                             b'{"channel":"x","data":"\xc3\x28"}')], False
     if name == "bad-utf8-fragments":
         # Each fragment alone could start or end a valid text; together
         # they hold an invalid sequence (a lead byte then ASCII).
-        return [frame(OP_TEXT, b'{"data":"\xe2\x82', fin=False),
-                frame(OP_CONTINUATION, b'x"}')], False
+        return [encode_frame(OP_TEXT, b'{"data":"\xe2\x82', fin=False),
+                encode_frame(OP_CONTINUATION, b'x"}')], False
     if name == "utf8-split":
         # A valid message cut inside its first multi-byte character.
         data = publish_text(args).encode()
@@ -491,34 +416,35 @@ def case_frames(args):
             raise SystemExit("utf8-split needs --data with a non-ASCII "
                              "character")
         cut += 1
-        return [frame(OP_TEXT, data[:cut], fin=False),
-                frame(OP_CONTINUATION, data[cut:])], True
+        return [encode_frame(OP_TEXT, data[:cut], fin=False),
+                encode_frame(OP_CONTINUATION, data[cut:])], True
     if name == "fragments":
         # A message in three fragments with a ping between them.
         parts = text_frames(publish_text(args), 3)
-        return parts[:1] + [frame(OP_PING, b"between")] + parts[1:], True
+        return (parts[:1] + [encode_frame(OP_PING, b"between")] + parts[1:],
+                True)
     if name == "oversized":
-        return [frame(OP_TEXT, b"x" * size)], False
+        return [encode_frame(OP_TEXT, b"x" * size)], False
     if name == "oversized-fragments":
         return text_frames(b"x" * size, max(2, size // 16384 + 1)), False
     if name == "rsv1":
-        return [frame(OP_TEXT, b'"hi"', rsv=4)], False
+        return [encode_frame(OP_TEXT, b'"hi"', rsv=4)], False
     if name == "rsv3":
-        return [frame(OP_PING, b"hi", rsv=1)], False
+        return [encode_frame(OP_PING, b"hi", rsv=1)], False
     if name == "opcode":
-        return [frame(0x3, b"hi")], False
+        return [encode_frame(0x3, b"hi")], False
     if name == "control-opcode":
-        return [frame(0xB, b"hi")], False
+        return [encode_frame(0xB, b"hi")], False
     if name == "big-control":
-        return [frame(OP_PING, b"p" * 126)], False
+        return [encode_frame(OP_PING, b"p" * 126)], False
     if name == "fragmented-ping":
-        return [frame(OP_PING, b"pi", fin=False),
-                frame(OP_CONTINUATION, b"ng")], False
+        return [encode_frame(OP_PING, b"pi", fin=False),
+                encode_frame(OP_CONTINUATION, b"ng")], False
     if name == "continuation-first":
-        return [frame(OP_CONTINUATION, b"hi")], False
+        return [encode_frame(OP_CONTINUATION, b"hi")], False
     if name == "text-in-fragments":
-        return [frame(OP_TEXT, b'{"a":', fin=False),
-                frame(OP_TEXT, b'"b"}')], False
+        return [encode_frame(OP_TEXT, b'{"a":', fin=False),
+                encode_frame(OP_TEXT, b'"b"}')], False
     if name in ("ignore-pings", "answer-pings"):
         return [], False
     raise SystemExit("unknown --case %r" % name)
@@ -526,9 +452,8 @@ def case_frames(args):
 
 def describe(opcode, payload):
     if opcode == OP_CLOSE:
-        if len(payload) >= 2:
-            return "close %d" % struct.unpack("!H", payload[:2])[0]
-        return "close none"
+        code, _ = ws.parse_close(payload)
+        return "close none" if code is None else "close %d" % code
     text = payload.decode("utf-8", "replace")
     if opcode == OP_TEXT:
         try:
@@ -575,7 +500,7 @@ def mode_raw(args):
             if opcode == OP_PING:
                 pings += 1
                 if args.case == "answer-pings":
-                    conn.send(frame(OP_PONG, payload))
+                    conn.send(encode_frame(OP_PONG, payload))
                     if pings == args.pings:
                         print("pings %d open" % pings)
                         return 0
@@ -587,12 +512,12 @@ def mode_raw(args):
                 line = "pings %d %s" % (min(pings, 1), line)
             print(line, flush=True)
             if opcode == OP_CLOSE:
-                conn.send(frame(OP_CLOSE, payload[:2]))
+                conn.send(encode_frame(OP_CLOSE, payload[:2]))
                 return 0
             if replies_wanted:
                 replies_wanted -= 1
                 if not replies_wanted and then_close:
-                    conn.send(frame(OP_CLOSE, struct.pack("!H", 1000)))
+                    conn.send(encode_frame(OP_CLOSE, ws.close_payload(1000)))
     except EOFError:
         if args.case == "ignore-pings":
             print("pings %d eof" % min(pings, 1))
@@ -613,9 +538,10 @@ def raw_silent(args):
     conn = Connection(args)
     try:
         while True:
-            conn.fill()
+            conn.reader.fill()
     except EOFError:
-        head = bytes(conn.buf).split(b"\r\n", 1)[0].decode("latin-1")
+        head = bytes(conn.reader.buffer).split(b"\r\n", 1)[0] \
+            .decode("latin-1")
         print(("eof after " + head) if head else "eof")
         return 0
     except Timeout:
@@ -630,42 +556,41 @@ def mode_handshake(args):
     _, _, path = request_target(args)
     key = args.key
     if key is None and not args.no_key:
-        key = base64.b64encode(os.urandom(16)).decode()
+        key = ws.new_key()
     netloc = args.host or urllib.parse.urlsplit(args.url).netloc
     conn.send(handshake_request(args, path, netloc, key))
     try:
-        status, headers = conn.http_head()
+        head = conn.reader.read_head()
     except EOFError:
         print("closed without a response", file=sys.stderr)
         return 1
     except Timeout:
         print("timed out waiting for the response", file=sys.stderr)
         return 3
-    print(status)
-    for name, value in headers:
+    print(head.status_line)
+    for name, value in head.fields:
         print("%s: %s" % (name, value))
     print()
-    code = status.split(" ")[1:2]
-    if code == ["101"]:
-        got = dict(headers).get("sec-websocket-accept")
-        if got == accept_for(key or ""):
+    if head.status == "101":
+        got = head.header("sec-websocket-accept")
+        if got == ws.accept_for(key or ""):
             print("accept ok")
         else:
             print("accept wrong: %r for key %r" % (got, key))
         return 0
-    length = dict(headers).get("content-length")
+    length = head.header("content-length")
     try:
         if length is not None:
-            body = conn.take(int(length))
+            body = conn.reader.take(int(length))
         else:
             try:
                 while True:
-                    conn.fill()
+                    conn.reader.fill()
             except EOFError:
                 pass
-            body = bytes(conn.buf)
+            body = bytes(conn.reader.buffer)
     except (EOFError, Timeout):
-        body = bytes(conn.buf)
+        body = bytes(conn.reader.buffer)
         print("body cut short or not ended: %r" % body, file=sys.stderr)
         sys.stdout.write(body.decode("utf-8", "replace"))
         return 3
