@@ -42,26 +42,21 @@ on usage errors, 3 when --timeout ran out first.
 
 import argparse
 import asyncio
-import base64
-import hashlib
 import json
 import os
 import random
 import selectors
 import socket
-import struct
 import sys
 import time
-import urllib.parse
 import zlib
 
-# client_lib.py sits next to this script: found from any directory, also
-# when Python leaves the script's directory out of sys.path (-P).
+# The clients package sits next to this script: found from any directory,
+# also when Python leaves the script's directory out of sys.path (-P).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import client_lib  # noqa: E402
+from clients import common, fcgi, http1, sse, ws  # noqa: E402
+from clients.common import now_ms  # noqa: E402
 
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 # Statuses worth retrying: the web server could not reach the daemon, the
 # daemon is full, restarting or without its store, or it gave up on a
 # request head that came too slowly (408: a starved client, as a browser's
@@ -77,58 +72,31 @@ class Lost(Exception):
     """The connection ended or was refused; a reconnecting client retries."""
 
 
-def now_ms():
-    return int(time.time() * 1000)
-
-
 def target(args, extra=()):
     """Returns (host, port, netloc, path?query) of --url plus options."""
-    url = urllib.parse.urlsplit(args.url)
     params = [("channel", c) for c in
               (args.channels.split(",") if args.channels else [])]
-    params += list(extra)
-    query = url.query
-    if params:
-        more = urllib.parse.urlencode(params)
-        query = query + "&" + more if query else more
-    path = (url.path or "/") + ("?" + query if query else "")
-    return url.hostname, url.port or 80, url.netloc, path
+    return http1.request_target(args.url, params + list(extra))
 
 
 def ws_request(netloc, path):
     """A WebSocket opening handshake and the accept value that answers it."""
-    key = base64.b64encode(os.urandom(16)).decode()
-    accept = base64.b64encode(
-        hashlib.sha1((key + GUID).encode()).digest()).decode()
-    request = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
-               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-               "Sec-WebSocket-Version: 13\r\n\r\n" % (path, netloc, key))
-    return request.encode(), accept
+    key = ws.new_key()
+    return ws.handshake_request(path, netloc, key), ws.accept_for(key)
 
 
-def ws_frame(opcode, payload=b""):
-    """One masked client frame."""
-    head = bytearray([0x80 | opcode])
-    if len(payload) < 126:
-        head.append(0x80 | len(payload))
-    elif len(payload) < 65536:
-        head += bytes([0x80 | 126]) + struct.pack("!H", len(payload))
-    else:
-        head += bytes([0x80 | 127]) + struct.pack("!Q", len(payload))
-    key = os.urandom(4)
-    return bytes(head) + key + bytes(b ^ key[i % 4]
-                                     for i, b in enumerate(payload))
+def stream_request(transport, netloc, path):
+    """The least request that opens a stream: an SSE GET or a handshake."""
+    if transport == "sse":
+        return http1.request_head("GET", path, ["Host: %s" % netloc,
+                                                "Accept: text/event-stream"])
+    return ws_request(netloc, path)[0]
 
 
-def parse_head(head):
-    """Returns (status code, status line, {lower name: value})."""
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    parts = lines[0].split(" ")
-    return (parts[1] if len(parts) > 1 else ""), lines[0], headers
+def read_size(args):
+    """How much one read of a stream asks for: little for a slow reader,
+    so that its slowness reaches the server."""
+    return 4096 if args.slow else 1 << 20
 
 
 # --- follow ---------------------------------------------------------------------
@@ -243,166 +211,140 @@ class Subscriber:
                                                            limit=1 << 20)
         writer.write(request)
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
+            head = await reader.readuntil(http1.HEAD_END)
         except asyncio.IncompleteReadError:
             writer.close()
             raise Lost("closed before the response head") from None
-        code, line, headers = parse_head(head[:-4])
-        return reader, writer, code, line, headers
+        return reader, writer, http1.parse_response_head(head)
 
-    def refused(self, writer, code, line):
+    def refused(self, writer, head):
         writer.close()
         self.refusals += 1
-        self.log("refused", code)
-        if code in RETRY_STATUSES:
-            raise Lost("refused: %s" % line)
-        raise Failure("refused: %s" % line)
+        self.log("refused", head.status)
+        if head.status in RETRY_STATUSES:
+            raise Lost("refused: %s" % head.status_line)
+        raise Failure("refused: %s" % head.status_line)
 
     async def sse_once(self):
         """One SSE response; returns the time of a pause, or None."""
         host, port, netloc, path = target(self.args)
-        lines = ["GET %s HTTP/1.1" % path, "Host: %s" % netloc,
+        lines = ["Host: %s" % netloc,
                  "Accept: text/event-stream", "Cache-Control: no-cache"]
         if self.last_id is not None:
             lines.append("Last-Event-ID: %d" % self.last_id)
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode()
-        reader, writer, code, line, headers = await self.connect(
-            host, port, request)
-        if code != "200":
-            self.refused(writer, code, line)
+        request = http1.request_head("GET", path, lines)
+        reader, writer, head = await self.connect(host, port, request)
+        if head.status != "200":
+            self.refused(writer, head)
         try:
-            chunked = "chunked" in headers.get("transfer-encoding", "")
-            return await self.sse_body(reader, chunked)
+            return await self.sse_body(reader, http1.body_decoder(head))
+        except http1.BodyError as error:
+            raise Failure("bad response body: %s" % error) from None
         finally:
             writer.close()
 
-    async def sse_body(self, reader, chunked):
+    async def sse_body(self, reader, body):
         """Parses events until the body ends, a pause, or --count."""
-        pending = bytearray()
-        data, event, number, left = [], None, None, 0
+        parser = sse.EventStreamParser(comments=True)
         while True:
-            if chunked:
-                if left == 0:
-                    size_line = await reader.readline()
-                    if not size_line.endswith(b"\n"):
-                        raise Lost("closed inside the chunked body")
-                    size_line = size_line.strip()
-                    if not size_line:
-                        continue  # the CRLF after a chunk
-                    left = int(size_line.split(b";")[0], 16)
-                    if left == 0:
-                        raise Lost("the response ended")
-                chunk = await reader.read(min(left, 4096 if self.args.slow
-                                              else 1 << 20))
-                left -= len(chunk)
-            else:
-                chunk = await reader.read(4096 if self.args.slow else 1 << 20)
+            chunk = await reader.read(read_size(self.args))
             if not chunk:
+                if isinstance(body, http1.ChunkedDecoder) and \
+                        body.state != body.DATA:
+                    raise Lost("closed inside the chunked body")
                 raise Lost("closed (EOF)")
             await self.throttle(len(chunk))
-            # Note that a line may be 100 MB long: the buffer grows in
-            # place, and only a chunk with a newline is split.
-            cut = chunk.rfind(b"\n")
-            if cut < 0:
-                pending += chunk
-                continue
-            pending += chunk[:cut]
-            complete = bytes(pending).split(b"\n")
-            pending = bytearray(chunk[cut + 1:])
-            for raw in complete:
-                raw = raw.rstrip(b"\r")
-                if raw == b"":
-                    if data:
-                        payload = b"\n".join(data)
-                        if event == "pause":
-                            self.log("pause", payload.decode())
-                            return int(payload)
-                        if event == "reset":
-                            self.log("reset", payload.decode())
-                            data, event = [], None
-                            continue
-                        if number is None:
-                            raise Failure("an event without an id")
-                        self.take(number, event, payload)
-                        if self.done():
-                            return None
-                    data, event = [], None
-                    continue
-                if raw.startswith(b":"):
-                    if raw[1:].strip() == b"keepalive":
-                        self.keepalives += 1
-                        self.log("keepalive")
-                    continue
-                field, _, value = raw.partition(b":")
-                if value.startswith(b" "):
-                    value = value[1:]
-                if field == b"data":
-                    data.append(value)
-                elif field == b"id":
-                    number = int(value)
-                elif field == b"event":
-                    event = value.decode()
-                elif field == b"retry":
+            for item in parser.feed(body.feed(chunk)):
+                if isinstance(item, sse.Retry):
                     self.mark_open()
                     if self.args.count == 0:
                         return None
+                elif isinstance(item, sse.Comment):
+                    if item.text.strip() == "keepalive":
+                        self.keepalives += 1
+                        self.log("keepalive")
+                elif item.type == "pause":
+                    self.log("pause", item.data)
+                    return int(item.data)
+                elif item.type == "reset":
+                    self.log("reset", item.data)
+                else:
+                    self.take(sse_id(item), item.type if item.named else None,
+                              item.data.encode())
+                    if self.done():
+                        return None
+            if body.finished:
+                raise Lost("the response ended")
 
     async def ws_once(self):
         host, port, netloc, path = target(
             self.args, [("lastEventId", self.last_id)]
             if self.last_id is not None else [])
         request, accept = ws_request(netloc, path)
-        reader, writer, code, line, headers = await self.connect(
-            host, port, request)
-        if code != "101":
-            self.refused(writer, code, line)
-        if headers.get("sec-websocket-accept") != accept:
+        reader, writer, head = await self.connect(host, port, request)
+        if head.status != "101":
+            self.refused(writer, head)
+        if head.header("sec-websocket-accept") != accept:
             writer.close()
             raise Failure("bad Sec-WebSocket-Accept")
         self.mark_open()
         try:
             if self.args.count == 0:
-                writer.write(ws_frame(OP_CLOSE, struct.pack("!H", 1000)))
+                writer.write(ws.encode_frame(ws.OP_CLOSE,
+                                             ws.close_payload(1000)))
                 return
             await self.ws_frames(reader, writer)
         finally:
             writer.close()
 
     async def ws_frames(self, reader, writer):
+        decoder = ws.FrameDecoder()
         message = b""
         while not self.done():
-            first, second = await reader.readexactly(2)
-            length = second & 0x7F
-            if length == 126:
-                length = struct.unpack("!H", await reader.readexactly(2))[0]
-            elif length == 127:
-                length = struct.unpack("!Q", await reader.readexactly(8))[0]
-            payload = await reader.readexactly(length)
-            await self.throttle(length + 2)
-            opcode = first & 0x0F
-            if opcode == OP_PING:
-                self.pings += 1
-                self.log("ping")
-                writer.write(ws_frame(OP_PONG, payload))
-                continue
-            if opcode == OP_CLOSE:
-                code = struct.unpack("!H", payload[:2])[0] \
-                    if len(payload) >= 2 else 1005
-                self.log("close", code)
-                writer.write(ws_frame(OP_CLOSE, payload[:2]))
-                raise Lost("close %d" % code)
-            if opcode in (OP_TEXT, OP_CONT):
-                message += payload
-                if not first & 0x80:
-                    continue
-                event = json.loads(message)
-                message = b""
-                if "reset" in event:
-                    self.log("reset", json.dumps(event["reset"]))
-                    continue
-                self.take(event["id"], event["event"],
-                          event["data"].encode("utf-8", "surrogatepass"))
-        writer.write(ws_frame(OP_CLOSE, struct.pack("!H", 1000)))
+            data = await reader.read(read_size(self.args))
+            if not data:
+                raise Lost("closed (EOF)")
+            await self.throttle(len(data))
+            for frame in decoder.feed(data):
+                if self.done():
+                    break
+                if frame.opcode == ws.OP_PING:
+                    self.pings += 1
+                    self.log("ping")
+                    writer.write(ws.encode_frame(ws.OP_PONG, frame.payload))
+                elif frame.opcode == ws.OP_CLOSE:
+                    code, _ = ws.parse_close(frame.payload)
+                    if code is None:
+                        code = ws.CLOSE_NO_STATUS
+                    self.log("close", code)
+                    writer.write(ws.encode_frame(ws.OP_CLOSE,
+                                                 frame.payload[:2]))
+                    raise Lost("close %d" % code)
+                elif frame.opcode in (ws.OP_TEXT, ws.OP_CONTINUATION):
+                    message += frame.payload
+                    if frame.fin:
+                        self.ws_message(json.loads(message))
+                        message = b""
+        writer.write(ws.encode_frame(ws.OP_CLOSE, ws.close_payload(1000)))
+
+    def ws_message(self, event):
+        """Takes one whole message: an event or a reset."""
+        if "reset" in event:
+            self.log("reset", json.dumps(event["reset"]))
+            return
+        self.take(event["id"], event["event"],
+                  event["data"].encode("utf-8", "surrogatepass"))
+
+
+def sse_id(event):
+    """The id of an SSE event as a number; raises Failure without one."""
+    if not event.last_event_id:
+        raise Failure("an event without an id")
+    try:
+        return int(event.last_event_id)
+    except ValueError:
+        raise Failure("event id %r is not a number"
+                      % event.last_event_id) from None
 
 
 async def follow_all(args, subs):
@@ -427,7 +369,7 @@ def mode_follow(args):
     def on_open():
         opened[0] += 1
         if opened[0] == args.concurrent and args.ready_file:
-            client_lib.write_ready_file(args.ready_file, opened[0])
+            common.write_ready_file(args.ready_file, opened[0])
 
     shared = {"on_open": on_open, "log": log}
     subs = [Subscriber(i, args, shared) for i in range(args.concurrent)]
@@ -439,7 +381,7 @@ def mode_follow(args):
     if log is not None:
         log.close()
 
-    client_lib.print_events(
+    common.print_events(
         subs[0].events, args.output,
         lambda event: json.dumps({"id": event[0], "event": event[1],
                                   "length": event[2], "crc32": event[3]}))
@@ -449,18 +391,14 @@ def mode_follow(args):
                   sum(s.refusals for s in subs),
                   sum(s.keepalives for s in subs),
                   sum(s.pings for s in subs)))
-    return client_lib.report_streams(subs, args.timeout, timed_out, details)
+    return common.report_streams(subs, args.timeout, timed_out, details)
 
 
 # --- refusals -------------------------------------------------------------------
 
 async def refusal_one(args, counts):
     host, port, netloc, path = target(args)
-    if args.transport == "sse":
-        request = ("GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream"
-                   "\r\n\r\n" % (path, netloc)).encode()
-    else:
-        request, _ = ws_request(netloc, path)
+    request = stream_request(args.transport, netloc, path)
     try:
         reader, writer = await asyncio.open_connection(host, port)
     except OSError as error:
@@ -469,9 +407,10 @@ async def refusal_one(args, counts):
         return
     try:
         writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
-        code, _, headers = parse_head(head[:-4])
-        key = "%s %s" % (code, headers.get("content-type", "-").split(";")[0])
+        head = http1.parse_response_head(
+            await reader.readuntil(http1.HEAD_END))
+        key = "%s %s" % (head.status,
+                         head.header("content-type", "-").split(";")[0])
     except (asyncio.IncompleteReadError, OSError):
         key = "closed without a response"
     finally:
@@ -516,8 +455,8 @@ def mode_http(args):
     if args.upgrade:
         request, _ = ws_request(netloc, path)
     else:
-        request = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
-                   "\r\n" % (path, netloc)).encode()
+        request = http1.request_head("GET", path, ["Host: %s" % netloc,
+                                                   "Connection: close"])
     sock = socket.create_connection((host, port), timeout=args.timeout)
     got = b""
     try:
@@ -542,19 +481,10 @@ def mode_http(args):
 
 # --- fcgi ---------------------------------------------------------------------
 
-def fcgi_record(kind, content, request_id=1):
-    return struct.pack("!BBHHBB", 1, kind, request_id, len(content), 0, 0) + \
-        content
-
-
-def fcgi_length(n):
-    return bytes([n]) if n < 128 else struct.pack("!I", n | 0x80000000)
-
-
 def mode_fcgi(args):
     """One FastCGI request straight to litepush-sse's socket; prints what
     it writes on STDOUT until END_REQUEST, EOF or --max-bytes."""
-    params = b""
+    params = []
     for item in args.param:
         name, _, value = item.partition("=")
         if value.startswith("@"):
@@ -562,43 +492,25 @@ def mode_fcgi(args):
                 value = f.read().rstrip(b"\n")
         else:
             value = value.encode()
-        params += fcgi_length(len(name)) + fcgi_length(len(value)) + \
-            name.encode() + value
-    # BEGIN_REQUEST (responder, keep the connection: no), the parameters
-    # cut into records of at most 65535 bytes, their end, an empty stdin.
-    data = fcgi_record(1, struct.pack("!HB5x", 1, 0))
-    for i in range(0, len(params), 65535):
-        data += fcgi_record(4, params[i:i + 65535])
-    data += fcgi_record(4, b"") + fcgi_record(5, b"")
+        params.append((name.encode(), value))
     sock = socket.socket(socket.AF_UNIX)
     sock.settimeout(args.timeout)
     sock.connect(args.socket)
-    sock.sendall(data)
-    buf, out = b"", b""
+    # Not keeping the connection; the params cut into records of at most
+    # 65535 bytes, then an empty stdin.
+    sock.sendall(fcgi.request(params))
+    response = fcgi.ResponseReader()
     try:
-        while len(out) < args.max_bytes:
-            while len(buf) < 8:
-                more = sock.recv(65536)
-                if not more:
-                    raise EOFError()
-                buf += more
-            _, kind, _, length, padding, _ = struct.unpack("!BBHHBB", buf[:8])
-            while len(buf) < 8 + length + padding:
-                more = sock.recv(65536)
-                if not more:
-                    raise EOFError()
-                buf += more
-            content, buf = buf[8:8 + length], buf[8 + length + padding:]
-            if kind == 6:
-                out += content
-            elif kind == 3:
+        while len(response.stdout) < args.max_bytes and not response.ended:
+            data = sock.recv(65536)
+            if not data:
                 break
-    except EOFError:
-        pass
+            response.feed(data)
     except socket.timeout:
         print("timeout", file=sys.stderr)
         return 3
-    sys.stdout.write(out[:args.max_bytes].decode("utf-8", "replace"))
+    sys.stdout.write(response.stdout[:args.max_bytes].decode("utf-8",
+                                                             "replace"))
     return 0
 
 
@@ -612,21 +524,17 @@ def open_blocking(args, transport):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.settimeout(args.timeout)
     sock.connect((host, port))
-    if transport == "sse":
-        request = ("GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream"
-                   "\r\n\r\n" % (path, netloc)).encode()
-    else:
-        request, _ = ws_request(netloc, path)
-    sock.sendall(request)
-    head = b""
-    while not head.endswith(b"\r\n\r\n"):
+    sock.sendall(stream_request(transport, netloc, path))
+    # One byte at a time: whatever follows the head stays in the socket.
+    head = bytearray()
+    while not head.endswith(http1.HEAD_END):
         byte = sock.recv(1)
         if not byte:
             raise Failure("closed before the response head")
         head += byte
-    code, line, _ = parse_head(head[:-4])
-    if code not in ("200", "101"):
-        raise Failure("refused: %s" % line)
+    head = http1.parse_response_head(bytes(head))
+    if head.status not in ("200", "101"):
+        raise Failure("refused: %s" % head.status_line)
     return sock
 
 
@@ -639,7 +547,7 @@ def mode_stall(args):
         print("opening: %s" % error, file=sys.stderr)
         return 1
     if args.ready_file:
-        client_lib.write_ready_file(args.ready_file, len(socks))
+        common.write_ready_file(args.ready_file, len(socks))
     deadline = time.monotonic() + args.timeout
     while not os.path.exists(args.hold_until):
         if time.monotonic() > deadline:
@@ -724,7 +632,7 @@ def mode_slowloris(args):
     def opened():
         count[0] += 1
         if count[0] == args.concurrent and args.ready_file:
-            client_lib.write_ready_file(args.ready_file, count[0])
+            common.write_ready_file(args.ready_file, count[0])
 
     async def all_of_them():
         await asyncio.gather(*(slow_one(args, i, results, opened)
@@ -745,53 +653,36 @@ def mode_slowloris(args):
 def mode_frame(args):
     host, port, netloc, path = target(args)
     sock = socket.create_connection((host, port), timeout=args.timeout)
+    reader = common.SocketReader(sock, time.monotonic() + args.timeout)
     request, _ = ws_request(netloc, path)
     sock.sendall(request)
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        data = sock.recv(4096)
-        if not data:
-            print("closed during the handshake", file=sys.stderr)
-            return 1
-        buf += data
-    head, buf = buf.split(b"\r\n\r\n", 1)
-    code, line, _ = parse_head(head)
-    if code != "101":
-        print("handshake answered %s" % line, file=sys.stderr)
+    try:
+        head = reader.read_head()
+    except EOFError:
+        print("closed during the handshake", file=sys.stderr)
         return 1
-    # FIN + text, masked, 64-bit length, a mask, then a little payload.
-    sock.sendall(bytes([0x81, 0xFF]) + struct.pack("!Q", args.length) +
-                 os.urandom(4) + b"x" * 1000)
+    except common.Timeout:
+        print("timeout")
+        return 3
+    if head.status != "101":
+        print("handshake answered %s" % head.status_line, file=sys.stderr)
+        return 1
+    # A text frame announcing --length bytes in a 64-bit length, then a
+    # little payload.
+    sock.sendall(ws.encode_frame(ws.OP_TEXT, b"x" * 1000, length=args.length,
+                                 length_bits=64))
+    decoder = ws.FrameDecoder()
     try:
         while True:
-            while len(buf) < 2:
-                data = sock.recv(65536)
-                if not data:
-                    print("eof")
+            for frame in decoder.feed(reader.take_some()):
+                if frame.opcode == ws.OP_CLOSE:
+                    code, _ = ws.parse_close(frame.payload)
+                    print("close none" if code is None else "close %d" % code)
                     return 0
-                buf += data
-            length, start = buf[1] & 0x7F, 2
-            if length == 126:
-                length, start = struct.unpack("!H", buf[2:4])[0], 4
-            elif length == 127:
-                length, start = struct.unpack("!Q", buf[2:10])[0], 10
-            if len(buf) < start + length:
-                data = sock.recv(65536)
-                if not data:
-                    print("eof")
-                    return 0
-                buf += data
-                continue
-            opcode, payload = buf[0] & 0x0F, buf[start:start + length]
-            buf = buf[start + length:]
-            if opcode == OP_CLOSE:
-                print("close %d" % struct.unpack("!H", payload[:2])[0]
-                      if len(payload) >= 2 else "close none")
-                return 0
-    except ConnectionResetError:
+    except EOFError:
         print("eof")
         return 0
-    except socket.timeout:
+    except common.Timeout:
         print("timeout")
         return 3
 
