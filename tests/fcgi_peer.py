@@ -29,31 +29,22 @@ import os
 import resource
 import select
 import socket
-import struct
 import sys
 import time
 
-
-def record(rtype, request_id, content=b"", padding=0):
-    return (struct.pack(">BBHHBB", 1, rtype, request_id, len(content),
-                        padding, 0) + content + b"\0" * padding)
-
-
-def pair(name, value):
-    def length(n):
-        return bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
-    return length(len(name)) + length(len(value)) + name + value
+# The clients package sits next to this script: found from any directory,
+# also when Python leaves the script's directory out of sys.path (-P).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clients import common, fcgi  # noqa: E402
 
 
 def request(channel, request_id=1, method=b"GET", extra=()):
-    params = b"".join(pair(n, v) for n, v in [
-        (b"REQUEST_METHOD", method),
-        (b"QUERY_STRING", b"channel=" + channel.encode()),
-        (b"SERVER_PROTOCOL", b"HTTP/1.1"),
-    ] + list(extra))
-    begin = struct.pack(">HB5x", 1, 0)
-    return (record(1, request_id, begin) + record(4, request_id, params) +
-            record(4, request_id))
+    """BEGIN_REQUEST and the params of a stream request, without a body."""
+    params = [(b"REQUEST_METHOD", method),
+              (b"QUERY_STRING", b"channel=" + channel.encode()),
+              (b"SERVER_PROTOCOL", b"HTTP/1.1")] + list(extra)
+    return (fcgi.begin_request(request_id) +
+            fcgi.params_records(params, request_id))
 
 
 def connect(address):
@@ -94,9 +85,7 @@ def mode_idle(args):
             s.sendall(prefix)
         socks.append(s)
     if args.hold_file:
-        with open(args.hold_file + ".tmp", "w") as f:
-            f.write("%d\n" % len(socks))
-        os.rename(args.hold_file + ".tmp", args.hold_file)
+        common.write_ready_file(args.hold_file, len(socks))
     deadline = time.monotonic() + args.timeout
     for s in socks:
         print("eof" if wait_closed(s, deadline) else "open", flush=True)
@@ -130,18 +119,18 @@ def mode_post(args):
     s = connect(args.connect)
     s.sendall(request(args.channel, method=b"POST",
                       extra=[(b"CONTENT_LENGTH", b"5")]) +
-              record(5, 1, b"hello") + record(5, 1))
-    out = b""
+              fcgi.stdin_records(b"hello"))
+    response = fcgi.ResponseReader()
     s.settimeout(args.timeout)
     try:
-        while b"\r\n" not in out:
+        while b"\r\n" not in response.stdout and not response.ended:
             more = s.recv(65536)
             if not more:
                 break
-            out += more
+            response.feed(more)
     except OSError:
         pass
-    line = out[8:].split(b"\r\n", 1)[0] if len(out) > 8 else b""
+    line = bytes(response.stdout).split(b"\r\n", 1)[0]
     print(line.decode("latin-1") if line.startswith(b"Status:") else "eof")
     return 0
 
@@ -149,7 +138,7 @@ def mode_post(args):
 def mode_stream_then(args, rtype):
     s = connect(args.connect)
     s.sendall(request(args.channel))
-    chunk = record(rtype, 1, b"x" * 65535) * 4
+    chunk = fcgi.record(rtype, 1, b"x" * fcgi.MAX_CONTENT) * 4
     closed, sent = send_until_closed(s, chunk,
                                      time.monotonic() + args.timeout)
     print("%s %d" % ("closed" if closed else "open", sent), flush=True)
@@ -170,7 +159,8 @@ def main():
         return mode_idle(args)
     if args.mode == "post":
         return mode_post(args)
-    return mode_stream_then(args, 5 if args.mode == "body" else 11)
+    return mode_stream_then(args, fcgi.STDIN if args.mode == "body"
+                            else fcgi.UNKNOWN_TYPE)
 
 
 if __name__ == "__main__":
