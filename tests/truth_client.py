@@ -18,11 +18,17 @@ says what it expected.  Runs until --timeout or until the stream ends.
 
 import argparse
 import asyncio
+import codecs
 import json
+import os
 import socket
 import sys
 import time
-import urllib.parse
+
+# The clients package sits next to this script: found from any directory,
+# also when Python leaves the script's directory out of sys.path (-P).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clients import common, http1  # noqa: E402
 
 
 def out(text):
@@ -31,50 +37,39 @@ def out(text):
 
 
 def run_sse(args):
-    url = urllib.parse.urlsplit(args.url)
-    path = url.path + ("?" + url.query if url.query else "")
-    lines = ["GET %s HTTP/1.1" % path, "Host: %s" % url.netloc,
+    host, port, netloc, target = http1.request_target(args.url)
+    lines = ["Host: %s" % netloc,
              "Accept: text/event-stream", "Connection: close"]
     if args.last_event_id is not None:
         lines.append("Last-Event-ID: %s" % args.last_event_id)
     deadline = time.monotonic() + args.timeout
-    sock = socket.create_connection((url.hostname, url.port), args.timeout)
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    data = b""
-    head_done = False
-    chunked = False
-    while time.monotonic() < deadline:
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            more = sock.recv(65536)
-        except socket.timeout:
-            break
-        if not more:
-            break
-        data += more
-        if not head_done:
-            if b"\r\n\r\n" not in data:
-                continue
-            head, data = data.split(b"\r\n\r\n", 1)
-            status = head.split(b"\r\n", 1)[0].decode("latin-1")
-            if " 200 " not in status + " ":
-                out(": status %s\n" % status)
-                return
-            chunked = b"chunked" in head.lower()
-            head_done = True
-            out(": open\n")
-        if chunked:
-            # Chunk sizes are dropped; what is left is the body's text.
-            while b"\r\n" in data:
-                size_line, rest = data.split(b"\r\n", 1)
-                size = int(size_line.split(b";")[0] or b"0", 16)
-                if len(rest) < size + 2:
-                    break
-                out(rest[:size].decode("utf-8", "replace"))
-                data = rest[size + 2:]
-        else:
-            out(data.decode("utf-8", "replace"))
-            data = b""
+    sock = socket.create_connection((host, port), args.timeout)
+    sock.sendall(http1.request_head("GET", target, lines))
+    reader = common.SocketReader(sock, deadline)
+    try:
+        head = reader.read_head()
+    except (EOFError, common.Timeout):
+        return
+    if head.status != "200":
+        out(": status %s\n" % head.status_line)
+        return
+    out(": open\n")
+    # The body as text (chunk sizes dropped), written a whole line at a
+    # time: the shell reads the file while it grows, and must never see
+    # half a "data:" line.
+    body = http1.body_decoder(head)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    text = ""
+    try:
+        while not body.finished:
+            text += decoder.decode(body.feed(reader.take_some()))
+            cut = text.rfind("\n") + 1
+            if cut:
+                out(text[:cut])
+                text = text[cut:]
+    except (EOFError, common.Timeout, http1.BodyError):
+        pass
+    out(text + decoder.decode(b"", final=True))
 
 
 async def run_ws(args):
