@@ -12,6 +12,7 @@
 #include <fastcgi.h>
 #include <fcgiapp.h>
 
+#include "access.h"
 #include "buf.h"
 #include "feed.h"
 #include "intake.h"
@@ -39,6 +40,17 @@ static struct intake        *responder_intake;
 static struct feed          *responder_feed;
 static int                   responder_cgi_mode; /* one stream, then exit */
 
+/* The most --private rules. */
+#define RESPONDER_RULES_MAX 64
+
+/* Who may read which channel: --private and --require-login. */
+struct responder_access {
+	const char *rules[RESPONDER_RULES_MAX];
+	size_t      nrules;
+	int         require_login;
+};
+static struct responder_access responder_access;
+
 static const struct option responder_options[] = {
     {"db", required_argument, NULL, 'd'},
     {"listen", required_argument, NULL, 'l'},
@@ -48,6 +60,8 @@ static const struct option responder_options[] = {
     {"max-age", required_argument, NULL, 'a'},
     {"poll-ms", required_argument, NULL, 'p'},
     {"backlog-max", required_argument, NULL, 'b'},
+    {"private", required_argument, NULL, 'P'},
+    {"require-login", no_argument, NULL, 'L'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -74,6 +88,9 @@ responder_usage(FILE *f)
 	    "  --max-age SECONDS    stream lifetime, +-10% (600); then pause\n"
 	    "  --poll-ms MS         fallback poll of the store (1000)\n"
 	    "  --backlog-max N      largest backlog=N honoured (1000)\n"
+	    "  --private PATTERN    channels of that shape only for the user\n"
+	    "                       {user} names (REMOTE_USER); repeatable\n"
+	    "  --require-login      every other channel needs a login too\n"
 	    "  --help, --version\n"
 	    "\n"
 	    "Every option also comes from LITEPUSH_<NAME> (LITEPUSH_DB,\n"
@@ -85,11 +102,49 @@ responder_usage(FILE *f)
  * Validates a request.  Returns 0 with the query and resume point (-1 for
  * none), or -1 with the status line, an extra header and the reason.
  */
+/*
+ * Checks that user (NULL for nobody) may read every channel of query;
+ * returns 0, or -1 with the status and the reason.  The answer depends on
+ * the rules and the login only, never on the store.
+ */
+static int
+responder_allowed(const struct query *query, const char *user,
+    const char **status, char *reason, size_t len)
+{
+	size_t i;
+
+	if (user != NULL && *user == '\0')
+		user = NULL;
+	for (i = 0; i < query->nchannels; i++) {
+		enum access_verdict verdict =
+		    access_check(responder_access.rules,
+		        responder_access.nrules, query->channels[i], user);
+
+		if (verdict == ACCESS_ALLOWED ||
+		    (verdict == ACCESS_PUBLIC &&
+		        (user != NULL || !responder_access.require_login)))
+			continue;
+		if (user == NULL) {
+			*status = "401 Unauthorized";
+			snprintf(reason, len, "channel \"%s\" needs a login",
+			    query->channels[i]);
+		} else {
+			*status = "403 Forbidden";
+			snprintf(reason, len,
+			    "channel \"%s\" is not open to this login",
+			    query->channels[i]);
+		}
+		return -1;
+	}
+	return 0;
+}
+
 static int
 responder_validate(const char *method, const char *query_string,
     const char *last_event_id, const char *content_length,
-    const char *transfer_encoding, struct query *query, int64_t *resume,
-    const char **status, const char **extra_header, char *reason, size_t len)
+    const char *transfer_encoding, const char *user, struct query *query,
+    int64_t *resume, const char **status, const char **extra_header,
+    char *reason, size_t len)
 {
 	int64_t id;
 	int     rc;
@@ -132,6 +187,8 @@ responder_validate(const char *method, const char *query_string,
 	if (query_parse(
 	        query_string, strlen(query_string), query, reason, len) != 0)
 		return -1;
+	if (responder_allowed(query, user, status, reason, len) != 0)
+		return -1;
 	if (last_event_id != NULL) {
 		rc = query_parse_last_event_id(last_event_id, &id, reason, len);
 		if (rc < 0)
@@ -144,6 +201,18 @@ responder_validate(const char *method, const char *query_string,
 	if (query->has_last_id)
 		*resume = query->last_id;
 	return 0;
+}
+
+/*
+ * Logs an access refusal (401, 403) with the client's address and the
+ * reason, which names the channel; nothing the client sent as a secret.
+ */
+static void
+responder_log_refusal(const char *addr, const char *status, const char *reason)
+{
+	if (strncmp(status, "401", 3) == 0 || strncmp(status, "403", 3) == 0)
+		proc_log("refuse %s %.3s %s", addr != NULL ? addr : "-", status,
+		    reason);
 }
 
 /* Logs a line for the intake. */
@@ -174,8 +243,11 @@ responder_request(const struct intake_request *req, void *arg)
 	        FCGX_GetParam("QUERY_STRING", req->envp),
 	        FCGX_GetParam("HTTP_LAST_EVENT_ID", req->envp),
 	        FCGX_GetParam("CONTENT_LENGTH", req->envp),
-	        FCGX_GetParam("HTTP_TRANSFER_ENCODING", req->envp), &query,
-	        &resume, &status, &extra, reason, sizeof reason) != 0) {
+	        FCGX_GetParam("HTTP_TRANSFER_ENCODING", req->envp),
+	        FCGX_GetParam("REMOTE_USER", req->envp), &query, &resume,
+	        &status, &extra, reason, sizeof reason) != 0) {
+		responder_log_refusal(
+		    FCGX_GetParam("REMOTE_ADDR", req->envp), status, reason);
 		stream_refuse(responder_server, req->fd, req->request_id,
 		    status, extra, reason, req->input, req->input_len);
 		return;
@@ -212,6 +284,22 @@ responder_stats(char *out, size_t len, void *arg)
 	feed_format_stats(responder_feed, out, len);
 }
 
+/* Takes --private: one or more rules, each checked. */
+static void
+responder_private_option(char *value)
+{
+	size_t first = responder_access.nrules, i;
+	char   reason[200];
+
+	proc_list_option("private", value, responder_access.rules,
+	    &responder_access.nrules, RESPONDER_RULES_MAX);
+	for (i = first; i < responder_access.nrules; i++)
+		if (access_pattern_valid(
+		        responder_access.rules[i], reason, sizeof reason) != 0)
+			proc_usage_error("--private: \"%s\": %s",
+			    responder_access.rules[i], reason);
+}
+
 /* The options: the configuration points into them, so they live as long
  * as the process (and leak checkers see them reachable on every exit). */
 static char **responder_args;
@@ -232,10 +320,11 @@ responder_cgi(void)
 	}
 	if (responder_validate(getenv("REQUEST_METHOD"), getenv("QUERY_STRING"),
 	        getenv("HTTP_LAST_EVENT_ID"), getenv("CONTENT_LENGTH"),
-	        getenv("HTTP_TRANSFER_ENCODING"), &query, &resume, &status,
-	        &extra, reason, sizeof reason) != 0) {
+	        getenv("HTTP_TRANSFER_ENCODING"), getenv("REMOTE_USER"), &query,
+	        &resume, &status, &extra, reason, sizeof reason) != 0) {
 		struct buf out = {0};
 
+		responder_log_refusal(getenv("REMOTE_ADDR"), status, reason);
 		if (stream_error_response(&out, 0, status, extra, reason) ==
 		        0 &&
 		    buf_flush(&out, STDOUT_FILENO) < 0)
@@ -307,6 +396,12 @@ main(int argc, char **argv)
 		case 'b':
 			config.backlog_max = proc_number_option(
 			    "backlog-max", optarg, 0, RESPONDER_NUMBER_MAX);
+			break;
+		case 'P':
+			responder_private_option(optarg);
+			break;
+		case 'L':
+			responder_access.require_login = 1;
 			break;
 		default:
 			proc_last_option(c, responder_usage);

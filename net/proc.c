@@ -87,6 +87,22 @@ proc_listen_option(const char *value)
 	return value;
 }
 
+/* Adds a list option's values to list. */
+void
+proc_list_option(
+    const char *name, char *value, const char **list, size_t *count, size_t max)
+{
+	char *item, *save = NULL;
+
+	for (item = strtok_r(value, ", \t\n", &save); item != NULL;
+	     item = strtok_r(NULL, ", \t\n", &save)) {
+		if (*count == max)
+			proc_usage_error(
+			    "--%s: more than %zu values", name, max);
+		list[(*count)++] = item;
+	}
+}
+
 /* The end of a getopt_long() switch: --help, --version or a bad option. */
 void
 proc_last_option(int c, void (*usage)(FILE *out))

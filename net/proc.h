@@ -38,6 +38,14 @@ int64_t proc_number_option(
 const char *proc_listen_option(const char *value);
 
 /*
+ * Adds the values of a list option (--origin, --publish, --private: one or
+ * more, separated by commas or white space, which value is cut at) to
+ * list[*count]; exits through proc_usage_error() beyond max values.
+ */
+void proc_list_option(const char *name, char *value, const char **list,
+    size_t *count, size_t max);
+
+/*
  * The end of a program's getopt_long() switch: 'h' writes usage to
  * standard output and exits 0, 'V' writes "NAME VERSION" and exits 0, and
  * anything else (getopt_long() has said what was wrong) points to --help

@@ -107,25 +107,6 @@ daemon_usage(FILE *f)
 	    f);
 }
 
-/*
- * Adds the items of a comma- or blank-separated value to a list (the value
- * is modified in place and must live on).
- */
-static void
-daemon_add_list(
-    const char *option, char *value, const char **list, size_t *count)
-{
-	char *item, *save = NULL;
-
-	for (item = strtok_r(value, ", \t\n", &save); item != NULL;
-	     item = strtok_r(NULL, ", \t\n", &save)) {
-		if (*count == DAEMON_LIST_MAX)
-			proc_usage_error("--%s: more than %d values", option,
-			    DAEMON_LIST_MAX);
-		list[(*count)++] = item;
-	}
-}
-
 /* Writes the peer's address of an accepted socket to out. */
 static void
 daemon_peer_name(
@@ -280,12 +261,12 @@ main(int argc, char **argv)
 			listen_addr = proc_listen_option(optarg);
 			break;
 		case 'o':
-			daemon_add_list(
-			    "origin", optarg, origins, &config.norigins);
+			proc_list_option("origin", optarg, origins,
+			    &config.norigins, DAEMON_LIST_MAX);
 			break;
 		case 'P':
-			daemon_add_list(
-			    "publish", optarg, publish, &config.npublish);
+			proc_list_option("publish", optarg, publish,
+			    &config.npublish, DAEMON_LIST_MAX);
 			break;
 		case 'm':
 			config.max_conns = proc_number_option(

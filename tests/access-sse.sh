@@ -1,0 +1,139 @@
+#!/bin/sh
+# access-sse.sh: private channels from Apache's login (mod_auth_basic, an
+# htpasswd file made with Debian's htpasswd): litepush-sse --private
+# 'user.{user}' serves user.alice to alice alone, answers 401 to nobody
+# and 403 to bob, each with a one-line reason and a log line that names
+# the client and the channel; other channels stay public unless
+# --require-login.
+
+# Helpers called only through wait_for look unreachable to shellcheck.
+# shellcheck disable=SC2317
+
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+require_command /usr/sbin/apache2 htpasswd curl sqlite3
+
+tmp=$test_tmpdir
+db=$tmp/events.db
+"$top_builddir/cli/litepush" init "$db" >/dev/null || exit 99
+htpasswd -b -c "$tmp/htpasswd" alice alice-secret >/dev/null 2>&1 &&
+    htpasswd -b "$tmp/htpasswd" bob bob-secret >/dev/null 2>&1 || exit 99
+chmod 644 "$tmp/htpasswd"
+
+# Prints the status and the body's first line for URL $2 as user $1
+# ("-" for nobody; the password is the user's name and "-secret").
+status_and_reason()
+{
+	if [ "$1" = - ]; then
+		set -- "$2"
+	else
+		set -- "$2" -u "$1:$1-secret"
+	fi
+	status_and_reason_code=$(curl -s --max-time 10 -o "$tmp/reply.body" \
+	    -w '%{http_code}' "$@")
+	echo "$status_and_reason_code $(head -n 1 "$tmp/reply.body")"
+}
+
+# Checks that user $2 asking for URL $3 gets exactly "$4" (status and reason).
+expect_reply()
+{
+	expect_eq "$1" "$4" "$(status_and_reason "$2" "$3")"
+}
+
+# Starts a stream for user $2 on URL $3 in the background, to $tmp/$1.out.
+open_stream()
+{
+	if [ "$2" = - ]; then
+		curl -s -N --max-time 30 "$3" >"$tmp/$1.out" 2>/dev/null &
+	else
+		curl -s -N --max-time 30 -u "$2:$2-secret" "$3" \
+		    >"$tmp/$1.out" 2>/dev/null &
+	fi
+	track_pid $!
+	eval "stream_pid_$1=\$!"
+}
+
+start_sse --private 'user.{user}' --private 'members.*' || finish
+start_apache "$top_srcdir/tests/conf/apache-auth.conf.in" || finish
+site=http://127.0.0.1:$apache_port
+
+: >"$tmp/alice.out"
+open_stream alice alice "$site/private/stream?channel=user.alice"
+wait_for "alice's stream on user.alice opens" 10 \
+    grep -q '^retry:' "$tmp/alice.out"
+open_stream anon - "$site/stream?channel=news"
+wait_for "nobody's stream on a public channel opens" 10 \
+    grep -q '^retry:' "$tmp/anon.out"
+sql "INSERT INTO events(channel, data) VALUES('user.alice', 'for alice');
+    INSERT INTO events(channel, data) VALUES('news', 'for everybody')"
+wait_for "alice gets the row INSERTed for her" 10 \
+    grep -q '^data: for alice$' "$tmp/alice.out"
+wait_for "the public stream gets the public row" 10 \
+    grep -q '^data: for everybody$' "$tmp/anon.out"
+
+expect_reply "bob asking for user.alice gets 403 with the reason" bob \
+    "$site/private/stream?channel=user.alice" \
+    '403 channel "user.alice" is not open to this login'
+expect_reply "nobody asking for user.alice gets 401 with the reason" - \
+    "$site/stream?channel=user.alice" \
+    '401 channel "user.alice" needs a login'
+expect_reply "one private channel among public ones is enough for a 403" \
+    bob "$site/private/stream?channel=news&channel=user.alice" \
+    '403 channel "user.alice" is not open to this login'
+expect_reply "a rule without {user} lets any login in, not nobody" - \
+    "$site/stream?channel=members.board" \
+    '401 channel "members.board" needs a login'
+expect_eq "a wrong password is refused by Apache itself" 401 \
+    "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' \
+        -u alice:wrong "$site/private/stream?channel=user.alice")"
+sql "INSERT INTO events(channel, data) VALUES('user.bob', 'for bob')"
+expect_reply "a channel's rows do not change the answer (user.bob has one, user.carol none)" \
+    alice "$site/private/stream?channel=user.carol" \
+    '403 channel "user.carol" is not open to this login'
+expect_reply "nor does a channel that exists" alice \
+    "$site/private/stream?channel=user.bob" \
+    '403 channel "user.bob" is not open to this login'
+expect_eq "nothing was streamed to alice but her own row" "for alice" \
+    "$(sed -n 's/^data: //p' "$tmp/alice.out")"
+
+grep 'refuse' "$tmp/sse.log" >"$tmp/refusals" 2>/dev/null
+expect_contains "each refusal is logged with the client's address and the channel" \
+    'refuse 127.0.0.1 403 channel "user.alice" is not open to this login' \
+    "$(cat "$tmp/refusals")"
+if grep -q 'secret' "$tmp/sse.log"; then
+	fail "no password appears in the log" "no 'secret'" \
+	    "$(grep secret "$tmp/sse.log")"
+else
+	ok "no password appears in the log"
+fi
+
+# --require-login: every channel needs a login.
+stop_pid "$sse_pid"
+start_sse --private 'user.{user}' --require-login || finish
+expect_reply "with --require-login, nobody asking for news gets 401" - \
+    "$site/stream?channel=news" '401 channel "news" needs a login'
+: >"$tmp/bobnews.out"
+open_stream bobnews bob "$site/private/stream?channel=news"
+wait_for "with --require-login, bob's stream on news opens" 10 \
+    grep -q '^retry:' "$tmp/bobnews.out"
+
+# As plain CGI the same rules apply, from the CGI environment (--max-age 1
+# ends the allowed stream after its pause).
+cgi_reply()
+{
+	REMOTE_USER=$1 REMOTE_ADDR=192.0.2.7 REQUEST_METHOD=GET \
+	    QUERY_STRING="channel=$2" timeout 10 "$sse" --db "$db" \
+	    --private 'user.{user}' --max-age 1 </dev/null 2>"$tmp/cgi.err" |
+	    sed -n '1s/\r$//p'
+}
+expect_eq "as CGI, alice gets user.alice" "Status: 200 OK" \
+    "$(cgi_reply alice user.alice)"
+expect_eq "as CGI, bob gets 403" "Status: 403 Forbidden" \
+    "$(cgi_reply bob user.alice)"
+expect_eq "as CGI, nobody gets 401" "Status: 401 Unauthorized" \
+    "$(cgi_reply "" user.alice)"
+expect_contains "and it is logged with the address" \
+    'refuse 192.0.2.7 401 channel "user.alice" needs a login' \
+    "$(cat "$tmp/cgi.err")"
+
+finish
