@@ -8,6 +8,7 @@
 
 #include "access.h"
 #include "channel.h"
+#include "ref_access.h"
 
 /* Judges channel for user under one rule. */
 static enum access_verdict
@@ -123,48 +124,6 @@ START_TEST(test_access_pattern_valid)
 }
 END_TEST
 
-/*
- * The reference: plain backtracking over the pattern text, with {user}
- * standing for user, or for any non-empty run when user is NULL.
- */
-static int
-reference_match(const char *p, const char *c, const char *user)
-{
-	size_t k;
-
-	if (*p == '\0')
-		return *c == '\0';
-	if (*p == '*') {
-		for (k = 0;; k++) {
-			if (reference_match(p + 1, c + k, user))
-				return 1;
-			if (c[k] == '\0')
-				return 0;
-		}
-	}
-	if (strncmp(p, "{user}", 6) == 0) {
-		if (user != NULL)
-			return strncmp(c, user, strlen(user)) == 0 &&
-			       reference_match(p + 6, c + strlen(user), user);
-		for (k = 1; k <= strlen(c); k++)
-			if (reference_match(p + 6, c + k, NULL))
-				return 1;
-		return 0;
-	}
-	return *c == *p && reference_match(p + 1, c + 1, user);
-}
-
-/* The verdict from the reference, for one rule. */
-static enum access_verdict
-reference_verdict(const char *pattern, const char *channel, const char *user)
-{
-	if (!reference_match(pattern, channel, NULL))
-		return ACCESS_PUBLIC;
-	return user != NULL && reference_match(pattern, channel, user)
-	           ? ACCESS_ALLOWED
-	           : ACCESS_DENIED;
-}
-
 /* Random small rules and channels over {a, b, .}: the same verdicts. */
 START_TEST(test_access_agrees_with_backtracking)
 {
@@ -187,7 +146,7 @@ START_TEST(test_access_agrees_with_backtracking)
 		for (i = 0; i < 5; i++)
 			ck_assert_msg(
 			    check_one(pattern, channel, users[i]) ==
-			        reference_verdict(pattern, channel, users[i]),
+			        ref_access_verdict(pattern, channel, users[i]),
 			    "pattern \"%s\", channel \"%s\", user %s", pattern,
 			    channel, users[i] != NULL ? users[i] : "(none)");
 	}
