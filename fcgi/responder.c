@@ -45,11 +45,12 @@ static int                   responder_cgi_mode; /* one stream, then exit */
 
 /* Who may read which channel: --private and --require-login. */
 struct responder_access {
-	const char *rules[RESPONDER_RULES_MAX];
-	size_t      nrules;
-	int         require_login;
+	const char         *patterns[RESPONDER_RULES_MAX];
+	size_t              npatterns;
+	struct access_rules rules; /* points at patterns */
 };
-static struct responder_access responder_access;
+static struct responder_access responder_access = {
+    .rules = {responder_access.patterns, 0, 0}};
 
 static const struct option responder_options[] = {
     {"db", required_argument, NULL, 'd'},
@@ -102,43 +103,6 @@ responder_usage(FILE *f)
  * Validates a request.  Returns 0 with the query and resume point (-1 for
  * none), or -1 with the status line, an extra header and the reason.
  */
-/*
- * Checks that user (NULL for nobody) may read every channel of query;
- * returns 0, or -1 with the status and the reason.  The answer depends on
- * the rules and the login only, never on the store.
- */
-static int
-responder_allowed(const struct query *query, const char *user,
-    const char **status, char *reason, size_t len)
-{
-	size_t i;
-
-	if (user != NULL && *user == '\0')
-		user = NULL;
-	for (i = 0; i < query->nchannels; i++) {
-		enum access_verdict verdict =
-		    access_check(responder_access.rules,
-		        responder_access.nrules, query->channels[i], user);
-
-		if (verdict == ACCESS_ALLOWED ||
-		    (verdict == ACCESS_PUBLIC &&
-		        (user != NULL || !responder_access.require_login)))
-			continue;
-		if (user == NULL) {
-			*status = "401 Unauthorized";
-			snprintf(reason, len, "channel \"%s\" needs a login",
-			    query->channels[i]);
-		} else {
-			*status = "403 Forbidden";
-			snprintf(reason, len,
-			    "channel \"%s\" is not open to this login",
-			    query->channels[i]);
-		}
-		return -1;
-	}
-	return 0;
-}
-
 static int
 responder_validate(const char *method, const char *query_string,
     const char *last_event_id, const char *content_length,
@@ -187,8 +151,12 @@ responder_validate(const char *method, const char *query_string,
 	if (query_parse(
 	        query_string, strlen(query_string), query, reason, len) != 0)
 		return -1;
-	if (responder_allowed(query, user, status, reason, len) != 0)
+	rc = access_subscription(
+	    &responder_access.rules, query, user, reason, len);
+	if (rc != 0) {
+		*status = rc == 401 ? "401 Unauthorized" : "403 Forbidden";
 		return -1;
+	}
 	if (last_event_id != NULL) {
 		rc = query_parse_last_event_id(last_event_id, &id, reason, len);
 		if (rc < 0)
@@ -288,16 +256,17 @@ responder_stats(char *out, size_t len, void *arg)
 static void
 responder_private_option(char *value)
 {
-	size_t first = responder_access.nrules, i;
+	size_t first = responder_access.npatterns, i;
 	char   reason[200];
 
-	proc_list_option("private", value, responder_access.rules,
-	    &responder_access.nrules, RESPONDER_RULES_MAX);
-	for (i = first; i < responder_access.nrules; i++)
-		if (access_pattern_valid(
-		        responder_access.rules[i], reason, sizeof reason) != 0)
+	proc_list_option("private", value, responder_access.patterns,
+	    &responder_access.npatterns, RESPONDER_RULES_MAX);
+	for (i = first; i < responder_access.npatterns; i++)
+		if (access_pattern_valid(responder_access.patterns[i], reason,
+		        sizeof reason) != 0)
 			proc_usage_error("--private: \"%s\": %s",
-			    responder_access.rules[i], reason);
+			    responder_access.patterns[i], reason);
+	responder_access.rules.npatterns = responder_access.npatterns;
 }
 
 /* The options: the configuration points into them, so they live as long
@@ -401,7 +370,7 @@ main(int argc, char **argv)
 			responder_private_option(optarg);
 			break;
 		case 'L':
-			responder_access.require_login = 1;
+			responder_access.rules.require_login = 1;
 			break;
 		default:
 			proc_last_option(c, responder_usage);

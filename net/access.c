@@ -6,6 +6,7 @@
 
 #include "access.h"
 #include "channel.h"
+#include "query.h"
 
 /*
  * A pattern is matched as a list of tokens against the channel by dynamic
@@ -129,4 +130,34 @@ access_check(const char *const *patterns, size_t npatterns, const char *channel,
 			return ACCESS_ALLOWED;
 	}
 	return covered ? ACCESS_DENIED : ACCESS_PUBLIC;
+}
+
+/* Judges a subscription: 0, 401 or 403 with the reason. */
+int
+access_subscription(const struct access_rules *rules, const struct query *query,
+    const char *user, char *reason, size_t len)
+{
+	size_t i;
+
+	if (user != NULL && *user == '\0')
+		user = NULL;
+	for (i = 0; i < query->nchannels; i++) {
+		enum access_verdict verdict = access_check(rules->patterns,
+		    rules->npatterns, query->channels[i], user);
+
+		if (verdict == ACCESS_ALLOWED ||
+		    (verdict == ACCESS_PUBLIC &&
+		        (user != NULL || !rules->require_login)))
+			continue;
+		if (user == NULL) {
+			snprintf(reason, len, "channel \"%s\" needs a login",
+			    query->channels[i]);
+			return 401;
+		}
+		snprintf(reason, len,
+		    "channel \"%s\" is not open to this login",
+		    query->channels[i]);
+		return 403;
+	}
+	return 0;
 }

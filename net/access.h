@@ -34,4 +34,23 @@ enum access_verdict {
 enum access_verdict access_check(const char *const *patterns, size_t npatterns,
     const char *channel, const char *user);
 
+struct query;
+
+/* A daemon's rules: --private and --require-login. */
+struct access_rules {
+	const char *const *patterns; /* each valid */
+	size_t             npatterns;
+	int                require_login; /* a channel no rule covers, too */
+};
+
+/*
+ * Judges a subscription by user (NULL or "" for nobody): returns 0 when
+ * every channel of query may be read, else 401 (nobody logged in) or 403
+ * (this login may not) with the reason, naming the first refused channel,
+ * in reason (NUL-terminated, cut to len).  The answer comes from the rules
+ * and the login alone, never from the store.
+ */
+int access_subscription(const struct access_rules *rules,
+    const struct query *query, const char *user, char *reason, size_t len);
+
 #endif

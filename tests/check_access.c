@@ -8,6 +8,7 @@
 
 #include "access.h"
 #include "channel.h"
+#include "query.h"
 #include "ref_access.h"
 
 /* Judges channel for user under one rule. */
@@ -174,6 +175,39 @@ START_TEST(test_access_many_stars)
 }
 END_TEST
 
+/* A subscription: every channel judged, the first refusal told. */
+START_TEST(test_access_subscription)
+{
+	const char *const   patterns[] = {"user.{user}"};
+	struct access_rules rules = {patterns, 1, 0};
+	struct query        q;
+	char                reason[200];
+
+	ck_assert_int_eq(
+	    query_parse("channel=news,user.alice", 23, &q, NULL, 0), 0);
+	ck_assert_int_eq(
+	    access_subscription(&rules, &q, "alice", reason, sizeof reason), 0);
+	ck_assert_int_eq(
+	    access_subscription(&rules, &q, "bob", reason, sizeof reason), 403);
+	ck_assert_str_eq(
+	    reason, "channel \"user.alice\" is not open to this login");
+	ck_assert_int_eq(
+	    access_subscription(&rules, &q, NULL, reason, sizeof reason), 401);
+	ck_assert_str_eq(reason, "channel \"user.alice\" needs a login");
+	ck_assert_int_eq(
+	    access_subscription(&rules, &q, "", reason, sizeof reason), 401);
+	ck_assert_int_eq(query_parse("channel=news", 12, &q, NULL, 0), 0);
+	ck_assert_int_eq(
+	    access_subscription(&rules, &q, NULL, reason, sizeof reason), 0);
+	rules.require_login = 1;
+	ck_assert_int_eq(
+	    access_subscription(&rules, &q, NULL, reason, sizeof reason), 401);
+	ck_assert_str_eq(reason, "channel \"news\" needs a login");
+	ck_assert_int_eq(
+	    access_subscription(&rules, &q, "bob", reason, sizeof reason), 0);
+}
+END_TEST
+
 static Suite *
 access_suite(void)
 {
@@ -186,6 +220,7 @@ access_suite(void)
 	tcase_add_test(tc, test_access_pattern_valid);
 	tcase_add_test(tc, test_access_agrees_with_backtracking);
 	tcase_add_test(tc, test_access_many_stars);
+	tcase_add_test(tc, test_access_subscription);
 	suite_add_tcase(s, tc);
 	return s;
 }
