@@ -46,7 +46,6 @@ static int                   responder_cgi_mode; /* one stream, then exit */
 /* Who may read which channel: --private and --require-login. */
 struct responder_access {
 	const char         *patterns[RESPONDER_RULES_MAX];
-	size_t              npatterns;
 	struct access_rules rules; /* points at patterns */
 };
 static struct responder_access responder_access = {
@@ -252,23 +251,6 @@ responder_stats(char *out, size_t len, void *arg)
 	feed_format_stats(responder_feed, out, len);
 }
 
-/* Takes --private: one or more rules, each checked. */
-static void
-responder_private_option(char *value)
-{
-	size_t first = responder_access.npatterns, i;
-	char   reason[200];
-
-	proc_list_option("private", value, responder_access.patterns,
-	    &responder_access.npatterns, RESPONDER_RULES_MAX);
-	for (i = first; i < responder_access.npatterns; i++)
-		if (access_pattern_valid(responder_access.patterns[i], reason,
-		        sizeof reason) != 0)
-			proc_usage_error("--private: \"%s\": %s",
-			    responder_access.patterns[i], reason);
-	responder_access.rules.npatterns = responder_access.npatterns;
-}
-
 /* The options: the configuration points into them, so they live as long
  * as the process (and leak checkers see them reachable on every exit). */
 static char **responder_args;
@@ -367,7 +349,9 @@ main(int argc, char **argv)
 			    "backlog-max", optarg, 0, RESPONDER_NUMBER_MAX);
 			break;
 		case 'P':
-			responder_private_option(optarg);
+			proc_private_option(optarg, responder_access.patterns,
+			    &responder_access.rules.npatterns,
+			    RESPONDER_RULES_MAX);
 			break;
 		case 'L':
 			responder_access.rules.require_login = 1;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "listen.h"
 #include "loop.h"
 #include "options.h"
@@ -101,6 +102,20 @@ proc_list_option(
 			    "--%s: more than %zu values", name, max);
 		list[(*count)++] = item;
 	}
+}
+
+/* Adds --private rules to list, each checked. */
+void
+proc_private_option(char *value, const char **list, size_t *count, size_t max)
+{
+	size_t first = *count, i;
+	char   reason[200];
+
+	proc_list_option("private", value, list, count, max);
+	for (i = first; i < *count; i++)
+		if (access_pattern_valid(list[i], reason, sizeof reason) != 0)
+			proc_usage_error(
+			    "--private: \"%s\": %s", list[i], reason);
 }
 
 /* The end of a getopt_long() switch: --help, --version or a bad option. */

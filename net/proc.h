@@ -46,6 +46,13 @@ void proc_list_option(const char *name, char *value, const char **list,
     size_t *count, size_t max);
 
 /*
+ * proc_list_option() for --private: the rules ({user} patterns,
+ * access.h), each checked; a bad one exits through proc_usage_error().
+ */
+void proc_private_option(
+    char *value, const char **list, size_t *count, size_t max);
+
+/*
  * The end of a program's getopt_long() switch: 'h' writes usage to
  * standard output and exits 0, 'V' writes "NAME VERSION" and exits 0, and
  * anything else (getopt_long() has said what was wrong) points to --help

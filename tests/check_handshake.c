@@ -47,7 +47,7 @@
 /* The RFC 6455 example: the accept value for its key. */
 #define GOOD_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
-static const struct handshake_policy no_policy = {NULL, 0};
+static const struct handshake_policy no_policy = {NULL, 0, NULL, NULL};
 
 /* Feeds a whole request at once; returns the result and *used. */
 static int
@@ -113,6 +113,77 @@ check_good_fields(const struct handshake *hs)
 	ck_assert_int_eq(hs->query.last_id, 42);
 	ck_assert_int_eq(hs->query.has_backlog, 0);
 }
+
+/* A request for channel $1 with the header line $2 (or none). */
+#define USER_REQUEST(channel, header)                                          \
+	"GET /ws?channel=" channel " HTTP/1.1\r\nHost: localhost\r\n"          \
+	"Upgrade: websocket\r\nConnection: Upgrade\r\n"                        \
+	"Sec-WebSocket-Version: 13\r\n"                                        \
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" header "\r\n"
+
+/* The login from a proxy's header, judged under --private rules. */
+START_TEST(test_handshake_user_header)
+{
+	static const char *const         rules[] = {"user.{user}"};
+	static const struct access_rules access = {rules, 1, 0};
+	struct handshake_policy proxied = {NULL, 0, "X-Remote-User", &access};
+	struct handshake_policy direct = {NULL, 0, NULL, &access};
+	struct handshake        hs;
+	size_t                  used;
+
+	ck_assert_int_eq(
+	    feed_whole(&hs,
+	        LIT(USER_REQUEST("user.alice", "X-Remote-User: alice\r\n")),
+	        &proxied, &used),
+	    1);
+	ck_assert_str_eq(hs.user, "alice");
+	handshake_free(&hs);
+	ck_assert_int_eq(
+	    feed_bytes(&hs,
+	        LIT(USER_REQUEST("user.alice", "x-remote-user:  alice \r\n")),
+	        &proxied),
+	    1);
+	ck_assert_str_eq(hs.user, "alice");
+	handshake_free(&hs);
+	ck_assert_int_eq(
+	    feed_whole(&hs,
+	        LIT(USER_REQUEST("user.alice", "X-Remote-User: bob\r\n")),
+	        &proxied, &used),
+	    -1);
+	ck_assert_int_eq(hs.status, 403);
+	ck_assert_str_eq(
+	    hs.reason, "channel \"user.alice\" is not open to this login");
+	handshake_free(&hs);
+	ck_assert_int_eq(feed_whole(&hs, LIT(USER_REQUEST("user.alice", "")),
+	                     &proxied, &used),
+	    -1);
+	ck_assert_int_eq(hs.status, 401);
+	ck_assert_str_eq(hs.reason, "channel \"user.alice\" needs a login");
+	handshake_free(&hs);
+	/* Twice is not a login: whose would it be? */
+	ck_assert_int_eq(
+	    feed_whole(&hs,
+	        LIT(USER_REQUEST("user.alice", "X-Remote-User: alice\r\n"
+	                                       "X-Remote-User: bob\r\n")),
+	        &proxied, &used),
+	    -1);
+	ck_assert_int_eq(hs.status, 400);
+	handshake_free(&hs);
+	/* Without --user-header the header is anybody's: not trusted. */
+	ck_assert_int_eq(
+	    feed_whole(&hs,
+	        LIT(USER_REQUEST("user.alice", "X-Remote-User: alice\r\n")),
+	        &direct, &used),
+	    -1);
+	ck_assert_int_eq(hs.status, 401);
+	ck_assert_ptr_null(hs.user);
+	handshake_free(&hs);
+	/* Public channels need no login. */
+	ck_assert_int_eq(
+	    feed_whole(&hs, LIT(USER_REQUEST("news", "")), &proxied, &used), 1);
+	handshake_free(&hs);
+}
+END_TEST
 
 START_TEST(test_handshake_accept_key_rfc)
 {
@@ -534,7 +605,8 @@ START_TEST(test_handshake_origin_list)
 	static const char *const list[] = {
 	    "https://app.example.com", "http://localhost:3000/", "null"};
 	static const char *const star[] = {"https://a.example", "*"};
-	struct handshake_policy  policy = {list, 3}, any = {star, 2};
+	struct handshake_policy  policy = {list, 3, NULL, NULL},
+	                        any = {star, 2, NULL, NULL};
 
 	ck_assert(handshake_origin_allowed(&policy, "https://app.example.com"));
 	ck_assert(
@@ -560,9 +632,10 @@ START_TEST(test_handshake_origin_in_request)
 	                          "Origin: https://app.example.com\r\n\r\n";
 	static const char *const list[] = {"https://app.example.com"};
 	static const char *const other[] = {"https://other.example.com"};
-	struct handshake_policy  allow = {list, 1}, deny = {other, 1};
-	struct handshake         hs;
-	size_t                   used;
+	struct handshake_policy  allow = {list, 1, NULL, NULL},
+	                        deny = {other, 1, NULL, NULL};
+	struct handshake hs;
+	size_t           used;
 
 	ck_assert_int_eq(feed_whole(&hs, LIT(req), &allow, &used), 1);
 	ck_assert_str_eq(hs.origin, "https://app.example.com");
@@ -738,6 +811,7 @@ check_handshake_suite(void)
 	tcase_add_test(tc, test_handshake_origin_default_rule);
 	tcase_add_test(tc, test_handshake_origin_list);
 	tcase_add_test(tc, test_handshake_origin_in_request);
+	tcase_add_test(tc, test_handshake_user_header);
 	suite_add_tcase(s, tc);
 
 	return s;

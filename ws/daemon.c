@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "feed.h"
 #include "listen.h"
 #include "loop.h"
@@ -58,8 +59,14 @@ static const struct option daemon_options[] = {
     {"max-message", required_argument, NULL, 'M'},
     {"ping", required_argument, NULL, 'i'},
     {"handshake-timeout", required_argument, NULL, 't'},
-    {"poll-ms", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    {"poll-ms", required_argument, NULL, 'p'},
+    {"private", required_argument, NULL, 'R'},
+    {"require-login", no_argument, NULL, 'L'},
+    {"user-header", required_argument, NULL, 'u'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
 
 /* Prints the usage text. */
 static void
@@ -98,6 +105,15 @@ daemon_usage(FILE *f)
 	      "                            after two intervals, or 60 s)\n"
 	      "  --handshake-timeout SECONDS  to send the request in (10)\n"
 	      "  --poll-ms MS              fallback poll of the store (1000)\n"
+	      "  --private PATTERN         channels of that shape only for "
+	      "the user\n"
+	      "                            {user} names; repeatable\n"
+	      "  --require-login           every other channel needs a login "
+	      "too\n"
+	      "  --user-header NAME        the request header a proxy sets to "
+	      "the\n"
+	      "                            logged-in user (trusted: see the "
+	      "README)\n"
 	      "  --help, --version\n"
 	      "\n"
 	      "Every option also comes from LITEPUSH_<NAME> (LITEPUSH_DB,\n"
@@ -229,9 +245,11 @@ main(int argc, char **argv)
 	struct feed_options  feed_options = {0};
 	struct feed         *feed;
 	const char          *listen_addr = "127.0.0.1:8131";
-	const char *origins[DAEMON_LIST_MAX], *publish[DAEMON_LIST_MAX];
-	char        err[512];
-	int         nargs, c;
+	const char         *origins[DAEMON_LIST_MAX], *publish[DAEMON_LIST_MAX];
+	static const char  *private_rules[DAEMON_LIST_MAX];
+	struct access_rules access = {private_rules, 0, 0};
+	char                err[512];
+	int                 nargs, c;
 	struct proc_daemon_hooks hooks = {daemon_shutdown, daemon_stats, NULL};
 
 	proc_set_name("litepush-ws");
@@ -243,6 +261,7 @@ main(int argc, char **argv)
 	config.backlog_max = DAEMON_BACKLOG_MAX;
 	config.origins = origins;
 	config.publish = publish;
+	config.access = &access;
 	config.log = stderr;
 
 	daemon_args = options_with_env(argc, argv, "h", daemon_options, &nargs);
@@ -289,6 +308,16 @@ main(int argc, char **argv)
 		case 'p':
 			feed_options.poll_ms = (int)proc_number_option(
 			    "poll-ms", optarg, 1, 86400000);
+			break;
+		case 'R':
+			proc_private_option(optarg, private_rules,
+			    &access.npatterns, DAEMON_LIST_MAX);
+			break;
+		case 'L':
+			access.require_login = 1;
+			break;
+		case 'u':
+			config.user_header = optarg;
 			break;
 		default:
 			proc_last_option(c, daemon_usage);

@@ -324,6 +324,7 @@ struct handshake_headers {
 	const char *key;
 	const char *version;
 	const char *forwarded_for;
+	const char *user;
 	int         upgrade_websocket;
 	int         connection_upgrade;
 	int         has_body;
@@ -335,11 +336,14 @@ struct handshake_headers {
  */
 static int
 handshake_header(struct handshake *hs, struct handshake_headers *h,
-    const char *name, const char *value)
+    const struct handshake_policy *policy, const char *name, const char *value)
 {
 	const char **single = NULL;
 
-	if (handshake_is(name, "Host"))
+	if (policy != NULL && policy->user_header != NULL &&
+	    handshake_is(name, policy->user_header))
+		single = &h->user;
+	else if (handshake_is(name, "Host"))
 		single = &h->host;
 	else if (handshake_is(name, "Origin"))
 		single = &h->origin;
@@ -493,6 +497,14 @@ handshake_check(struct handshake *hs, const struct handshake_headers *h,
 	qs = qs != NULL ? qs + 1 : "";
 	if (query_parse(qs, strlen(qs), &hs->query, reason, sizeof reason) != 0)
 		return handshake_fail(hs, 400, "%s", reason);
+	if (policy != NULL && policy->access != NULL) {
+		int status = access_subscription(
+		    policy->access, &hs->query, h->user, reason, sizeof reason);
+
+		if (status != 0)
+			return handshake_fail(hs, status, "%s", reason);
+	}
+	hs->user = h->user;
 	hs->host = h->host;
 	hs->origin = h->origin;
 	hs->forwarded_for = h->forwarded_for;
@@ -538,7 +550,7 @@ handshake_parse(struct handshake *hs, const struct handshake_policy *policy)
 			    quote_value(quoted, line, len, 0));
 		*colon = '\0';
 		value = handshake_trim(colon + 1, line + len);
-		if (handshake_header(hs, &h, line, value) != 0)
+		if (handshake_header(hs, &h, policy, line, value) != 0)
 			return -1;
 	}
 	if (handshake_check(hs, &h, policy) != 0)
@@ -612,6 +624,8 @@ handshake_status_text(int status)
 	switch (status) {
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
 	case 403:
 		return "Forbidden";
 	case 408:

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "buf.h"
 #include "query.h"
 
@@ -30,6 +31,14 @@
 struct handshake_policy {
 	const char *const *origins;
 	size_t             norigins;
+	/*
+	 * Who the client is: the value of the request header user_header
+	 * (--user-header, set by a proxy that authenticated it; NULL: nobody
+	 * is), judged for the channels under access (NULL: every channel is
+	 * public).  A refusal is 401 or 403.
+	 */
+	const char                *user_header;
+	const struct access_rules *access;
 };
 
 /*
@@ -44,7 +53,7 @@ struct handshake {
 	size_t     scanned; /* how much of head was searched for its end */
 	int        done;    /* 1 complete, -1 failed, 0 not yet */
 
-	/* On failure: 400, 403, 426 or 431, and a one-line reason. */
+	/* On failure: 400, 401, 403, 426 or 431, and a one-line reason. */
 	int  status;
 	char reason[HANDSHAKE_REASON_MAX];
 
@@ -53,6 +62,7 @@ struct handshake {
 	const char  *host;   /* the Host header */
 	const char  *origin; /* NULL when absent */
 	const char  *forwarded_for; /* X-Forwarded-For, NULL when absent */
+	const char  *user; /* the user_header's value, NULL without one */
 	char         accept[HANDSHAKE_ACCEPT_LEN + 1];
 	struct query query; /* channels, lastEventId, backlog */
 };

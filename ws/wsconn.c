@@ -99,6 +99,8 @@ wsconn_server_create(struct loop *loop, struct feed *feed,
 	server->config = *config;
 	server->policy.origins = config->origins;
 	server->policy.norigins = config->norigins;
+	server->policy.user_header = config->user_header;
+	server->policy.access = config->access;
 	server->empty = empty;
 	server->arg = arg;
 	TAILQ_INIT(&server->conns);

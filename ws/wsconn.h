@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct access_rules;
+
 struct loop;
 struct feed;
 
@@ -22,18 +24,20 @@ struct feed;
 struct wsconn_server;
 
 struct wsconn_config {
-	int64_t     max_conns;            /* open WebSockets; then 503 */
-	uint64_t    max_message;          /* larger messages: close 1009 */
-	int64_t     ping_ms;              /* 0: no pings, no idle close */
-	int64_t     handshake_timeout_ms; /* then the connection is closed */
-	int64_t     stall_ms;             /* output stuck: dropped; 0 never */
-	int64_t     backlog_max;          /* backlog=N is clamped to this */
-	const char *db_path;              /* where publishing appends */
-	const char *const *origins;       /* see struct handshake_policy */
-	size_t             norigins;
-	const char *const *publish; /* fnmatch globs of channels */
-	size_t             npublish;
-	FILE              *log; /* a line per connection; NULL quiet */
+	int64_t     max_conns;              /* open WebSockets; then 503 */
+	uint64_t    max_message;            /* larger messages: close 1009 */
+	int64_t     ping_ms;                /* 0: no pings, no idle close */
+	int64_t     handshake_timeout_ms;   /* then the connection is closed */
+	int64_t     stall_ms;               /* output stuck: dropped; 0 never */
+	int64_t     backlog_max;            /* backlog=N is clamped to this */
+	const char *db_path;                /* where publishing appends */
+	const char *const         *origins; /* see struct handshake_policy */
+	size_t                     norigins;
+	const char *const         *publish; /* fnmatch globs of channels */
+	size_t                     npublish;
+	const char                *user_header; /* see handshake_policy */
+	const struct access_rules *access;      /* NULL: all public */
+	FILE                      *log; /* a line per connection; NULL quiet */
 };
 
 /* Called when the last connection has gone (shutdown uses it). */

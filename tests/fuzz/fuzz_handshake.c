@@ -28,10 +28,14 @@
 static const char *const list_origins[] = {
     "https://example.com", "http://localhost:8131/path", "null"};
 static const char *const             any_origin[] = {"*"};
+static const char *const             private_rules[] = {"user.{user}", "m.*"};
+static const struct access_rules     private_access = {private_rules, 2, 0};
 static const struct handshake_policy policies[] = {
-    {NULL, 0},
-    {list_origins, sizeof list_origins / sizeof list_origins[0]},
-    {any_origin, 1},
+    {NULL, 0, NULL, NULL},
+    {list_origins, sizeof list_origins / sizeof list_origins[0], NULL, NULL},
+    {any_origin, 1, NULL, NULL},
+    /* A proxy's login in X-Remote-User, private channels. */
+    {NULL, 0, "X-Remote-User", &private_access},
 };
 #define NPOLICIES (sizeof policies / sizeof policies[0])
 
@@ -218,8 +222,9 @@ check_outcome(const struct handshake *hs, struct outcome o, const uint8_t *data,
 		    "\"%s\": head of %zu bytes, %zu taken", shown, end, o.used);
 
 	if (o.rc == -1) {
-		FUZZ_REQUIREF(hs->status == 400 || hs->status == 403 ||
-		                  hs->status == 426 || hs->status == 431,
+		FUZZ_REQUIREF(hs->status == 400 || hs->status == 401 ||
+		                  hs->status == 403 || hs->status == 426 ||
+		                  hs->status == 431,
 		    "\"%s\": status %d", shown, hs->status);
 		n = strlen(hs->reason);
 		FUZZ_REQUIREF(n > 0 && n < sizeof hs->reason - 1,
