@@ -1,6 +1,7 @@
 #!/bin/sh
-# access-sse.sh: private channels from Apache's login (mod_auth_basic, an
-# htpasswd file made with Debian's htpasswd): litepush-sse --private
+# access-sse.sh: private channels from the web server's login (Apache's
+# mod_auth_basic, lighttpd's mod_auth, one htpasswd file made with Debian's
+# htpasswd): litepush-sse --private
 # 'user.{user}' serves user.alice to alice alone, answers 401 to nobody
 # and 403 to bob, each with a one-line reason and a log line that names
 # the client and the channel; other channels stay public unless
@@ -11,7 +12,7 @@
 
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-require_command /usr/sbin/apache2 htpasswd curl sqlite3
+require_command /usr/sbin/apache2 /usr/sbin/lighttpd htpasswd curl sqlite3
 
 tmp=$test_tmpdir
 db=$tmp/events.db
@@ -116,6 +117,27 @@ expect_reply "with --require-login, nobody asking for news gets 401" - \
 open_stream bobnews bob "$site/private/stream?channel=news"
 wait_for "with --require-login, bob's stream on news opens" 10 \
     grep -q '^retry:' "$tmp/bobnews.out"
+
+# lighttpd's mod_auth: the same answers, the rule from LITEPUSH_PRIVATE.
+stop_pid "$apache_pid"
+stop_pid "$sse_pid"
+start_lighttpd "$top_srcdir/tests/conf/lighttpd-auth.conf.in" SSE="$sse" \
+    DB="$db" || finish
+site=http://127.0.0.1:$lighttpd_port
+: >"$tmp/lalice.out"
+open_stream lalice alice "$site/private/stream?channel=user.alice"
+wait_for "lighttpd: alice's stream on user.alice opens" 10 \
+    grep -q '^retry:' "$tmp/lalice.out"
+expect_reply "lighttpd: bob asking for user.alice gets 403" bob \
+    "$site/private/stream?channel=user.alice" \
+    '403 channel "user.alice" is not open to this login'
+expect_reply "lighttpd: nobody asking for user.alice gets 401" - \
+    "$site/stream?channel=user.alice" \
+    '401 channel "user.alice" needs a login'
+sql "INSERT INTO events(channel, data) VALUES('user.alice', 'again for alice')"
+wait_for "lighttpd: alice gets her row" 10 \
+    grep -q '^data: again for alice$' "$tmp/lalice.out"
+stop_pid "$lighttpd_pid"
 
 # As plain CGI the same rules apply, from the CGI environment (--max-age 1
 # ends the allowed stream after its pause).
