@@ -9,13 +9,14 @@
 set -eu
 
 build="autoconf automake make gcc pkg-config libfcgi-dev libsqlite3-dev
-sqlite3 check libwslay-dev libjansson-dev nettle-dev"
+sqlite3 check libwslay-dev libjansson-dev nettle-dev libjwt-dev"
 # procps for ps (tests/lib.sh, sse_scenarios.sh): not in a minimal Debian
 # image, unlike coreutils and util-linux (timeout, setpriv, flock, setsid).
 # clang: the second compiler check.sh builds with, and libFuzzer;
-# clang-format: the layout check.sh checks.
+# clang-format: the layout check.sh checks.  python3-jwt and openssl
+# mint the tokens and make the keys of the grant tests.
 test="$build lighttpd apache2 curl python3 python3-websockets libfcgi-bin clang
-clang-format libclang-rt-14-dev chromium procps"
+clang-format libclang-rt-14-dev chromium procps python3-jwt openssl"
 
 case "${1:-test}" in
 build) wanted=$build ;;

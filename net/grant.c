@@ -1,0 +1,201 @@
+/* grant.c: signed grants: a JWT from the application that names a user and the channels it may read and publish to. */
+#include "config.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <jwt.h>
+
+#include "grant.h"
+
+/* The largest key file read. */
+#define GRANT_KEY_MAX (64 * 1024)
+
+struct grant_key {
+	unsigned char *bytes;
+	size_t         len;
+	int            public_key; /* PEM: RS256 or ES256; else HS256 */
+};
+
+/* Loads the key file. */
+int
+grant_key_load(
+    const char *path, struct grant_key **keyp, char *reason, size_t len)
+{
+	struct grant_key *key;
+	FILE             *f;
+	size_t            n;
+
+	*keyp = NULL;
+	if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(reason, len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	key = calloc(1, sizeof *key);
+	if (key == NULL || (key->bytes = malloc(GRANT_KEY_MAX + 1)) == NULL) {
+		free(key);
+		fclose(f);
+		snprintf(reason, len, "%s: out of memory", path);
+		return -1;
+	}
+	n = fread(key->bytes, 1, GRANT_KEY_MAX + 1, f);
+	fclose(f);
+	if (n > GRANT_KEY_MAX || n == 0) {
+		snprintf(reason, len, "%s: %s", path,
+		    n == 0 ? "empty" : "larger than 64 KiB");
+		grant_key_free(key);
+		return -1;
+	}
+	key->public_key = n >= 11 && memcmp(key->bytes, "-----BEGIN ", 11) == 0;
+	/* A secret written with echo ends with a newline that is no part of it.
+	 */
+	if (!key->public_key && key->bytes[n - 1] == '\n')
+		n--;
+	key->bytes[n] = '\0'; /* libjwt reads a PEM as a string */
+	key->len = n;
+	*keyp = key;
+	return 0;
+}
+
+/* Frees a key. */
+void
+grant_key_free(struct grant_key *key)
+{
+	if (key == NULL)
+		return;
+	free(key->bytes);
+	free(key);
+}
+
+/* Returns non-zero if alg is one key may have signed with. */
+static int
+grant_alg_allowed(const struct grant_key *key, jwt_alg_t alg)
+{
+	if (key->public_key)
+		return alg == JWT_ALG_RS256 || alg == JWT_ALG_ES256;
+	return alg == JWT_ALG_HS256;
+}
+
+/* Copies a claim's list of strings into list; returns 0 or -1. */
+static int
+grant_list(json_t *claim, const char *name, char **list, size_t *count)
+{
+	json_t *array = json_object_get(claim, name), *item;
+	size_t  i;
+
+	if (array == NULL)
+		return 0;
+	if (!json_is_array(array) || json_array_size(array) > GRANT_LIST_MAX)
+		return -1;
+	json_array_foreach(array, i, item)
+	{
+		if (!json_is_string(item) ||
+		    (list[*count] = strdup(json_string_value(item))) == NULL)
+			return -1;
+		(*count)++;
+	}
+	return 0;
+}
+
+/* Verifies token with key. */
+int
+grant_verify(const struct grant_key *key, const char *token, int64_t now,
+    struct grant *grant, char *reason, size_t len)
+{
+	jwt_t       *jwt = NULL;
+	const char  *sub;
+	char        *text;
+	json_t      *claim = NULL;
+	json_error_t error;
+	long         exp;
+	int          rc = -1;
+
+	memset(grant, 0, sizeof *grant);
+	if (jwt_decode(&jwt, token, key->bytes, (int)key->len) != 0 ||
+	    jwt == NULL) {
+		snprintf(reason, len, "bad token: not signed with the key");
+		goto out;
+	}
+	/* The algorithm is the key's to say, not the token's. */
+	if (!grant_alg_allowed(key, jwt_get_alg(jwt))) {
+		snprintf(reason, len,
+		    "bad token: algorithm %s is not the key's",
+		    jwt_alg_str(jwt_get_alg(jwt)));
+		goto out;
+	}
+	errno = 0;
+	exp = jwt_get_grant_int(jwt, "exp");
+	if (errno != 0) {
+		snprintf(reason, len, "bad token: no exp claim");
+		goto out;
+	}
+	if ((int64_t)exp <= now) {
+		snprintf(reason, len, "the token has expired");
+		goto out;
+	}
+	sub = jwt_get_grant(jwt, "sub");
+	if (sub == NULL || *sub == '\0') {
+		snprintf(reason, len, "bad token: no sub claim");
+		goto out;
+	}
+	grant->expires = (int64_t)exp;
+	if ((grant->user = strdup(sub)) == NULL) {
+		snprintf(reason, len, "out of memory");
+		goto out;
+	}
+	text = jwt_get_grants_json(jwt, "litepush");
+	if (text != NULL) {
+		claim = json_loads(text, 0, &error);
+		free(text);
+		if (!json_is_object(claim) ||
+		    grant_list(claim, "subscribe", grant->subscribe,
+		        &grant->nsubscribe) != 0 ||
+		    grant_list(claim, "publish", grant->publish,
+		        &grant->npublish) != 0) {
+			snprintf(reason, len,
+			    "bad token: litepush must be {\"subscribe\": "
+			    "[...], "
+			    "\"publish\": [...]}, at most %d strings each",
+			    GRANT_LIST_MAX);
+			goto out;
+		}
+	}
+	rc = 0;
+
+out:
+	json_decref(claim);
+	jwt_free(jwt);
+	if (rc != 0)
+		grant_free(grant);
+	return rc;
+}
+
+/* Returns non-zero if the grant lets its user read channel. */
+int
+grant_may_subscribe(const struct grant *grant, const char *channel)
+{
+	size_t i;
+
+	for (i = 0; i < grant->nsubscribe; i++)
+		if (fnmatch(grant->subscribe[i], channel, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/* Frees a grant's strings. */
+void
+grant_free(struct grant *grant)
+{
+	size_t i;
+
+	free(grant->user);
+	for (i = 0; i < grant->nsubscribe; i++)
+		free(grant->subscribe[i]);
+	for (i = 0; i < grant->npublish; i++)
+		free(grant->publish[i]);
+	memset(grant, 0, sizeof *grant);
+}

@@ -1,0 +1,55 @@
+/* grant.h: signed grants: a JWT from the application that names a user and the channels it may read and publish to. */
+#ifndef LITEPUSH_GRANT_H
+#define LITEPUSH_GRANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The key of --jwt-key: an HS256 secret (the file's bytes, a final newline
+ * dropped), or a public key in PEM for RS256 or ES256.  Only the key's own
+ * kind of algorithm is accepted: a token signed HS256 "with" a public key,
+ * or with "alg": "none", is refused however it is signed.
+ */
+struct grant_key;
+
+/* Loads path; returns 0, or -1 with the reason (naming the path). */
+int grant_key_load(
+    const char *path, struct grant_key **keyp, char *reason, size_t len);
+
+/* Frees a key; NULL is ignored. */
+void grant_key_free(struct grant_key *key);
+
+/* The most channels or globs a grant may list in each of its lists. */
+#define GRANT_LIST_MAX 32
+
+/*
+ * A verified grant: the claims sub (the user), exp (seconds since the
+ * epoch, required) and litepush = {"subscribe": [...], "publish": [...]},
+ * lists of channel names or globs (fnmatch).  The strings are the grant's
+ * own; grant_free() frees them.
+ */
+struct grant {
+	char   *user;
+	int64_t expires; /* unix seconds */
+	char   *subscribe[GRANT_LIST_MAX];
+	size_t  nsubscribe;
+	char   *publish[GRANT_LIST_MAX];
+	size_t  npublish;
+};
+
+/*
+ * Verifies token with key at time now (unix seconds): returns 0 and fills
+ * *grant, or -1 with a one-line reason for a 401 ("the token has
+ * expired", "bad token signature", ...) that never repeats the token.
+ */
+int grant_verify(const struct grant_key *key, const char *token, int64_t now,
+    struct grant *grant, char *reason, size_t len);
+
+/* Returns non-zero if the grant lets its user read channel. */
+int grant_may_subscribe(const struct grant *grant, const char *channel);
+
+/* Frees what grant_verify() filled; a zeroed grant is fine. */
+void grant_free(struct grant *grant);
+
+#endif
