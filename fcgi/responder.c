@@ -14,6 +14,7 @@
 
 #include "access.h"
 #include "buf.h"
+#include "grant.h"
 #include "feed.h"
 #include "intake.h"
 #include "listen.h"
@@ -47,6 +48,7 @@ static int                   responder_cgi_mode; /* one stream, then exit */
 struct responder_access {
 	const char         *patterns[RESPONDER_RULES_MAX];
 	struct access_rules rules; /* points at patterns */
+	struct grant_key   *key;   /* --jwt-key; NULL without */
 };
 static struct responder_access responder_access = {
     .rules = {responder_access.patterns, 0, 0}};
@@ -62,6 +64,7 @@ static const struct option responder_options[] = {
     {"backlog-max", required_argument, NULL, 'b'},
     {"private", required_argument, NULL, 'P'},
     {"require-login", no_argument, NULL, 'L'},
+    {"jwt-key", required_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -91,6 +94,9 @@ responder_usage(FILE *f)
 	    "  --private PATTERN    channels of that shape only for the user\n"
 	    "                       {user} names (REMOTE_USER); repeatable\n"
 	    "  --require-login      every other channel needs a login too\n"
+	    "  --jwt-key FILE       accept signed grants: an HS256 secret or "
+	    "a\n"
+	    "                       PEM public key (RS256, ES256)\n"
 	    "  --help, --version\n"
 	    "\n"
 	    "Every option also comes from LITEPUSH_<NAME> (LITEPUSH_DB,\n"
@@ -98,23 +104,99 @@ responder_usage(FILE *f)
 	    f);
 }
 
+/* What a request says, from FastCGI parameters or the CGI environment. */
+struct responder_request {
+	const char *method, *query_string, *last_event_id, *content_length,
+	    *transfer_encoding, *user, *authorization, *cookie, *addr;
+};
+
+/* Fills req with get(name, arg), a lookup of one parameter. */
+static void
+responder_request_read(struct responder_request *req,
+    const char *(*get)(const char *name, void *arg), void *arg)
+{
+	req->method = get("REQUEST_METHOD", arg);
+	req->query_string = get("QUERY_STRING", arg);
+	req->last_event_id = get("HTTP_LAST_EVENT_ID", arg);
+	req->content_length = get("CONTENT_LENGTH", arg);
+	req->transfer_encoding = get("HTTP_TRANSFER_ENCODING", arg);
+	req->user = get("REMOTE_USER", arg);
+	req->authorization = get("HTTP_AUTHORIZATION", arg);
+	req->cookie = get("HTTP_COOKIE", arg);
+	req->addr = get("REMOTE_ADDR", arg);
+}
+
+/* What a validated request asks for. */
+struct responder_stream {
+	struct query query;
+	int64_t      resume;     /* -1 for none */
+	int64_t      expires_ms; /* the grant's end; 0 without one */
+};
+
+/* Whether a grant lists channel (for access_subscription_granted()). */
+static int
+responder_granted(const void *arg, const char *channel)
+{
+	return grant_may_subscribe(arg, channel);
+}
+
 /*
- * Validates a request.  Returns 0 with the query and resume point (-1 for
- * none), or -1 with the status line, an extra header and the reason.
+ * Judges who asks: the web server's login, or the grant of a token when
+ * --jwt-key is given and the client sent one (the token's sub is then the
+ * user).  Returns 0, or -1 with the status and the reason.
  */
 static int
-responder_validate(const char *method, const char *query_string,
-    const char *last_event_id, const char *content_length,
-    const char *transfer_encoding, const char *user, struct query *query,
-    int64_t *resume, const char **status, const char **extra_header,
-    char *reason, size_t len)
+responder_authorize(const struct responder_request *req,
+    struct responder_stream *out, const char **status, char *reason, size_t len)
+{
+	struct grant grant = {0};
+	char         token[GRANT_TOKEN_MAX + 1];
+	const char  *user = req->user;
+	int          rc = 0, found = 0;
+
+	if (responder_access.key != NULL)
+		found = grant_find_token(
+		    req->authorization, req->cookie, req->query_string, token);
+	if (found < 0) {
+		*status = "401 Unauthorized";
+		snprintf(reason, len, "bad token: too long or not a JWT");
+		return -1;
+	}
+	if (found > 0) {
+		if (grant_verify(responder_access.key, token,
+		        loop_unix_ms() / 1000, &grant, reason, len) != 0) {
+			*status = "401 Unauthorized";
+			return -1;
+		}
+		user = grant.user;
+		out->expires_ms = grant.expires * 1000;
+	}
+	rc = access_subscription_granted(&responder_access.rules, &out->query,
+	    user, found > 0 ? responder_granted : NULL, &grant, reason, len);
+	grant_free(&grant);
+	if (rc != 0) {
+		*status = rc == 401 ? "401 Unauthorized" : "403 Forbidden";
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Validates a request.  Returns 0 with what it asks for, or -1 with the
+ * status line, an extra header and the reason.
+ */
+static int
+responder_validate(const struct responder_request *req,
+    struct responder_stream *out, const char **status,
+    const char **extra_header, char *reason, size_t len)
 {
 	int64_t id;
 	int     rc;
 
 	*extra_header = NULL;
-	*resume = -1;
-	if (method == NULL || strcmp(method, "GET") != 0) {
+	out->resume = -1;
+	out->expires_ms = 0;
+	if (req->method == NULL || strcmp(req->method, "GET") != 0) {
 		*status = "405 Method Not Allowed";
 		*extra_header = "Allow: GET";
 		snprintf(reason, len,
@@ -127,9 +209,10 @@ responder_validate(const char *method, const char *query_string,
 	 * nothing (RFC 9110 9.3.1 gives content in a GET no meaning), and a
 	 * stream that sends one anyway is ended (fcgi_input_scan).
 	 */
-	if ((content_length != NULL && content_length[0] != '\0' &&
-	        strspn(content_length, "0") != strlen(content_length)) ||
-	    transfer_encoding != NULL) {
+	if ((req->content_length != NULL && req->content_length[0] != '\0' &&
+	        strspn(req->content_length, "0") !=
+	            strlen(req->content_length)) ||
+	    req->transfer_encoding != NULL) {
 		snprintf(reason, len,
 		    "a GET request for an event stream has no "
 		    "body");
@@ -141,32 +224,29 @@ responder_validate(const char *method, const char *query_string,
 	 * drops one over 16 KB): serving the channel "default" instead would
 	 * quietly answer another question than the one asked.
 	 */
-	if (query_string == NULL) {
+	if (req->query_string == NULL) {
 		snprintf(reason, len,
 		    "the web server passed no QUERY_STRING "
 		    "(a query string too long for it is dropped)");
 		return -1;
 	}
-	if (query_parse(
-	        query_string, strlen(query_string), query, reason, len) != 0)
+	if (query_parse(req->query_string, strlen(req->query_string),
+	        &out->query, reason, len) != 0)
 		return -1;
-	rc = access_subscription(
-	    &responder_access.rules, query, user, reason, len);
-	if (rc != 0) {
-		*status = rc == 401 ? "401 Unauthorized" : "403 Forbidden";
+	if (responder_authorize(req, out, status, reason, len) != 0)
 		return -1;
-	}
-	if (last_event_id != NULL) {
-		rc = query_parse_last_event_id(last_event_id, &id, reason, len);
+	if (req->last_event_id != NULL) {
+		rc = query_parse_last_event_id(
+		    req->last_event_id, &id, reason, len);
 		if (rc < 0)
 			return -1;
 		if (rc == 0) {
-			*resume = id;
+			out->resume = id;
 			return 0;
 		}
 	}
-	if (query->has_last_id)
-		*resume = query->last_id;
+	if (out->query.has_last_id)
+		out->resume = out->query.last_id;
 	return 0;
 }
 
@@ -190,14 +270,29 @@ responder_intake_log(const char *msg, void *arg)
 	proc_log("%s", msg);
 }
 
+/* Looks a parameter up in a FastCGI request's environment. */
+static const char *
+responder_fcgi_param(const char *name, void *arg)
+{
+	return FCGX_GetParam(name, arg);
+}
+
+/* Looks a parameter up in the CGI environment. */
+static const char *
+responder_cgi_param(const char *name, void *arg)
+{
+	(void)arg;
+	return getenv(name);
+}
+
 /* A FastCGI request has come whole: answer it, or stream. */
 static void
 responder_request(const struct intake_request *req, void *arg)
 {
-	const char  *status, *extra;
-	char         reason[256];
-	struct query query;
-	int64_t      resume;
+	struct responder_request request;
+	struct responder_stream  stream;
+	const char              *status, *extra;
+	char                     reason[256];
 
 	(void)arg;
 	if (req->envp == NULL) {
@@ -206,21 +301,16 @@ responder_request(const struct intake_request *req, void *arg)
 		    req->input, req->input_len);
 		return;
 	}
-	if (responder_validate(FCGX_GetParam("REQUEST_METHOD", req->envp),
-	        FCGX_GetParam("QUERY_STRING", req->envp),
-	        FCGX_GetParam("HTTP_LAST_EVENT_ID", req->envp),
-	        FCGX_GetParam("CONTENT_LENGTH", req->envp),
-	        FCGX_GetParam("HTTP_TRANSFER_ENCODING", req->envp),
-	        FCGX_GetParam("REMOTE_USER", req->envp), &query, &resume,
-	        &status, &extra, reason, sizeof reason) != 0) {
-		responder_log_refusal(
-		    FCGX_GetParam("REMOTE_ADDR", req->envp), status, reason);
+	responder_request_read(&request, responder_fcgi_param, req->envp);
+	if (responder_validate(&request, &stream, &status, &extra, reason,
+	        sizeof reason) != 0) {
+		responder_log_refusal(request.addr, status, reason);
 		stream_refuse(responder_server, req->fd, req->request_id,
 		    status, extra, reason, req->input, req->input_len);
 		return;
 	}
-	stream_open(responder_server, req->fd, req->request_id, &query, resume,
-	    req->input, req->input_len);
+	stream_open(responder_server, req->fd, req->request_id, &stream.query,
+	    stream.resume, stream.expires_ms, req->input, req->input_len);
 }
 
 /* The last stream has gone: in CGI mode or at shutdown, that is the end. */
@@ -259,23 +349,22 @@ static char **responder_args;
 static int
 responder_cgi(void)
 {
-	const char  *status, *extra;
-	char         reason[256];
-	struct query query;
-	int64_t      resume;
+	struct responder_request request;
+	struct responder_stream  stream;
+	const char              *status, *extra;
+	char                     reason[256];
 
 	if (getenv("REQUEST_METHOD") == NULL) {
 		proc_log("no FastCGI socket on standard input and no CGI "
 		         "request (REQUEST_METHOD is unset); see --help");
 		return 2;
 	}
-	if (responder_validate(getenv("REQUEST_METHOD"), getenv("QUERY_STRING"),
-	        getenv("HTTP_LAST_EVENT_ID"), getenv("CONTENT_LENGTH"),
-	        getenv("HTTP_TRANSFER_ENCODING"), getenv("REMOTE_USER"), &query,
-	        &resume, &status, &extra, reason, sizeof reason) != 0) {
+	responder_request_read(&request, responder_cgi_param, NULL);
+	if (responder_validate(&request, &stream, &status, &extra, reason,
+	        sizeof reason) != 0) {
 		struct buf out = {0};
 
-		responder_log_refusal(getenv("REMOTE_ADDR"), status, reason);
+		responder_log_refusal(request.addr, status, reason);
 		if (stream_error_response(&out, 0, status, extra, reason) ==
 		        0 &&
 		    buf_flush(&out, STDOUT_FILENO) < 0)
@@ -284,8 +373,8 @@ responder_cgi(void)
 		buf_free(&out);
 		return 0;
 	}
-	stream_open(
-	    responder_server, STDOUT_FILENO, 0, &query, resume, NULL, 0);
+	stream_open(responder_server, STDOUT_FILENO, 0, &stream.query,
+	    stream.resume, stream.expires_ms, NULL, 0);
 	if (stream_count(responder_server) > 0)
 		loop_run(responder_loop);
 	return 0;
@@ -355,6 +444,12 @@ main(int argc, char **argv)
 			break;
 		case 'L':
 			responder_access.rules.require_login = 1;
+			break;
+		case 'j':
+			grant_key_free(responder_access.key);
+			if (grant_key_load(optarg, &responder_access.key, err,
+			        sizeof err) != 0)
+				proc_usage_error("--jwt-key: %s", err);
 			break;
 		default:
 			proc_last_option(c, responder_usage);

@@ -51,6 +51,7 @@ struct stream {
 	struct loop_timer   max_age;
 	int                 counted;  /* a stream, not a refusal */
 	int                 refusal;  /* an error response: a body is moot */
+	int                 expiring; /* max_age is the grant's expiry */
 	int                 draining; /* response complete, waiting for EOF */
 	TAILQ_ENTRY(stream) entry;
 };
@@ -496,6 +497,11 @@ stream_max_age(struct loop_timer *timer)
 {
 	struct stream *s = timer->arg;
 
+	/* A grant that ran out: come back at once, with a fresh token. */
+	if (s->expiring) {
+		stream_pause(s, loop_unix_ms());
+		return;
+	}
 	stream_pause(
 	    s, loop_unix_ms() + (int64_t)stream_random(s->server,
 	                            (uint64_t)s->server->config.retry_ms + 1));
@@ -591,8 +597,8 @@ stream_retry_after(struct stream_server *server, char *out, size_t len)
 /* Starts a stream on fd for a validated request. */
 void
 stream_open(struct stream_server *server, int fd, uint16_t request_id,
-    const struct query *query, int64_t resume, const void *input,
-    size_t input_len)
+    const struct query *query, int64_t resume, int64_t expires_ms,
+    const void *input, size_t input_len)
 {
 	const char       *names[QUERY_MAX_CHANNELS];
 	char              retry_after[64], reason[600];
@@ -668,8 +674,19 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 		/* +-10% so that streams opened together do not end together. */
 		age = age - age / 10 +
 		      (int64_t)stream_random(server, (uint64_t)(age / 5) + 1);
-		loop_timer_start(server->loop, &s->max_age, (uint64_t)age);
 	}
+	if (expires_ms > 0) {
+		int64_t left = expires_ms - loop_unix_ms();
+
+		if (left < 0)
+			left = 0;
+		if (age <= 0 || left < age) {
+			age = left;
+			s->expiring = 1;
+		}
+	}
+	if (age > 0 || s->expiring)
+		loop_timer_start(server->loop, &s->max_age, (uint64_t)age);
 	loop_timer_start(
 	    server->loop, &s->keepalive, (uint64_t)server->config.keepalive_ms);
 	stream_pump(s);

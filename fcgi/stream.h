@@ -42,15 +42,18 @@ struct stream_server *stream_server_create(struct loop *loop, struct feed *feed,
 /*
  * Starts a stream on fd for a validated request: request_id is the FastCGI
  * request id, or 0 for plain CGI (no records, blocking writes).  resume is
- * the Last-Event-ID (or -1 for none).  input is what was read from a
+ * the Last-Event-ID (or -1 for none).  expires_ms (unix ms; 0 for never)
+ * is when the grant it was opened with runs out: the stream then ends with
+ * a pause that asks the client back at once, as its new token is due.
+ * input is what was read from a
  * FastCGI connection past the request's parameters (the records after
  * them; NULL and 0 for none).  Answers 503 itself when the store is
  * unavailable, the server is full or shutting down.  Takes ownership of fd
  * in every case.
  */
 void stream_open(struct stream_server *server, int fd, uint16_t request_id,
-    const struct query *query, int64_t resume, const void *input,
-    size_t input_len);
+    const struct query *query, int64_t resume, int64_t expires_ms,
+    const void *input, size_t input_len);
 
 /*
  * Answers the request on fd with an error response instead of a stream

@@ -137,6 +137,17 @@ int
 access_subscription(const struct access_rules *rules, const struct query *query,
     const char *user, char *reason, size_t len)
 {
+	return access_subscription_granted(
+	    rules, query, user, NULL, NULL, reason, len);
+}
+
+/* Judges a subscription with a grant's channels too. */
+int
+access_subscription_granted(const struct access_rules *rules,
+    const struct query *query, const char                            *user,
+    int (*granted)(const void *arg, const char *channel), const void *arg,
+    char *reason, size_t len)
+{
 	size_t i;
 
 	if (user != NULL && *user == '\0')
@@ -147,7 +158,8 @@ access_subscription(const struct access_rules *rules, const struct query *query,
 
 		if (verdict == ACCESS_ALLOWED ||
 		    (verdict == ACCESS_PUBLIC &&
-		        (user != NULL || !rules->require_login)))
+		        (user != NULL || !rules->require_login)) ||
+		    (granted != NULL && granted(arg, query->channels[i])))
 			continue;
 		if (user == NULL) {
 			snprintf(reason, len, "channel \"%s\" needs a login",

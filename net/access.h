@@ -53,4 +53,13 @@ struct access_rules {
 int access_subscription(const struct access_rules *rules,
     const struct query *query, const char *user, char *reason, size_t len);
 
+/*
+ * The same, where a channel that granted(arg, channel) says yes to (a
+ * signed grant lists it) is also allowed; granted may be NULL.
+ */
+int access_subscription_granted(const struct access_rules *rules,
+    const struct query *query, const char                            *user,
+    int (*granted)(const void *arg, const char *channel), const void *arg,
+    char *reason, size_t len);
+
 #endif

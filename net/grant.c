@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <jwt.h>
@@ -183,6 +184,71 @@ grant_may_subscribe(const struct grant *grant, const char *channel)
 	for (i = 0; i < grant->nsubscribe; i++)
 		if (fnmatch(grant->subscribe[i], channel, 0) == 0)
 			return 1;
+	return 0;
+}
+
+/* Returns non-zero if c may appear in a JWT (base64url and '.'). */
+static int
+grant_token_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+	       c == '=';
+}
+
+/* Copies the token at p (ended by end or a non-token byte) to out. */
+static int
+grant_copy_token(const char *p, const char *end, char *out)
+{
+	size_t n = 0;
+
+	while (p + n < end && grant_token_char((unsigned char)p[n]))
+		n++;
+	if (n == 0 || n > GRANT_TOKEN_MAX)
+		return -1;
+	if (p + n < end && p[n] != ';' && p[n] != '&' && p[n] != ' ')
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 1;
+}
+
+/* Finds the value of name= in a list separated by sep ("; " or "&"). */
+static const char *
+grant_find_pair(const char *list, const char *name, char sep)
+{
+	size_t      len = strlen(name);
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, name, len) == 0 && p[len] == '=')
+			return p + len + 1;
+		p = strchr(p, sep);
+		if (p != NULL)
+			p++;
+	}
+	return NULL;
+}
+
+/* Finds the client's token. */
+int
+grant_find_token(const char *authorization, const char *cookie,
+    const char *query_string, char *out)
+{
+	const char *p;
+
+	if (authorization != NULL &&
+	    strncasecmp(authorization, "Bearer ", 7) == 0)
+		return grant_copy_token(authorization + 7,
+		    authorization + strlen(authorization), out);
+	if (cookie != NULL &&
+	    (p = grant_find_pair(cookie, "litepush_token", ';')) != NULL)
+		return grant_copy_token(p, p + strlen(p), out);
+	if (query_string != NULL &&
+	    (p = grant_find_pair(query_string, "token", '&')) != NULL)
+		return grant_copy_token(p, p + strlen(p), out);
 	return 0;
 }
 

@@ -49,6 +49,19 @@ int grant_verify(const struct grant_key *key, const char *token, int64_t now,
 /* Returns non-zero if the grant lets its user read channel. */
 int grant_may_subscribe(const struct grant *grant, const char *channel);
 
+/* The longest token taken. */
+#define GRANT_TOKEN_MAX 8192
+
+/*
+ * Finds the client's token: the Authorization header's "Bearer TOKEN",
+ * else the cookie litepush_token, else the query parameter token= (an
+ * EventSource can set no header); each argument may be NULL.  Returns 1
+ * with the token copied to out (GRANT_TOKEN_MAX + 1 bytes), 0 when there
+ * is none, or -1 when it is too long or not made of token characters.
+ */
+int grant_find_token(const char *authorization, const char *cookie,
+    const char *query_string, char *out);
+
 /* Frees what grant_verify() filled; a zeroed grant is fine. */
 void grant_free(struct grant *grant);
 

@@ -118,6 +118,72 @@ open_stream bobnews bob "$site/private/stream?channel=news"
 wait_for "with --require-login, bob's stream on news opens" 10 \
     grep -q '^retry:' "$tmp/bobnews.out"
 
+# Signed grants: --jwt-key, tokens minted by python3-jwt.
+stop_pid "$sse_pid"
+printf 'the application secret\n' >"$tmp/jwt.key"
+printf 'another secret' >"$tmp/other.key"
+start_sse --private 'user.{user}' --private 'room.*' --jwt-key "$tmp/jwt.key" ||
+    finish
+
+# Prints a token: claims $1 (JSON; "exp": in N seconds as @N@), algorithm
+# $2, signed with the key file $3 (its final newline dropped).
+mint()
+{
+	"$PYTHON" -c 'import json, jwt, sys, time
+claims = json.loads(sys.argv[1])
+if "exp" in claims:
+    claims["exp"] = int(time.time()) + claims["exp"]
+key = open(sys.argv[3], "rb").read().rstrip(b"\n") if sys.argv[2] != "none" else None
+print(jwt.encode(claims, key, algorithm=sys.argv[2]))' "$1" "$2" "$3"
+}
+room=$(mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' HS256 "$tmp/jwt.key")
+: >"$tmp/carol.out"
+curl -s -N --max-time 30 "$site/stream?channel=room.1&token=$room" \
+    >"$tmp/carol.out" 2>/dev/null &
+track_pid $!
+wait_for "a grant for room.* in token= opens room.1" 10 \
+    grep -q '^retry:' "$tmp/carol.out"
+sql "INSERT INTO events(channel, data) VALUES('room.1', 'for the room')"
+wait_for "and gets its row" 10 grep -q '^data: for the room$' "$tmp/carol.out"
+expect_reply "nobody without the token gets 401 for room.1" - \
+    "$site/stream?channel=room.1" '401 channel "room.1" needs a login'
+expect_eq "the token as the cookie litepush_token is the same" 200 \
+    "$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' \
+        -b "litepush_token=$room" "$site/stream?channel=room.1")"
+expect_reply "the grant's user is the login for the rules: carol gets 403 for user.bob" - \
+    "$site/stream?channel=user.bob&token=$room" \
+    '403 channel "user.bob" is not open to this login'
+own=$(mint '{"sub": "bob", "exp": 3600}' HS256 "$tmp/jwt.key")
+expect_eq "a grant without lists still logs its sub in: bob gets user.bob" 200 \
+    "$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' \
+        "$site/stream?channel=user.bob&token=$own")"
+expect_reply "an expired token gets 401 saying so" - \
+    "$site/stream?channel=room.1&token=$(mint '{"sub": "carol", "exp": -10}' HS256 "$tmp/jwt.key")" \
+    '401 the token has expired'
+expect_reply "a token without exp gets 401" - \
+    "$site/stream?channel=room.1&token=$(mint '{"sub": "carol"}' HS256 "$tmp/jwt.key")" \
+    '401 bad token: no exp claim'
+expect_reply "a token signed with another key gets 401" - \
+    "$site/stream?channel=room.1&token=$(mint '{"sub": "carol", "exp": 3600}' HS256 "$tmp/other.key")" \
+    '401 bad token: not signed with the key'
+none=$(mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' none -)
+expect_eq "an unsigned token (alg none) gets 401" 401 \
+    "$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' \
+        "$site/stream?channel=room.1&token=$none")"
+if grep -q "$room\|$own" "$tmp/sse.log"; then
+	fail "no token appears in the log" "none" "$(grep -c . "$tmp/sse.log") lines"
+else
+	ok "no token appears in the log"
+fi
+short=$(mint '{"sub": "carol", "exp": 2, "litepush": {"subscribe": ["room.*"]}}' HS256 "$tmp/jwt.key")
+: >"$tmp/short.out"
+curl -s -N --max-time 30 "$site/stream?channel=room.1&token=$short" \
+    >"$tmp/short.out" 2>/dev/null &
+short_pid=$!
+track_pid "$short_pid"
+wait_for "a stream whose grant runs out ends with a pause" 20 \
+    grep -q '^event: pause$' "$tmp/short.out"
+
 # lighttpd's mod_auth: the same answers, the rule from LITEPUSH_PRIVATE.
 stop_pid "$apache_pid"
 stop_pid "$sse_pid"

@@ -477,7 +477,7 @@ peer_open(struct peer *p, const char *qs, int64_t resume)
 	ck_assert_msg(
 	    query_parse(qs, strlen(qs), &q, why, sizeof why) == 0, "%s", why);
 	stream_open(
-	    server, fd, REQ_ID, &q, resume, empty_stdin, sizeof empty_stdin);
+	    server, fd, REQ_ID, &q, resume, 0, empty_stdin, sizeof empty_stdin);
 }
 
 /* Appends an event through the test's own store connection. */
@@ -704,7 +704,7 @@ START_TEST(test_stream_cgi_mode)
 	start_server();
 	fd = peer_init(&p, 0);
 	ck_assert_int_eq(query_parse("channel=a", 9, &q, NULL, 0), 0);
-	stream_open(server, fd, 0, &q, -1, NULL, 0);
+	stream_open(server, fd, 0, &q, -1, 0, NULL, 0);
 	ck_assert_uint_eq(stream_count(server), 1);
 	expect_start(&p, 0);
 	id = append("a", "e", "cgi");
@@ -981,7 +981,7 @@ START_TEST(test_stream_abort_in_first_input)
 	memcpy(input, empty_stdin, sizeof empty_stdin);
 	memcpy(input + sizeof empty_stdin, abort_record, sizeof abort_record);
 	ck_assert_int_eq(query_parse("channel=a", 9, &q, NULL, 0), 0);
-	stream_open(server, fd, REQ_ID, &q, -1, input, sizeof input);
+	stream_open(server, fd, REQ_ID, &q, -1, 0, input, sizeof input);
 	ck_assert_uint_eq(stream_count(server), 0);
 	ck_assert(peer_await_eof(&p, WAIT_MS));
 	ck_assert_uint_eq(buf_pending_len(&p.content), 0);
@@ -1146,7 +1146,7 @@ START_TEST(test_stream_body_in_first_input)
 	int          fd = peer_init(&p, REQ_ID);
 
 	ck_assert_int_eq(query_parse("channel=a", 9, &q, NULL, 0), 0);
-	stream_open(server, fd, REQ_ID, &q, -1, body, sizeof body);
+	stream_open(server, fd, REQ_ID, &q, -1, 0, body, sizeof body);
 	ck_assert_uint_eq(stream_count(server), 0);
 	ck_assert(peer_await_eof(&p, WAIT_MS));
 	ck_assert_uint_eq(buf_pending_len(&p.content), 0);
