@@ -252,6 +252,33 @@ grant_find_token(const char *authorization, const char *cookie,
 	return 0;
 }
 
+/* Copies target with any token= value replaced by "-". */
+void
+grant_redact(const char *target, char *out, size_t len)
+{
+	const char *p = target;
+	size_t      n = 0;
+
+	if (len == 0)
+		return;
+	while (*p != '\0' && n + 1 < len) {
+		int at_pair = p > target && (p[-1] == '?' || p[-1] == '&');
+
+		if (at_pair && strncmp(p, "token=", 6) == 0) {
+			size_t skip = strcspn(p + 6, "&");
+
+			if (n + 7 >= len)
+				break;
+			memcpy(out + n, "token=-", 7);
+			n += 7;
+			p += 6 + skip;
+			continue;
+		}
+		out[n++] = *p++;
+	}
+	out[n] = '\0';
+}
+
 /* Frees a grant's strings. */
 void
 grant_free(struct grant *grant)

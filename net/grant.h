@@ -62,6 +62,12 @@ int grant_may_subscribe(const struct grant *grant, const char *channel);
 int grant_find_token(const char *authorization, const char *cookie,
     const char *query_string, char *out);
 
+/*
+ * Copies a request target to out (cut to len) with the value of a token=
+ * parameter replaced by "-", for the logs, which must never hold a token.
+ */
+void grant_redact(const char *target, char *out, size_t len);
+
 /* Frees what grant_verify() filled; a zeroed grant is fine. */
 void grant_free(struct grant *grant);
 

@@ -244,6 +244,53 @@ START_TEST(test_grant_key_load)
 }
 END_TEST
 
+/* Where a token is found, in which order, and what is no token. */
+START_TEST(test_grant_find_token)
+{
+	char out[GRANT_TOKEN_MAX + 1], big[GRANT_TOKEN_MAX + 40];
+
+	ck_assert_int_eq(grant_find_token("Bearer a.b.c",
+	                     "litepush_token=d.e.f", "token=g.h.i", out),
+	    1);
+	ck_assert_str_eq(out, "a.b.c");
+	ck_assert_int_eq(
+	    grant_find_token(
+	        NULL, "x=1; litepush_token=d.e.f; y=2", "token=g.h.i", out),
+	    1);
+	ck_assert_str_eq(out, "d.e.f");
+	ck_assert_int_eq(
+	    grant_find_token(NULL, "x=1", "channel=a&token=g.h-_i&b=2", out),
+	    1);
+	ck_assert_str_eq(out, "g.h-_i");
+	ck_assert_int_eq(
+	    grant_find_token("Basic eA==", NULL, "channel=a", out), 0);
+	ck_assert_int_eq(grant_find_token(NULL, NULL, "mytoken=x", out), 0);
+	ck_assert_int_eq(grant_find_token(NULL, NULL, "token=a%2Eb", out), -1);
+	ck_assert_int_eq(grant_find_token(NULL, NULL, "token=", out), -1);
+	memcpy(big, "token=", 6);
+	memset(big + 6, 'a', GRANT_TOKEN_MAX + 1);
+	big[6 + GRANT_TOKEN_MAX + 1] = '\0';
+	ck_assert_int_eq(grant_find_token(NULL, NULL, big, out), -1);
+}
+END_TEST
+
+/* The logs get the target without the token. */
+START_TEST(test_grant_redact)
+{
+	char out[64];
+
+	grant_redact(
+	    "/ws?channel=a&token=s3cr3t.x.y&backlog=2", out, sizeof out);
+	ck_assert_str_eq(out, "/ws?channel=a&token=-&backlog=2");
+	grant_redact("/ws?token=abc", out, sizeof out);
+	ck_assert_str_eq(out, "/ws?token=-");
+	grant_redact("/ws?mytoken=abc", out, sizeof out);
+	ck_assert_str_eq(out, "/ws?mytoken=abc");
+	grant_redact("/ws?channel=a&token=abc", out, 10);
+	ck_assert_str_eq(out, "/ws?chann");
+}
+END_TEST
+
 static Suite *
 grant_suite(void)
 {
@@ -256,6 +303,8 @@ grant_suite(void)
 	tcase_add_test(tc, test_grant_refusals);
 	tcase_add_test(tc, test_grant_public_keys);
 	tcase_add_test(tc, test_grant_key_load);
+	tcase_add_test(tc, test_grant_find_token);
+	tcase_add_test(tc, test_grant_redact);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -47,7 +47,7 @@
 /* The RFC 6455 example: the accept value for its key. */
 #define GOOD_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
-static const struct handshake_policy no_policy = {NULL, 0, NULL, NULL};
+static const struct handshake_policy no_policy = {NULL, 0, NULL, NULL, NULL};
 
 /* Feeds a whole request at once; returns the result and *used. */
 static int
@@ -126,8 +126,9 @@ START_TEST(test_handshake_user_header)
 {
 	static const char *const         rules[] = {"user.{user}"};
 	static const struct access_rules access = {rules, 1, 0};
-	struct handshake_policy proxied = {NULL, 0, "X-Remote-User", &access};
-	struct handshake_policy direct = {NULL, 0, NULL, &access};
+	struct handshake_policy          proxied = {
+	             NULL, 0, "X-Remote-User", &access, NULL};
+	struct handshake_policy direct = {NULL, 0, NULL, &access, NULL};
 	struct handshake        hs;
 	size_t                  used;
 
@@ -605,8 +606,8 @@ START_TEST(test_handshake_origin_list)
 	static const char *const list[] = {
 	    "https://app.example.com", "http://localhost:3000/", "null"};
 	static const char *const star[] = {"https://a.example", "*"};
-	struct handshake_policy  policy = {list, 3, NULL, NULL},
-	                        any = {star, 2, NULL, NULL};
+	struct handshake_policy  policy = {list, 3, NULL, NULL, NULL},
+	                        any = {star, 2, NULL, NULL, NULL};
 
 	ck_assert(handshake_origin_allowed(&policy, "https://app.example.com"));
 	ck_assert(
@@ -632,8 +633,8 @@ START_TEST(test_handshake_origin_in_request)
 	                          "Origin: https://app.example.com\r\n\r\n";
 	static const char *const list[] = {"https://app.example.com"};
 	static const char *const other[] = {"https://other.example.com"};
-	struct handshake_policy  allow = {list, 1, NULL, NULL},
-	                        deny = {other, 1, NULL, NULL};
+	struct handshake_policy  allow = {list, 1, NULL, NULL, NULL},
+	                        deny = {other, 1, NULL, NULL, NULL};
 	struct handshake hs;
 	size_t           used;
 

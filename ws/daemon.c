@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "grant.h"
 #include "feed.h"
 #include "listen.h"
 #include "loop.h"
@@ -63,6 +64,7 @@ static const struct option daemon_options[] = {
     {"private", required_argument, NULL, 'R'},
     {"require-login", no_argument, NULL, 'L'},
     {"user-header", required_argument, NULL, 'u'},
+    {"jwt-key", required_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -110,6 +112,9 @@ daemon_usage(FILE *f)
 	      "                            {user} names; repeatable\n"
 	      "  --require-login           every other channel needs a login "
 	      "too\n"
+	      "  --jwt-key FILE            accept signed grants: an HS256 "
+	      "secret or a\n"
+	      "                            PEM public key (RS256, ES256)\n"
 	      "  --user-header NAME        the request header a proxy sets to "
 	      "the\n"
 	      "                            logged-in user (trusted: see the "
@@ -238,6 +243,9 @@ daemon_stats(char *out, size_t len, void *arg)
  * as the process (and leak checkers see them reachable on every exit). */
 static char **daemon_args;
 
+/* --jwt-key, loaded; kept for the process's life like the options. */
+static struct grant_key *daemon_key;
+
 int
 main(int argc, char **argv)
 {
@@ -318,6 +326,13 @@ main(int argc, char **argv)
 			break;
 		case 'u':
 			config.user_header = optarg;
+			break;
+		case 'j':
+			grant_key_free(daemon_key);
+			if (grant_key_load(
+			        optarg, &daemon_key, err, sizeof err) != 0)
+				proc_usage_error("--jwt-key: %s", err);
+			config.key = daemon_key;
 			break;
 		default:
 			proc_last_option(c, daemon_usage);

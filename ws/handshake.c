@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include <nettle/base64.h>
@@ -325,6 +326,8 @@ struct handshake_headers {
 	const char *version;
 	const char *forwarded_for;
 	const char *user;
+	const char *authorization;
+	const char *cookie;
 	int         upgrade_websocket;
 	int         connection_upgrade;
 	int         has_body;
@@ -343,7 +346,12 @@ handshake_header(struct handshake *hs, struct handshake_headers *h,
 	if (policy != NULL && policy->user_header != NULL &&
 	    handshake_is(name, policy->user_header))
 		single = &h->user;
-	else if (handshake_is(name, "Host"))
+	else if (handshake_is(name, "Authorization"))
+		single = &h->authorization;
+	else if (handshake_is(name, "Cookie")) {
+		if (h->cookie == NULL)
+			h->cookie = value;
+	} else if (handshake_is(name, "Host"))
 		single = &h->host;
 	else if (handshake_is(name, "Origin"))
 		single = &h->origin;
@@ -454,6 +462,50 @@ handshake_request_line(struct handshake *hs, char *line, size_t len)
 	return 0;
 }
 
+/* Whether a grant lists channel (for access_subscription_granted()). */
+static int
+handshake_granted(const void *arg, const char *channel)
+{
+	return grant_may_subscribe(arg, channel);
+}
+
+/*
+ * Judges who asks, by the proxy's login header or a signed grant, for the
+ * channels of hs->query; returns 0 or -1 (hs failed with 401 or 403).
+ */
+static int
+handshake_authorize(struct handshake *hs, const struct handshake_headers *h,
+    const struct handshake_policy *policy, const char *qs, char *reason,
+    size_t len)
+{
+	static const struct access_rules public_rules = {NULL, 0, 0};
+	struct grant                     grant = {0};
+	char                             token[GRANT_TOKEN_MAX + 1];
+	const char                      *user = h->user;
+	int                              found = 0, status;
+
+	if (policy->key != NULL)
+		found =
+		    grant_find_token(h->authorization, h->cookie, qs, token);
+	if (found < 0)
+		return handshake_fail(
+		    hs, 401, "bad token: too long or not a JWT");
+	if (found > 0) {
+		if (grant_verify(policy->key, token, (int64_t)time(NULL),
+		        &grant, reason, len) != 0)
+			return handshake_fail(hs, 401, "%s", reason);
+		user = grant.user;
+		hs->grant_expires_ms = grant.expires * 1000;
+	}
+	status = access_subscription_granted(
+	    policy->access != NULL ? policy->access : &public_rules, &hs->query,
+	    user, found > 0 ? handshake_granted : NULL, &grant, reason, len);
+	grant_free(&grant);
+	if (status != 0)
+		return handshake_fail(hs, status, "%s", reason);
+	return 0;
+}
+
 /* Checks what the headers said; returns 0 or -1. */
 static int
 handshake_check(struct handshake *hs, const struct handshake_headers *h,
@@ -497,13 +549,9 @@ handshake_check(struct handshake *hs, const struct handshake_headers *h,
 	qs = qs != NULL ? qs + 1 : "";
 	if (query_parse(qs, strlen(qs), &hs->query, reason, sizeof reason) != 0)
 		return handshake_fail(hs, 400, "%s", reason);
-	if (policy != NULL && policy->access != NULL) {
-		int status = access_subscription(
-		    policy->access, &hs->query, h->user, reason, sizeof reason);
-
-		if (status != 0)
-			return handshake_fail(hs, status, "%s", reason);
-	}
+	if (policy != NULL &&
+	    handshake_authorize(hs, h, policy, qs, reason, sizeof reason) != 0)
+		return -1;
 	hs->user = h->user;
 	hs->host = h->host;
 	hs->origin = h->origin;

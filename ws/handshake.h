@@ -7,6 +7,7 @@
 
 #include "access.h"
 #include "buf.h"
+#include "grant.h"
 #include "query.h"
 
 /* A request head (request line and headers) longer than this gets 431. */
@@ -39,6 +40,12 @@ struct handshake_policy {
 	 */
 	const char                *user_header;
 	const struct access_rules *access;
+	/*
+	 * --jwt-key: a signed grant in Authorization: Bearer, the cookie
+	 * litepush_token or token= logs its sub in and opens the channels
+	 * it lists (grant.h); NULL takes none.
+	 */
+	const struct grant_key *key;
 };
 
 /*
@@ -63,6 +70,7 @@ struct handshake {
 	const char  *origin; /* NULL when absent */
 	const char  *forwarded_for; /* X-Forwarded-For, NULL when absent */
 	const char  *user; /* the user_header's value, NULL without one */
+	int64_t      grant_expires_ms; /* the grant's exp; 0 without one */
 	char         accept[HANDSHAKE_ACCEPT_LEN + 1];
 	struct query query; /* channels, lastEventId, backlog */
 };

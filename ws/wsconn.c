@@ -21,6 +21,7 @@
 #include "envelope.h"
 #include "feed.h"
 #include "frame.h"
+#include "grant.h"
 #include "handshake.h"
 #include "publish.h"
 #include "loop.h"
@@ -101,6 +102,7 @@ wsconn_server_create(struct loop *loop, struct feed *feed,
 	server->policy.norigins = config->norigins;
 	server->policy.user_header = config->user_header;
 	server->policy.access = config->access;
+	server->policy.key = config->key;
 	server->empty = empty;
 	server->arg = arg;
 	TAILQ_INIT(&server->conns);
@@ -151,6 +153,7 @@ wsconn_free(struct wsconn *c)
 		publish_forget(server->publish, c);
 	loop_io_stop(server->loop, &c->io);
 	loop_timer_stop(server->loop, &c->timer);
+	loop_timer_stop(server->loop, &c->expiry);
 	feed_cursor_free(c->cursor);
 	wslay_event_context_free(c->ctx);
 	buf_free(&c->out);
@@ -310,11 +313,12 @@ wsconn_refuse(
     struct wsconn *c, int status, const char *extra_header, const char *reason)
 {
 	struct wsconn_server *server = c->server;
-	const char           *target = c->hs != NULL ? c->hs->target : NULL;
+	char                  target[WSCONN_LOG_TARGET_MAX + 1] = "-";
 
-	wsconn_log(server, "refuse %s %.*s %d %s", c->peer,
-	    WSCONN_LOG_TARGET_MAX, target != NULL ? target : "-", status,
-	    reason);
+	if (c->hs != NULL && c->hs->target != NULL)
+		grant_redact(c->hs->target, target, sizeof target);
+	wsconn_log(
+	    server, "refuse %s %s %d %s", c->peer, target, status, reason);
 	buf_free(&c->out);
 	if (handshake_error_response(&c->out, status, extra_header, reason) !=
 	    0)
@@ -382,7 +386,9 @@ wsconn_upgrade(struct wsconn *c)
 		wsconn_refuse(c, 503, "Retry-After: 5", reason);
 		return;
 	}
-	c->target = strndup(hs->target, WSCONN_LOG_TARGET_MAX);
+	c->target = malloc(WSCONN_LOG_TARGET_MAX + 1);
+	if (c->target != NULL)
+		grant_redact(hs->target, c->target, WSCONN_LOG_TARGET_MAX + 1);
 	if (c->target == NULL ||
 	    (c->cursor = feed_cursor_create(server->feed, names,
 	         hs->query.nchannels, start.after, wsconn_ready, c)) == NULL ||
@@ -392,6 +398,12 @@ wsconn_upgrade(struct wsconn *c)
 		c->cursor = NULL;
 		wsconn_refuse(c, 503, "Retry-After: 5", "out of memory");
 		return;
+	}
+	if (hs->grant_expires_ms > 0) {
+		int64_t left = hs->grant_expires_ms - loop_unix_ms();
+
+		loop_timer_start(
+		    server->loop, &c->expiry, left > 0 ? (uint64_t)left : 0);
 	}
 	handshake_free(hs);
 	free(hs);
@@ -495,6 +507,18 @@ wsconn_io(struct loop_io *io, uint32_t events)
 }
 
 /*
+ * The grant the connection was opened with has run out: it closes with
+ * 4001, which tells a client to come back with a fresh token.
+ */
+static void
+wsconn_expired(struct loop_timer *timer)
+{
+	struct wsconn *c = timer->arg;
+
+	wsconn_begin_close(c, 4001, "grant expired");
+}
+
+/*
  * The connection's timer: handshake deadline, ping, or end of the linger.
  * An open connection's timer ticks every ping interval, or every half of
  * the stall limit when pings are off; without either it never ticks.
@@ -585,6 +609,7 @@ wsconn_accept(struct wsconn_server *server, int fd, const char *peer)
 	snprintf(c->peer, sizeof c->peer, "%s", peer != NULL ? peer : "-");
 	c->hs = calloc(1, sizeof *c->hs);
 	loop_timer_init(&c->timer, wsconn_timer, c);
+	loop_timer_init(&c->expiry, wsconn_expired, c);
 	if (c->hs == NULL || loop_io_start(server->loop, &c->io, fd,
 	                         EPOLLIN | EPOLLRDHUP, wsconn_io, c) != 0) {
 		free(c->hs);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 struct access_rules;
+struct grant_key;
 
 struct loop;
 struct feed;
@@ -37,6 +38,7 @@ struct wsconn_config {
 	size_t                     npublish;
 	const char                *user_header; /* see handshake_policy */
 	const struct access_rules *access;      /* NULL: all public */
+	const struct grant_key    *key;         /* --jwt-key; NULL: none */
 	FILE                      *log; /* a line per connection; NULL quiet */
 };
 

@@ -41,6 +41,7 @@ struct wsconn {
 	int                     fd;
 	struct loop_io          io;
 	struct loop_timer       timer;  /* handshake deadline, pings, linger */
+	struct loop_timer       expiry; /* the grant's exp: close 4001 */
 	struct handshake       *hs;     /* while the request is read */
 	wslay_event_context_ptr ctx;    /* while input or a close needs it */
 	struct frame_tracker    frames; /* where wslay's input stands */

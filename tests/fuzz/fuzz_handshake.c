@@ -31,11 +31,12 @@ static const char *const             any_origin[] = {"*"};
 static const char *const             private_rules[] = {"user.{user}", "m.*"};
 static const struct access_rules     private_access = {private_rules, 2, 0};
 static const struct handshake_policy policies[] = {
-    {NULL, 0, NULL, NULL},
-    {list_origins, sizeof list_origins / sizeof list_origins[0], NULL, NULL},
-    {any_origin, 1, NULL, NULL},
+    {NULL, 0, NULL, NULL, NULL},
+    {list_origins, sizeof list_origins / sizeof list_origins[0], NULL, NULL,
+        NULL},
+    {any_origin, 1, NULL, NULL, NULL},
     /* A proxy's login in X-Remote-User, private channels. */
-    {NULL, 0, "X-Remote-User", &private_access},
+    {NULL, 0, "X-Remote-User", &private_access, NULL},
 };
 #define NPOLICIES (sizeof policies / sizeof policies[0])
 

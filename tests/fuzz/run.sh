@@ -52,14 +52,14 @@ cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 -Wmissing-prototypes -Wformat=2 -Wwrite-strings"
 includes="-I$builddir -I$top/net -I$top/store -I$top/ws -I$top/tests
 -I$top/tests/fuzz"
-libs="$(pkg-config --libs sqlite3 jansson nettle 2>/dev/null || echo -lsqlite3 -ljansson -lnettle) -lwslay"
+libs="$(pkg-config --libs sqlite3 jansson nettle libjwt 2>/dev/null || echo -lsqlite3 -ljansson -lnettle -ljwt) -lwslay"
 
 # sources TARGET: prints the project files a target is linked with.
 sources() {
 	case $1 in
 	fuzz_query) echo net/query.c net/quote.c net/channel.c store/store.c store/schema.c tests/ref_query.c ;;
-	fuzz_handshake) echo ws/handshake.c net/access.c net/query.c net/quote.c net/channel.c net/buf.c store/store.c store/schema.c ;;
-	fuzz_wsmessage) echo net/access.c ws/wsconn.c ws/wsconn_messages.c ws/frame.c ws/publish.c ws/envelope.c ws/handshake.c \
+	fuzz_handshake) echo ws/handshake.c net/access.c net/grant.c net/query.c net/quote.c net/channel.c net/buf.c store/store.c store/schema.c ;;
+	fuzz_wsmessage) echo net/access.c net/grant.c ws/wsconn.c ws/wsconn_messages.c ws/frame.c ws/publish.c ws/envelope.c ws/handshake.c \
 	    net/query.c net/quote.c net/channel.c net/buf.c net/loop.c store/store.c store/schema.c store/watch.c store/feed.c store/cursor.c ;;
 	fuzz_sse_encoder) echo net/sse.c net/buf.c tests/whatwg_sse.c ;;
 	fuzz_access) echo net/access.c net/channel.c tests/ref_access.c ;;
