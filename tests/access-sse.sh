@@ -125,18 +125,7 @@ printf 'another secret' >"$tmp/other.key"
 start_sse --private 'user.{user}' --private 'room.*' --jwt-key "$tmp/jwt.key" ||
     finish
 
-# Prints a token: claims $1 (JSON; "exp": in N seconds as @N@), algorithm
-# $2, signed with the key file $3 (its final newline dropped).
-mint()
-{
-	"$PYTHON" -c 'import json, jwt, sys, time
-claims = json.loads(sys.argv[1])
-if "exp" in claims:
-    claims["exp"] = int(time.time()) + claims["exp"]
-key = open(sys.argv[3], "rb").read().rstrip(b"\n") if sys.argv[2] != "none" else None
-print(jwt.encode(claims, key, algorithm=sys.argv[2]))' "$1" "$2" "$3"
-}
-room=$(mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' HS256 "$tmp/jwt.key")
+room=$(jwt_mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' HS256 "$tmp/jwt.key")
 : >"$tmp/carol.out"
 curl -s -N --max-time 30 "$site/stream?channel=room.1&token=$room" \
     >"$tmp/carol.out" 2>/dev/null &
@@ -153,20 +142,20 @@ expect_eq "the token as the cookie litepush_token is the same" 200 \
 expect_reply "the grant's user is the login for the rules: carol gets 403 for user.bob" - \
     "$site/stream?channel=user.bob&token=$room" \
     '403 channel "user.bob" is not open to this login'
-own=$(mint '{"sub": "bob", "exp": 3600}' HS256 "$tmp/jwt.key")
+own=$(jwt_mint '{"sub": "bob", "exp": 3600}' HS256 "$tmp/jwt.key")
 expect_eq "a grant without lists still logs its sub in: bob gets user.bob" 200 \
     "$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' \
         "$site/stream?channel=user.bob&token=$own")"
 expect_reply "an expired token gets 401 saying so" - \
-    "$site/stream?channel=room.1&token=$(mint '{"sub": "carol", "exp": -10}' HS256 "$tmp/jwt.key")" \
+    "$site/stream?channel=room.1&token=$(jwt_mint '{"sub": "carol", "exp": -10}' HS256 "$tmp/jwt.key")" \
     '401 the token has expired'
 expect_reply "a token without exp gets 401" - \
-    "$site/stream?channel=room.1&token=$(mint '{"sub": "carol"}' HS256 "$tmp/jwt.key")" \
+    "$site/stream?channel=room.1&token=$(jwt_mint '{"sub": "carol"}' HS256 "$tmp/jwt.key")" \
     '401 bad token: no exp claim'
 expect_reply "a token signed with another key gets 401" - \
-    "$site/stream?channel=room.1&token=$(mint '{"sub": "carol", "exp": 3600}' HS256 "$tmp/other.key")" \
+    "$site/stream?channel=room.1&token=$(jwt_mint '{"sub": "carol", "exp": 3600}' HS256 "$tmp/other.key")" \
     '401 bad token: not signed with the key'
-none=$(mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' none -)
+none=$(jwt_mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' none -)
 expect_eq "an unsigned token (alg none) gets 401" 401 \
     "$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' \
         "$site/stream?channel=room.1&token=$none")"
@@ -175,7 +164,7 @@ if grep -q "$room\|$own" "$tmp/sse.log"; then
 else
 	ok "no token appears in the log"
 fi
-short=$(mint '{"sub": "carol", "exp": 2, "litepush": {"subscribe": ["room.*"]}}' HS256 "$tmp/jwt.key")
+short=$(jwt_mint '{"sub": "carol", "exp": 2, "litepush": {"subscribe": ["room.*"]}}' HS256 "$tmp/jwt.key")
 : >"$tmp/short.out"
 curl -s -N --max-time 30 "$site/stream?channel=room.1&token=$short" \
     >"$tmp/short.out" 2>/dev/null &

@@ -119,18 +119,7 @@ start_ws --listen "127.0.0.1:$ws_port" --private 'room.*' --jwt-key "$tmp/jwt.ke
 wait_for "litepush-ws --jwt-key listens" 10 port_listens "$ws_port"
 direct=ws://127.0.0.1:$ws_port/ws
 
-# Prints a token: claims $1 (JSON; "exp" in seconds from now), algorithm
-# $2, signed with the key file $3 (its final newline dropped).
-mint()
-{
-	"$PYTHON" -c 'import json, jwt, sys, time
-claims = json.loads(sys.argv[1])
-if "exp" in claims:
-    claims["exp"] = int(time.time()) + claims["exp"]
-key = open(sys.argv[3], "rb").read().rstrip(b"\n") if sys.argv[2] != "none" else None
-print(jwt.encode(claims, key, algorithm=sys.argv[2]))' "$1" "$2" "$3"
-}
-room=$(mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' HS256 "$tmp/jwt.key")
+room=$(jwt_mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' HS256 "$tmp/jwt.key")
 expect_handshake "a grant for room.* in token= opens room.1" 101 \
     "$direct?channel=room.1&token=$room" ""
 expect_handshake "and as Authorization: Bearer" 101 "$direct?channel=room.1" "" \
@@ -140,19 +129,19 @@ expect_handshake "and as the cookie litepush_token" 101 "$direct?channel=room.1"
 expect_handshake "without a token room.1 needs a login" 401 \
     "$direct?channel=room.1" 'channel "room.1" needs a login'
 expect_handshake "an expired token gets 401 saying so" 401 \
-    "$direct?channel=room.1&token=$(mint '{"sub": "carol", "exp": -10}' HS256 "$tmp/jwt.key")" \
+    "$direct?channel=room.1&token=$(jwt_mint '{"sub": "carol", "exp": -10}' HS256 "$tmp/jwt.key")" \
     'the token has expired'
 expect_handshake "a token signed with another key gets 401" 401 \
-    "$direct?channel=room.1&token=$(mint '{"sub": "carol", "exp": 3600}' HS256 "$tmp/other.key")" \
+    "$direct?channel=room.1&token=$(jwt_mint '{"sub": "carol", "exp": 3600}' HS256 "$tmp/other.key")" \
     'bad token: not signed with the key'
 expect_handshake "an unsigned token (alg none) gets 401" 401 \
-    "$direct?channel=room.1&token=$(mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' none -)" ""
+    "$direct?channel=room.1&token=$(jwt_mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' none -)" ""
 if grep -q "$room" "$tmp/ws3.log"; then
 	fail "no token appears in the log" "none" "$(grep -c . "$tmp/ws3.log") lines"
 else
 	ok "no token appears in the log"
 fi
-short=$(mint '{"sub": "carol", "exp": 2, "litepush": {"subscribe": ["room.*"]}}' HS256 "$tmp/jwt.key")
+short=$(jwt_mint '{"sub": "carol", "exp": 2, "litepush": {"subscribe": ["room.*"]}}' HS256 "$tmp/jwt.key")
 "$PYTHON" -c '
 import asyncio, sys, websockets
 async def main():

@@ -398,6 +398,21 @@ ids_of()
 	    ORDER BY id"
 }
 
+# Prints a JWT minted by python3-jwt: the JSON claims $1, where "exp" is
+# in seconds from now; algorithm $2 ("none" for an unsigned one); signed
+# with the key file $3, its final newline dropped as --jwt-key does.
+jwt_mint()
+{
+	"$PYTHON" -c 'import json, jwt, sys, time
+claims = json.loads(sys.argv[1])
+if "exp" in claims:
+    claims["exp"] = int(time.time()) + claims["exp"]
+key = None
+if sys.argv[2] != "none":
+    key = open(sys.argv[3], "rb").read().rstrip(b"\n")
+print(jwt.encode(claims, key, algorithm=sys.argv[2]))' "$1" "$2" "$3"
+}
+
 # The launcher of the servers (Apache, lighttpd, both daemons).
 # shellcheck source=tests/servers.sh
 . "$top_srcdir/tests/servers.sh"
