@@ -133,47 +133,22 @@ struct responder_stream {
 	int64_t      expires_ms; /* the grant's end; 0 without one */
 };
 
-/* Whether a grant lists channel (for access_subscription_granted()). */
-static int
-responder_granted(const void *arg, const char *channel)
-{
-	return grant_may_subscribe(arg, channel);
-}
-
 /*
- * Judges who asks: the web server's login, or the grant of a token when
- * --jwt-key is given and the client sent one (the token's sub is then the
- * user).  Returns 0, or -1 with the status and the reason.
+ * Judges who asks (grant_authorize(): the web server's login, or the
+ * grant of a token with --jwt-key).  Returns 0, or -1 with the status and
+ * the reason.
  */
 static int
 responder_authorize(const struct responder_request *req,
     struct responder_stream *out, const char **status, char *reason, size_t len)
 {
-	struct grant grant = {0};
-	char         token[GRANT_TOKEN_MAX + 1];
-	const char  *user = req->user;
-	int          rc = 0, found = 0;
+	struct grant_request who = {
+	    req->user, req->authorization, req->cookie, req->query_string};
+	int rc;
 
-	if (responder_access.key != NULL)
-		found = grant_find_token(
-		    req->authorization, req->cookie, req->query_string, token);
-	if (found < 0) {
-		*status = "401 Unauthorized";
-		snprintf(reason, len, "bad token: too long or not a JWT");
-		return -1;
-	}
-	if (found > 0) {
-		if (grant_verify(responder_access.key, token,
-		        loop_unix_ms() / 1000, &grant, reason, len) != 0) {
-			*status = "401 Unauthorized";
-			return -1;
-		}
-		user = grant.user;
-		out->expires_ms = grant.expires * 1000;
-	}
-	rc = access_subscription_granted(&responder_access.rules, &out->query,
-	    user, found > 0 ? responder_granted : NULL, &grant, reason, len);
-	grant_free(&grant);
+	rc = grant_authorize(&responder_access.rules, responder_access.key,
+	    &who, &out->query, loop_unix_ms() / 1000, &out->expires_ms, reason,
+	    len);
 	if (rc != 0) {
 		*status = rc == 401 ? "401 Unauthorized" : "403 Forbidden";
 		return -1;

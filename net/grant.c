@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <jwt.h>
 
+#include "access.h"
 #include "grant.h"
 
 /* The largest key file read. */
@@ -277,6 +278,43 @@ grant_redact(const char *target, char *out, size_t len)
 		out[n++] = *p++;
 	}
 	out[n] = '\0';
+}
+
+/* Whether a grant lists channel (for access_subscription_granted()). */
+static int
+grant_lists(const void *arg, const char *channel)
+{
+	return grant_may_subscribe(arg, channel);
+}
+
+/* Judges a subscription by the login and a signed grant. */
+int
+grant_authorize(const struct access_rules *rules, const struct grant_key *key,
+    const struct grant_request *req, const struct query *query, int64_t now,
+    int64_t *expires_ms, char *reason, size_t len)
+{
+	struct grant grant = {0};
+	char         token[GRANT_TOKEN_MAX + 1];
+	int          found = 0, status;
+
+	*expires_ms = 0;
+	if (key != NULL)
+		found = grant_find_token(
+		    req->authorization, req->cookie, req->query_string, token);
+	if (found < 0) {
+		snprintf(reason, len, "bad token: too long or not a JWT");
+		return 401;
+	}
+	if (found == 0)
+		return access_subscription(
+		    rules, query, req->user, reason, len);
+	if (grant_verify(key, token, now, &grant, reason, len) != 0)
+		return 401;
+	*expires_ms = grant.expires * 1000;
+	status = access_subscription_granted(
+	    rules, query, grant.user, grant_lists, &grant, reason, len);
+	grant_free(&grant);
+	return status;
 }
 
 /* Frees a grant's strings. */

@@ -68,6 +68,30 @@ int grant_find_token(const char *authorization, const char *cookie,
  */
 void grant_redact(const char *target, char *out, size_t len);
 
+struct access_rules;
+struct query;
+
+/* Who asks, as a request says it; each NULL when absent. */
+struct grant_request {
+	const char *user;          /* the web server's login (REMOTE_USER) */
+	const char *authorization; /* the Authorization header */
+	const char *cookie;        /* the Cookie header */
+	const char *query_string;  /* the raw query, for token= */
+};
+
+/*
+ * Judges a subscription as access_subscription() does, and with key (NULL
+ * for none, --jwt-key) the signed grant of the token the client sent, if
+ * any: a bad token is a 401; a good one's sub is the login, and the
+ * channels it lists are allowed too.  now is unix seconds.  Returns 0,
+ * with *expires_ms the grant's exp in unix ms (0 without a grant), or 401
+ * or 403 with the reason.  Both daemons judge with it.
+ */
+int grant_authorize(const struct access_rules *rules,
+    const struct grant_key *key, const struct grant_request *req,
+    const struct query *query, int64_t now, int64_t *expires_ms, char *reason,
+    size_t len);
+
 /* Frees what grant_verify() filled; a zeroed grant is fine. */
 void grant_free(struct grant *grant);
 

@@ -462,16 +462,10 @@ handshake_request_line(struct handshake *hs, char *line, size_t len)
 	return 0;
 }
 
-/* Whether a grant lists channel (for access_subscription_granted()). */
-static int
-handshake_granted(const void *arg, const char *channel)
-{
-	return grant_may_subscribe(arg, channel);
-}
-
 /*
- * Judges who asks, by the proxy's login header or a signed grant, for the
- * channels of hs->query; returns 0 or -1 (hs failed with 401 or 403).
+ * Judges who asks, by the proxy's login header or a signed grant
+ * (grant_authorize()), for the channels of hs->query; returns 0 or -1 (hs
+ * failed with 401 or 403).
  */
 static int
 handshake_authorize(struct handshake *hs, const struct handshake_headers *h,
@@ -479,28 +473,13 @@ handshake_authorize(struct handshake *hs, const struct handshake_headers *h,
     size_t len)
 {
 	static const struct access_rules public_rules = {NULL, 0, 0};
-	struct grant                     grant = {0};
-	char                             token[GRANT_TOKEN_MAX + 1];
-	const char                      *user = h->user;
-	int                              found = 0, status;
+	struct grant_request who = {h->user, h->authorization, h->cookie, qs};
+	int                  status;
 
-	if (policy->key != NULL)
-		found =
-		    grant_find_token(h->authorization, h->cookie, qs, token);
-	if (found < 0)
-		return handshake_fail(
-		    hs, 401, "bad token: too long or not a JWT");
-	if (found > 0) {
-		if (grant_verify(policy->key, token, (int64_t)time(NULL),
-		        &grant, reason, len) != 0)
-			return handshake_fail(hs, 401, "%s", reason);
-		user = grant.user;
-		hs->grant_expires_ms = grant.expires * 1000;
-	}
-	status = access_subscription_granted(
-	    policy->access != NULL ? policy->access : &public_rules, &hs->query,
-	    user, found > 0 ? handshake_granted : NULL, &grant, reason, len);
-	grant_free(&grant);
+	status = grant_authorize(
+	    policy->access != NULL ? policy->access : &public_rules,
+	    policy->key, &who, &hs->query, (int64_t)time(NULL),
+	    &hs->grant_expires_ms, reason, len);
 	if (status != 0)
 		return handshake_fail(hs, status, "%s", reason);
 	return 0;
