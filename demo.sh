@@ -10,7 +10,9 @@
 # litepush-sse and litepush-ws from their systemd units, lighttpd (Apache
 # with --apache) on 127.0.0.1:8080 serving the pages of www/, /stream and
 # /ws, and a publisher that posts the time on the channel "clock" every
-# second.  Ctrl-C stops everything it started.
+# second.  The login-protected part (/private.html, /private/stream) has
+# two users, alice and bob, with passwords made afresh each run and
+# printed.  Ctrl-C stops everything it started.
 set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -83,6 +85,16 @@ chmod 755 "$stack_run"
 # shellcheck source=scripts/stack.sh
 . "$top/scripts/stack.sh"
 
+# The login's users (the examples' /etc/litepush/htpasswd), readable by the
+# web server's workers, as the pages are; new passwords every run.
+stack_htpasswd=${shared:-$stack_dir}/htpasswd
+alice_password=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+bob_password=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+: >"$stack_htpasswd"
+stack_add_user "$stack_htpasswd" alice "$alice_password"
+stack_add_user "$stack_htpasswd" bob "$bob_password"
+chmod 644 "$stack_htpasswd"
+
 stack_sse_pid=
 stack_ws_pid=
 stack_server_pid=
@@ -133,6 +145,8 @@ litepush demo: $server on $site/ (logs and configuration in var/demo/)
   $site/            Server-Sent Events (index.html)
   $site/ws.html     WebSocket
   $site/chat.html   a chat over both
+  $site/private.html  private notifications, behind a login:
+                      alice (password $alice_password), bob ($bob_password)
 
 The channel "clock" ticks every second.  Publish from another terminal,
 with the sqlite3 shell or with the litepush tool:
@@ -143,6 +157,11 @@ with the sqlite3 shell or with the litepush tool:
 and follow a stream without a browser:
 
   curl -N '$site/stream?channel=demo,clock'
+
+A notification for alice only (her private.html shows it, bob's does not):
+
+  sqlite3 var/events.db "INSERT INTO events(channel, data) VALUES('user.alice', 'hello alice')"
+  curl -N -u alice:$alice_password '$site/private/stream?channel=user.alice'
 
 Ctrl-C stops everything.
 END

@@ -15,9 +15,12 @@
 #   stack_www       the pages the web server serves
 #   stack_port      the web server's port on 127.0.0.1
 #   stack_ws_port   litepush-ws's port on 127.0.0.1
+#   stack_htpasswd  the users of the login (/private/), for
+#                   /etc/litepush/htpasswd
 #
 # Functions:
 #
+#   stack_add_user FILE USER PASSWORD  a line of an htpasswd file
 #   stack_render_example SOURCE OUTPUT NAME=VALUE...
 #   stack_render_unit NAME             contrib/systemd/NAME.service
 #   stack_start_sse / stack_start_ws   set $stack_sse_pid / $stack_ws_pid
@@ -41,6 +44,25 @@ stack_web_user()
 	else
 		id -un
 	fi
+}
+
+# Adds USER ($2) with PASSWORD ($3) to the htpasswd file $1, as `htpasswd
+# -b -5` would: a SHA-512 crypt hash ($6$), made by perl's crypt(), that is
+# the C library's, which Apache and lighttpd both check passwords with.
+# perl-base is in every Debian, Apache's htpasswd (apache2-utils) only
+# where Apache is.  Note that the password is on perl's command line, for
+# demo users only.
+stack_add_user()
+{
+	perl -e '
+		my @chars = (".", "/", 0 .. 9, "A" .. "Z", "a" .. "z");
+		open(my $random, "<", "/dev/urandom") or die "/dev/urandom: $!\n";
+		read($random, my $bytes, 16) == 16 or die "/dev/urandom: short read\n";
+		my $salt = join("", map { $chars[ord($_) % 64] } split(//, $bytes));
+		my $hash = crypt($ARGV[1], "\$6\$$salt\$");
+		defined($hash) && $hash =~ /^\$6\$/ or die "crypt() has no SHA-512\n";
+		print "$ARGV[0]:$hash\n";
+	' "$2" "$3" >>"$1"
 }
 
 # Writes SOURCE to OUTPUT with each NAME=VALUE replacing the line that sets
@@ -167,7 +189,8 @@ stack_start_server()
 		    litepush_www="$stack_www" \
 		    litepush_sse_socket="$stack_run/sse.sock" \
 		    litepush_ws_host=127.0.0.1 \
-		    litepush_ws_port="$stack_ws_port" || return 1
+		    litepush_ws_port="$stack_ws_port" \
+		    litepush_htpasswd="$stack_htpasswd" || return 1
 		/usr/sbin/lighttpd -tt -f "$stack_dir/lighttpd.conf" \
 		    >>"$stack_dir/lighttpd.log" 2>&1 || {
 			tail -n 5 "$stack_dir/lighttpd.log" >&2
@@ -183,7 +206,8 @@ stack_start_server()
 		    LITEPUSH_SERVER_NAME=127.0.0.1 \
 		    LITEPUSH_WWW="$stack_www" \
 		    LITEPUSH_SSE_SOCKET="$stack_run/sse.sock" \
-		    LITEPUSH_WS="127.0.0.1:$stack_ws_port" || return 1
+		    LITEPUSH_WS="127.0.0.1:$stack_ws_port" \
+		    LITEPUSH_HTPASSWD="$stack_htpasswd" || return 1
 		sed -e "s|@DIR@|$stack_dir|g" \
 		    -e "s|@LISTEN@|127.0.0.1:$stack_port|g" \
 		    -e "s|@SITE@|$stack_dir/apache-site.conf|g" \

@@ -6,7 +6,8 @@
 #
 # Screenshots of the pages go to $top_builddir/tests/screenshots/.
 # litepush-sse runs with LITEPUSH_MAX_AGE=3, so that the pages meet the
-# pause often.
+# pause often, and both daemons with a key for signed grants
+# (LITEPUSH_JWT_KEY), for the token callback's checks.
 
 # shellcheck shell=sh
 # lib.sh and the sourcing script set what this reads.
@@ -36,6 +37,16 @@ trap browser_cleanup EXIT
 
 LITEPUSH_MAX_AGE=3
 export LITEPUSH_MAX_AGE
+# Signed grants, for the token checks of pages.mjs: both daemons get the
+# key as a drop-in's Environment= would give it (the units carry none).
+# The test page and the token it fetches are under the login, /private/.
+printf 'the browser tests secret\n' >"$tmp/jwt.key"
+LITEPUSH_JWT_KEY=$tmp/jwt.key
+export LITEPUSH_JWT_KEY
+mkdir -p "$stack_www/private"
+cp "$browser_dir/token.html" "$stack_www/private/token.html"
+: >"$stack_www/private/token.txt"
+chmod -R a+rX "$stack_www/private"
 control=$browser_dir/control.sh
 if sh "$control" start-sse && sh "$control" start-ws; then
 	ok "litepush-sse and litepush-ws start from their systemd units"
@@ -62,8 +73,9 @@ LITEPUSH_CONTROL=$control
 LITEPUSH_SCREENSHOTS=$shots
 LITEPUSH_SERVER=$server
 LITEPUSH_PROFILE=$tmp/chromium-profile
+LITEPUSH_TOKEN_DIR=$stack_www/private
 export LITEPUSH_URL LITEPUSH_DB LITEPUSH_CONTROL LITEPUSH_SCREENSHOTS \
-    LITEPUSH_SERVER LITEPUSH_PROFILE
+    LITEPUSH_SERVER LITEPUSH_PROFILE LITEPUSH_TOKEN_DIR
 node "$browser_dir/pages.mjs" >"$tmp/pages.out" 2>"$tmp/pages.err"
 pages_status=$?
 

@@ -29,6 +29,42 @@ stream_opens()
 	    grep -q '^retry:'
 }
 
+# Prints the status and the body's first line for URL $2 as user $1 ("-"
+# for nobody; the password is tests/stack_setup.sh's, the name and
+# "-secret").
+status_and_reason()
+{
+	if [ "$1" = - ]; then
+		set -- "$2"
+	else
+		set -- "$2" -u "$1:$1-secret"
+	fi
+	status_and_reason_code=$(curl -s --max-time 10 -o "$tmp/reply.body" \
+	    -w '%{http_code}' "$@")
+	echo "$status_and_reason_code $(head -n 1 "$tmp/reply.body")"
+}
+
+# Prints the Authorization header line for user $1.
+basic()
+{
+	printf 'Authorization: Basic %s' \
+	    "$(printf '%s:%s-secret' "$1" "$1" | base64)"
+}
+
+# Prints the status line of a WebSocket handshake for URL $1 with the
+# extra header lines $2...
+handshake_status()
+{
+	handshake_status_url=$1
+	shift
+	for handshake_status_header in "$@"; do
+		set -- "$@" --header "$handshake_status_header"
+		shift
+	done
+	ws_client handshake --url "$handshake_status_url" --origin auto "$@" \
+	    2>/dev/null | head -n 1 | tr -d '\r'
+}
+
 # Succeeds when /ws through the web server upgrades.
 ws_upgrades()
 {
@@ -171,6 +207,55 @@ for server in lighttpd apache; do
 	expect_eq "$server: /ws publishes to chat, not to clock (LITEPUSH_PUBLISH of the unit)" \
 	    "reply {\"ack\":N}
 reply error" "$(printf '%s\n' "$run_out" | sed 's/[0-9][0-9]*/N/')"
+
+	# The login-protected part: the page, its stream, and the header
+	# litepush-ws trusts (LITEPUSH_USER_HEADER of its unit), which a
+	# client must not be able to send.
+	expect_eq "$server: /private.html asks for a login" 401 \
+	    "$(status_and_reason - "$site/private.html" | cut -d' ' -f1)"
+	expect_eq "$server: a wrong password is refused" 401 \
+	    "$(curl -s -o /dev/null -w '%{http_code}' -u alice:wrong \
+	        "$site/private.html")"
+	run curl -s -u alice:alice-secret "$site/private.html"
+	expect_contains "$server: /private.html names the login (a server-side include)" \
+	    '<strong class="mono" id="login">alice</strong>' "$run_out"
+	curl -s -N -u alice:alice-secret -o "$tmp/private-$server.body" \
+	    "$site/private/stream?channel=user.alice" &
+	curl_private_pid=$!
+	track_pid "$curl_private_pid"
+	wait_for "$server: alice's /private/stream on user.alice opens" 20 \
+	    grep -q '^retry: ' "$tmp/private-$server.body"
+	sql "INSERT INTO events(channel, data) VALUES('user.alice', 'for alice through $server')"
+	wait_for "$server: alice gets the row INSERTed for her" 20 \
+	    has_line "$tmp/private-$server.body" "data: for alice through $server"
+	stop_pid "$curl_private_pid"
+	expect_eq "$server: bob asking for user.alice gets 403" \
+	    '403 channel "user.alice" is not open to this login' \
+	    "$(status_and_reason bob "$site/private/stream?channel=user.alice")"
+	expect_eq "$server: nobody asking for user.alice on /stream gets 401" \
+	    '401 channel "user.alice" needs a login' \
+	    "$(status_and_reason - "$site/stream?channel=user.alice")"
+	expect_eq "$server: a client's own X-Remote-User does not reach litepush-ws on /ws" \
+	    "HTTP/1.1 401 Unauthorized" \
+	    "$(handshake_status "ws://127.0.0.1:$stack_port/ws?channel=user.alice" \
+	        "X-Remote-User: alice")"
+	expect_eq "$server: nor two copies of it" "HTTP/1.1 401 Unauthorized" \
+	    "$(handshake_status "ws://127.0.0.1:$stack_port/ws?channel=user.alice" \
+	        "X-Remote-User: alice" "x-remote-user: alice")"
+	expect_eq "$server: the same header sent to litepush-ws directly is a login (so the checks above mean something)" \
+	    "HTTP/1.1 101 Switching Protocols" \
+	    "$(handshake_status "ws://127.0.0.1:$stack_ws_port/ws?channel=user.alice" \
+	        "X-Remote-User: alice")"
+	if [ "$server" = apache ]; then
+		expect_eq "apache: alice's /private/ws on user.alice upgrades" \
+		    "HTTP/1.1 101 Switching Protocols" \
+		    "$(handshake_status "ws://127.0.0.1:$stack_port/private/ws?channel=user.alice" \
+		        "$(basic alice)")"
+		expect_eq "apache: bob claiming to be alice on /private/ws gets 403" \
+		    "HTTP/1.1 403 Forbidden" \
+		    "$(handshake_status "ws://127.0.0.1:$stack_port/private/ws?channel=user.alice" \
+		        "$(basic bob)" "X-Remote-User: alice")"
+	fi
 
 	# The daemons restart under the running server: it reaches them again
 	# at once (Apache: retry=0), not after a minute of 503s.

@@ -19,6 +19,15 @@
  * so nothing is lost or repeated across a reconnection.  The ids are the
  * store's, the same on both transports: an id seen on one resumes the other.
  *
+ * A page whose channels need a signed grant (litepush's --jwt-key) gives a
+ * callback that returns a fresh token, or a promise of one; it is called
+ * before every connection, so a stream that ended at its grant's `exp`
+ * comes back with a new one, where it left off:
+ *
+ *   const stream = new LitepushStream('/stream', ['user.alice'], {
+ *     token: async () => (await fetch('/app/litepush-token')).text(),
+ *   });
+ *
  * When the events after the resume point are gone (pruned, or the log was
  * recreated), the server says so before the events it still has, and both
  * call onreset({oldest, newest}): the oldest id kept and the newest id
@@ -31,7 +40,7 @@
  *   stream.onreset = ({oldest, newest}) => reload();
  *
  * The states passed to onstate are
- *   {name: 'connecting'}
+ *   {name: 'connecting'}         fetching the token, then connecting
  *   {name: 'open'}
  *   {name: 'paused', until: MS}  the server asked to come back at MS (unix ms)
  *   {name: 'closed', until: MS}  the connection failed; retrying at MS
@@ -59,8 +68,8 @@ function litepushBackoff(failures) {
   return ceiling / 2 + Math.random() * ceiling / 2;
 }
 
-/* Returns the query string for channels and a resume point. */
-function litepushQuery(channels, lastEventId, backlog) {
+/* Returns the query string for channels, a resume point and a token. */
+function litepushQuery(channels, lastEventId, backlog, token) {
   const query = new URLSearchParams();
   for (const channel of channels) query.append('channel', channel);
   if (lastEventId !== null && lastEventId !== '') {
@@ -68,7 +77,24 @@ function litepushQuery(channels, lastEventId, backlog) {
   } else if (backlog > 0) {
     query.set('backlog', backlog);
   }
+  if (token) query.set('token', token);
   return query.toString();
+}
+
+/*
+ * Calls the token option before a connection: null (no token), a string,
+ * or a function returning a string or a promise of one.  Calls back with
+ * the token, or fails with the function's error.  Note that without a
+ * function it calls back at once, not in a later task, so a page without
+ * tokens connects as it always did.
+ */
+function litepushFetchToken(token, use, fail) {
+  if (typeof token !== 'function') {
+    use(token || null);
+    return;
+  }
+  new Promise((resolve) => resolve(token()))
+    .then((value) => use(value ? String(value) : null), fail);
 }
 
 /* Formats unix ms as HH:MM:SS, local time. */
@@ -117,10 +143,20 @@ function litepushStateText(state) {
  * in between.  Every event moves lastEventId, `pause` and `reset` too, so
  * a row named `pause` is never asked for again.
  *
+ * With a token option, each connection asks for a token first and sends
+ * it as `token=` in the URL (an EventSource cannot set a header).  A grant
+ * that runs out ends the stream with a pause whose time is now: a new
+ * token, and the stream resumes with lastEventId=.  A callback that fails
+ * is a failed connection (backoff, state closed).  Note that the browser's
+ * own reconnect after a dropped connection reuses the old URL, token and
+ * all: while that token is valid it resumes exactly (with Last-Event-ID),
+ * and once it has expired litepush-sse refuses it with a 401, the
+ * EventSource gives up, and the backoff path above fetches a new one.
+ *
  * options: events, the event names to listen for besides `message` (an
  * EventSource only delivers the names it listens for; `pause` and `reset`
  * are the protocol's, never delivered); backlog, how many past events the
- * first connection asks for; lastEventId, where to start.
+ * first connection asks for; lastEventId, where to start; token, as above.
  */
 class LitepushStream {
   constructor(url, channels, options = {}) {
@@ -130,23 +166,39 @@ class LitepushStream {
       .filter((name) => name !== 'pause' && name !== 'reset');
     this.backlog = options.backlog || 0;
     this.lastEventId = options.lastEventId ?? null;
+    this.token = options.token ?? null;
     this.onevent = null; /* ({id, event, data}) */
     this.onstate = null; /* (state), see above */
     this.onreset = null; /* ({oldest, newest}), see above */
     this.source = null;
     this.timer = null;
     this.failures = 0;
+    this.attempt = 0; /* bumped by stop(): a token that comes later is dropped */
     this.pauseUntil = null; /* a pause received, obeyed if the stream ends */
   }
 
-  /* Connects, resuming after lastEventId when there is one. */
+  /* Connects (after fetching a token), resuming after lastEventId when
+   * there is one. */
   open() {
     this.stop();
-    const query = litepushQuery(this.channels, this.lastEventId, this.backlog);
+    const attempt = this.attempt;
+    this.setState({name: 'connecting'});
+    litepushFetchToken(this.token, (token) => {
+      if (attempt === this.attempt) this.connect(token);
+    }, () => {
+      if (attempt !== this.attempt) return;
+      this.failures++;
+      this.wait('closed', Date.now() + litepushBackoff(this.failures));
+    });
+  }
+
+  /* Opens the EventSource, with token (null: none). */
+  connect(token) {
+    const query = litepushQuery(this.channels, this.lastEventId, this.backlog,
+                                token);
     const source = new EventSource(this.url + '?' + query);
     this.source = source;
     this.pauseUntil = null;
-    this.setState({name: 'connecting'});
 
     source.onopen = () => {
       this.failures = 0;
@@ -220,6 +272,7 @@ class LitepushStream {
   stop() {
     clearTimeout(this.timer);
     this.timer = null;
+    this.attempt++;
     this.pauseUntil = null;
     if (this.source) {
       this.source.close();
@@ -244,6 +297,16 @@ class LitepushStream {
  * publish() sends {"channel":..,"event":..,"data":..}; litepush-ws answers
  * each message, in order, with {"ack":ID} or {"error":"why"} (publishing is
  * allowed per channel by its --publish option).
+ *
+ * The token option is LitepushStream's: called before each connection, its
+ * token goes in the URL as `token=` (the WebSocket constructor sets no
+ * header).  litepush-ws closes a connection whose grant ran out with 4001
+ * "grant expired": that one is opened again at once, with a new token, and
+ * counts as no failure.  A token it refuses fails the handshake (a close
+ * without a code, 1006), which backs off as any failure does, so a callback
+ * that keeps giving an expired token does not make a loop.
+ *
+ * options: backlog, lastEventId and token, as for LitepushStream.
  */
 class LitepushSocket {
   constructor(url, channels, options = {}) {
@@ -251,24 +314,40 @@ class LitepushSocket {
     this.channels = channels;
     this.backlog = options.backlog || 0;
     this.lastEventId = options.lastEventId ?? null;
+    this.token = options.token ?? null;
     this.onevent = null; /* ({id, channel, event, data}) */
     this.onstate = null; /* (state), see above */
     this.onreset = null; /* ({oldest, newest}), see above */
     this.socket = null;
     this.timer = null;
     this.failures = 0;
+    this.attempt = 0; /* bumped by stop(): a token that comes later is dropped */
     this.pending = []; /* publish() calls waiting for their reply, in order */
   }
 
-  /* Connects, resuming after lastEventId when there is one. */
+  /* Connects (after fetching a token), resuming after lastEventId when
+   * there is one. */
   open() {
     this.stop();
+    const attempt = this.attempt;
+    this.setState({name: 'connecting'});
+    litepushFetchToken(this.token, (token) => {
+      if (attempt === this.attempt) this.connect(token);
+    }, () => {
+      if (attempt !== this.attempt) return;
+      this.failures++;
+      this.wait(Date.now() + litepushBackoff(this.failures));
+    });
+  }
+
+  /* Opens the WebSocket, with token (null: none). */
+  connect(token) {
     const url = new URL(this.url, location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.search = litepushQuery(this.channels, this.lastEventId, this.backlog);
+    url.search = litepushQuery(this.channels, this.lastEventId, this.backlog,
+                               token);
     const socket = new WebSocket(url);
     this.socket = socket;
-    this.setState({name: 'connecting'});
 
     socket.onopen = () => {
       this.failures = 0;
@@ -301,6 +380,11 @@ class LitepushSocket {
       if (socket !== this.socket) return;
       this.socket = null;
       this.failPending('the connection closed before the reply');
+      if (close.code === 4001 && this.state.name === 'open') {
+        /* The grant ran out: back at once, with a new token. */
+        this.wait(Date.now());
+        return;
+      }
       /* A connection that never opened counts as a failure; one that
        * closed after working (1001: the daemon restarts) is retried soon. */
       if (close.code === 1006 || close.code === 1015 || this.state.name !== 'open') {
@@ -344,6 +428,7 @@ class LitepushSocket {
   stop() {
     clearTimeout(this.timer);
     this.timer = null;
+    this.attempt++;
     if (this.socket) {
       const socket = this.socket;
       this.socket = null;

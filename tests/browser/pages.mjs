@@ -8,8 +8,14 @@
 //   LITEPUSH_SCREENSHOTS  where the screenshots go
 //   LITEPUSH_SERVER       lighttpd or apache (names the screenshots)
 //   LITEPUSH_PROFILE      a fresh Chromium profile directory
+//   LITEPUSH_JWT_KEY      the HS256 secret both daemons check grants with
+//   LITEPUSH_TOKEN_DIR    the site's /private/, where token.html reads
+//                         token.txt
 //   stack_build           the build tree (tests/stack_setup.sh), for
 //                         cli/litepush
+//
+// The login's users are tests/stack_setup.sh's: alice and bob, with the
+// passwords alice-secret and bob-secret.
 //
 // Prints one "ok - ..." or "not ok - ..." line per check (with Expected /
 // But got lines after a failure) and "# done" at the end.  Note that no
@@ -17,6 +23,7 @@
 // with a timeout only to give up.
 
 import { execFileSync } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -100,14 +107,58 @@ function control(action) {
                {stdio: ['ignore', 'ignore', 'pipe']});
 }
 
+// Mints an HS256 grant with Debian's python3-jwt (not litepush's code;
+// Debian's python, as tests/lib.sh's) and the daemons' key; claims.exp is
+// in unix seconds.
+function mint(claims) {
+  return execFileSync('/usr/bin/python3', ['-c', `
+import json, jwt, sys
+key = open(sys.argv[2], "rb").read().rstrip(b"\\n")
+print(jwt.encode(json.loads(sys.argv[1]), key, algorithm="HS256"))`,
+                                  JSON.stringify(claims), env.LITEPUSH_JWT_KEY],
+                      {encoding: 'utf8'}).trim();
+}
+
+// Puts token in the site's /private/token.txt, whole (a rename), for the
+// callback of token.html.
+function serveToken(token) {
+  const path = join(env.LITEPUSH_TOKEN_DIR, 'token.txt');
+  writeFileSync(`${path}.tmp`, `${token}\n`, {mode: 0o644});
+  renameSync(`${path}.tmp`, path);
+}
+
+// Returns an exp (unix seconds) that leaves between atLeastMs and
+// atLeastMs + 1000 ms from now (exp is in whole seconds).
+function expIn(atLeastMs) {
+  return Math.ceil((Date.now() + atLeastMs) / 1000);
+}
+
+// Resolves once the clock is past ms (unix ms): a wait for the clock
+// itself, as a grant's end is.
+async function clockPast(ms) {
+  while (Date.now() <= ms) {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, ms + 1 - Date.now())));
+  }
+}
+
+// Answers a request through the web server with status and first line.
+async function statusOf(path, headers = {}) {
+  const response = await fetch(`${env.LITEPUSH_URL}${path}`, {headers});
+  const body = await response.text();
+  return `${response.status} ${body.split('\n')[0]}`;
+}
+
+const basic = (user) => ({Authorization: 'Basic ' +
+  Buffer.from(`${user}:${user}-secret`).toString('base64')});
+
 // --- the pages ------------------------------------------------------------
 
 const pageErrors = [];
 let context;
 
-// Opens a page of the site in a new tab.
-async function openPage(path) {
-  const page = await context.newPage();
+// Opens a page of the site in a new tab (of where: a browser context).
+async function openPage(path, where = context) {
+  const page = await where.newPage();
   page.setDefaultTimeout(TIMEOUT_MS);
   page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));
   page.streamRequests = [];
@@ -530,6 +581,344 @@ async function reset() {
   await Promise.all(pages.map(([, , page]) => page.close()));
 }
 
+// The record of token.html (window.record).
+function record(page) {
+  return page.evaluate(() => window.record);
+}
+
+// Waits until token.html's record satisfies test (a function of the
+// record, run in the page); returns its value.
+async function recordHas(page, test) {
+  const handle = await page.waitForFunction(test, undefined, {polling: 50});
+  return handle.jsonValue();
+}
+
+// Runs body, whose checks print their own lines; a failure outside them
+// (a wait that timed out) is one "not ok" line for the scenario, and the
+// run goes on.
+async function scenario(description, body) {
+  try {
+    await body();
+  } catch (error) {
+    await check(description, () => { throw error; });
+  }
+}
+
+// Opens token.html with query in context where; its waits give up sooner
+// than the other pages' (everything here takes seconds).
+async function openTokenPage(query, where) {
+  const page = await openPage(`private/token.html${query}`, where);
+  page.setDefaultTimeout(20000);
+  return page;
+}
+
+// How early a daemon may end a grant's connection: its timers run on the
+// loop's clock, read once per turn of the loop (measured: up to 26 ms).
+const EXP_EARLY_MS = 100;
+
+const tokenOf = (url) => new URL(url).searchParams.get('token');
+const resumeOf = (url) => new URL(url).searchParams.get('lastEventId');
+
+async function privatePages(browser) {
+  const contexts = {};
+  const pages = {};
+  for (const user of ['alice', 'bob']) {
+    contexts[user] = await browser.newContext({
+      httpCredentials: {username: user, password: `${user}-secret`},
+      viewport: {width: 1000, height: 720},
+    });
+    pages[user] = await openPage('private.html', contexts[user]);
+  }
+  const {alice, bob} = pages;
+  await check('private.html: alice and bob each log in, see their name from the web server, and follow their own channel',
+              async () => {
+                await Promise.all([waitState(alice, 'open'), waitState(bob, 'open')]);
+                for (const user of ['alice', 'bob']) {
+                  expectEqual([user, `user.${user}`],
+                              await pages[user].$eval('main', () => [
+                                document.getElementById('login').textContent,
+                                document.getElementById('channel').textContent]));
+                  const streams = pages[user].streamRequests.map((url) => new URL(url));
+                  expectEqual(`/private/stream user.${user}`,
+                              `${streams[0].pathname} ${streams[0].searchParams.get('channel')}`);
+                }
+              });
+  await check('private.html: a row INSERTed into user.alice shows on alice\'s page; bob\'s page gets his own row sent after it, and never alice\'s',
+              async () => {
+                const forAlice = insert('user.alice', [{data: 'for alice only'},
+                                                       {event: 'notify', data: 'alice, again'}]);
+                await waitIds(alice, forAlice);
+                // Sent after alice's rows: had bob's stream carried them,
+                // they would be on his page before this one.
+                const forBob = insert('user.bob', [{data: 'for bob'}]);
+                await waitIds(bob, forBob);
+                expectEqual(idsOf('user.alice'), await logIds(alice));
+                expectEqual(forBob, await logIds(bob));
+                expectEqual([{id: forAlice[0], event: 'message', data: 'for alice only'},
+                             {id: forAlice[1], event: 'notify', data: 'alice, again'}],
+                            await logRows(alice));
+              });
+  await check('private.html: bob asking for user.alice on /private/stream gets 403',
+              async () => expectEqual('403 channel "user.alice" is not open to this login',
+                                      await statusOf('/private/stream?channel=user.alice',
+                                                     basic('bob'))));
+  await check('the public /stream: an anonymous request for user.alice gets 401',
+              async () => expectEqual('401 channel "user.alice" needs a login',
+                                      await statusOf('/stream?channel=user.alice')));
+  await check('private.html without a login: the web server asks for one (401)',
+              async () => expectEqual(401, (await fetch(`${env.LITEPUSH_URL}/private.html`)).status));
+  await screenshot(alice, 'private');
+  await Promise.all([contexts.alice.close(), contexts.bob.close()]);
+}
+
+// The classes' token option in token.html, through the public /stream and
+// /ws: channel user.NAME with a grant whose sub is NAME (no login), so that
+// each connection needs a valid token.  Each scenario may need another
+// attempt when the machine was too slow for its timing (said why), never
+// more than three.
+async function tokens(browser) {
+  const where = await browser.newContext({
+    httpCredentials: {username: 'alice', password: 'alice-secret'},
+  });
+
+  await check('LitepushStream and LitepushSocket: close() while the token callback runs opens nothing afterwards; a second open() meanwhile makes one connection',
+              async () => {
+                const page = await openTokenPage('', where);
+                const result = await page.evaluate(async () => {
+                  let release;
+                  const gate = new Promise((resolve) => { release = resolve; });
+                  const made = [];
+                  for (const [Class, url] of [[LitepushStream, '/stream'],
+                                              [LitepushSocket, '/ws']]) {
+                    const closed = new Class(url, ['t_race_closed'], {token: () => gate});
+                    closed.open();
+                    closed.close();
+                    const twice = new Class(url, ['t_race_twice'], {token: () => gate});
+                    twice.open();
+                    twice.open();
+                    made.push([closed, twice]);
+                  }
+                  release('not-a-token');
+                  await gate;
+                  // Any connection the callbacks make is made by now.
+                  await new Promise((resolve) => setTimeout(resolve, 0));
+                  const urls = window.record.urls.map((u) => new URL(u.url));
+                  const result = made.map(([closed, twice]) => ({
+                    closed: [closed.state.name, closed.source ?? closed.socket ?? null],
+                    twice: twice.state.name,
+                  }));
+                  for (const [, twice] of made) twice.close();
+                  return {result, urls: urls.map((u) => `${u.pathname} ${u.searchParams.get('channel')}`)};
+                });
+                expectEqual({
+                  result: [{closed: ['closed', null], twice: 'connecting'},
+                           {closed: ['closed', null], twice: 'connecting'}],
+                  urls: ['/stream t_race_twice', '/ws t_race_twice'],
+                }, result);
+                await page.close();
+              });
+
+  await check('LitepushStream and LitepushSocket: a token callback that fails is a failed attempt (state closed, retrying after the backoff), and nothing connects',
+              async () => {
+                const page = await openTokenPage('', where);
+                const result = await page.evaluate(async () => {
+                  const out = [];
+                  for (const [Class, url] of [[LitepushStream, '/stream'],
+                                              [LitepushSocket, '/ws']]) {
+                    const client = new Class(url, ['t_token_fails'], {
+                      token: () => Promise.reject(new Error('no session')),
+                    });
+                    const states = [];
+                    const failed = new Promise((resolve) => {
+                      client.onstate = (state) => {
+                        states.push(state);
+                        if (state.name === 'closed') resolve(Date.now());
+                      };
+                    });
+                    client.open();
+                    const at = await failed;
+                    client.close();
+                    const wait = states[1].until - at;
+                    out.push([states.slice(0, 2).map((s) => s.name),
+                              wait >= 500 && wait <= 2000]);
+                  }
+                  return [out, window.record.urls.length];
+                });
+                expectEqual([[[['connecting', 'closed'], true],
+                              [['connecting', 'closed'], true]], 0], result);
+                await page.close();
+              });
+
+  // The stream's grant ends: the pause at exp, a new token, no gap.
+  await scenario('LitepushStream: a stream whose grant ends comes back with a new token', async () => {
+    let done = false;
+    for (let attempt = 1; attempt <= 3 && !done; attempt++) {
+      const name = `sse${attempt}`;
+      const channel = `user.${name}`;
+      const exp = expIn(1500);
+      const first = mint({sub: name, exp});
+      serveToken(first);
+      const page = await openTokenPage(`?transport=sse&channel=${channel}`, where);
+      await waitState(page, 'open');
+      const fresh = mint({sub: name, exp: expIn(3600000)});
+      serveToken(fresh);
+      const before = insert(channel, [{data: 'before the exp 1'}, {data: 'before the exp 2'}]);
+      const insertedBefore = Date.now() < exp * 1000;
+      // Under litepush-sse's --max-age (3 s, at least 2.7 s) the grant's end
+      // (at most 2.5 s after it was minted) comes first.
+      const pause = await recordHas(page, () =>
+        window.record.states.find((s) => s.name === 'paused'));
+      const after = insert(channel, [{data: 'after the exp 1'}, {data: 'after the exp 2'}]);
+      await waitIds(page, [...before, ...after]);
+      const seen = await record(page);
+      if (!insertedBefore || tokenOf(seen.urls[0].url) !== first) {
+        console.log(`# attempt ${attempt}: too slow for a ${exp * 1000 - Date.now()} ms grant, again`);
+        await page.close();
+        continue;
+      }
+      done = true;
+      await check('LitepushStream: the stream pauses at its grant\'s exp, "come back now"',
+                  () => {
+                    const atExp = pause.until >= exp * 1000 - EXP_EARLY_MS &&
+                                  pause.until < exp * 1000 + 1000 &&
+                                  pause.at >= exp * 1000 - EXP_EARLY_MS;
+                    if (!atExp) {
+                      throw new Mismatch(`a pause until within ${EXP_EARLY_MS} ms before ${exp * 1000} or 1 s after`,
+                                         JSON.stringify(pause));
+                    }
+                  });
+      await check('LitepushStream: after the pause the callback is called again and the new EventSource carries the new token and lastEventId=',
+                  () => {
+                    const again = seen.tokens.filter((t) => t.at >= pause.at);
+                    if (again.length === 0) throw new Mismatch('a token call after the pause', JSON.stringify(seen.tokens));
+                    const next = seen.urls.find((u) => u.at >= pause.at);
+                    expectEqual([fresh, before[1]], [tokenOf(next.url), resumeOf(next.url)]);
+                    if (next.at - pause.at > 500) {
+                      throw new Mismatch('a new connection at once', `${next.at - pause.at} ms later`);
+                    }
+                  });
+      await check('LitepushStream: rows INSERTed before and after the exp arrive, each once, in order',
+                  async () => {
+                    expectEqual(idsOf(channel), await logIds(page));
+                    expectEqual([...before, ...after], await logIds(page));
+                  });
+      await check('the grant the page had first is refused now (401: expired), so the new one was needed',
+                  async () => expectEqual('401 the token has expired',
+                                          await statusOf(`/stream?channel=${channel}&token=${first}`)));
+      await page.close();
+    }
+    if (!done) throw new Error('three attempts too slow');
+  });
+
+  // The same over WebSocket: close 4001 at exp.
+  await scenario('LitepushSocket: a WebSocket whose grant ends comes back with a new token', async () => {
+    let done = false;
+    for (let attempt = 1; attempt <= 3 && !done; attempt++) {
+      const name = `ws${attempt}`;
+      const channel = `user.${name}`;
+      const exp = expIn(1500);
+      const first = mint({sub: name, exp});
+      serveToken(first);
+      const page = await openTokenPage(`?transport=ws&channel=${channel}`, where);
+      await waitState(page, 'open');
+      const fresh = mint({sub: name, exp: expIn(3600000)});
+      serveToken(fresh);
+      const before = insert(channel, [{data: 'before the exp 1'}, {data: 'before the exp 2'}]);
+      const insertedBefore = Date.now() < exp * 1000;
+      const closed = await recordHas(page, () => window.record.closes[0]);
+      const after = insert(channel, [{data: 'after the exp 1'}, {data: 'after the exp 2'}]);
+      await waitIds(page, [...before, ...after]);
+      const seen = await record(page);
+      if (!insertedBefore || tokenOf(seen.urls[0].url) !== first) {
+        console.log(`# attempt ${attempt}: too slow for a ${exp * 1000 - Date.now()} ms grant, again`);
+        await page.close();
+        continue;
+      }
+      done = true;
+      await check('LitepushSocket: litepush-ws closes at the grant\'s exp with 4001 "grant expired"',
+                  () => {
+                    expectEqual([4001, 'grant expired'], [closed.code, closed.reason]);
+                    if (closed.at < exp * 1000 - EXP_EARLY_MS || closed.at > exp * 1000 + 1000) {
+                      throw new Mismatch(`the close within ${EXP_EARLY_MS} ms before ${exp * 1000} or 1 s after`, closed.at);
+                    }
+                  });
+      await check('LitepushSocket: after 4001 it connects again at once (no backoff), with a new token and lastEventId=',
+                  () => {
+                    const next = seen.urls.find((u) => u.at >= closed.at);
+                    if (!next) throw new Mismatch('a connection after the close', JSON.stringify(seen.urls));
+                    expectEqual([fresh, before[1]], [tokenOf(next.url), resumeOf(next.url)]);
+                    // The shortest backoff is 500 ms.
+                    if (next.at - closed.at >= 500) {
+                      throw new Mismatch('a new connection at once', `${next.at - closed.at} ms later`);
+                    }
+                    const failed = seen.states.filter((s) => s.at >= closed.at && s.name === 'closed' &&
+                                                           s.until - s.at >= 500);
+                    expectEqual([], failed);
+                  });
+      await check('LitepushSocket: rows INSERTed before and after the exp arrive, each once, in order',
+                  async () => {
+                    expectEqual(idsOf(channel), await logIds(page));
+                    expectEqual([...before, ...after], await logIds(page));
+                  });
+      await screenshot(page, 'token');
+      await page.close();
+    }
+    if (!done) throw new Error('three attempts too slow');
+  });
+
+  // A dropped stream: the browser's own reconnect carries the old token.
+  await scenario('LitepushStream: a dropped stream whose token expired comes back with a new one', async () => {
+    let done = false;
+    for (let attempt = 1; attempt <= 3 && !done; attempt++) {
+      const name = `drop${attempt}`;
+      const channel = `user.${name}`;
+      const exp = expIn(1200);
+      const first = mint({sub: name, exp});
+      serveToken(first);
+      const page = await openTokenPage(`?transport=sse&channel=${channel}`, where);
+      await waitState(page, 'open');
+      const before = insert(channel, [{data: 'before the kill'}]);
+      await waitIds(page, before);
+      serveToken(mint({sub: name, exp: expIn(3600000)}));
+      // The EventSource's reconnect, with the old URL: refused.
+      const refused = page.waitForResponse((response) =>
+        /\/stream\?/.test(response.url()) && tokenOf(response.url()) === first &&
+        response.status() === 401, {timeout: 20000});
+      refused.catch(() => {});
+      // The stream must still be the first one, its grant running.
+      if (Date.now() >= exp * 1000 - 100 ||
+          (await record(page)).states.some((s) => s.name === 'paused')) {
+        console.log(`# attempt ${attempt}: too slow for a ${exp * 1000 - Date.now()} ms grant, again`);
+        await page.close();
+        continue;
+      }
+      control('kill-sse');
+      const meanwhile = insert(channel, [1, 2, 3].map((n) => ({data: `while down ${n}`})));
+      // Back once the old token has run out (and before the EventSource
+      // comes back, --retry 3 s after the drop).
+      await clockPast(exp * 1000 + 100);
+      control('start-sse');
+      done = true;
+      await check('LitepushStream: a dropped stream whose token has expired meanwhile: the EventSource\'s own reconnect is refused (401), then the callback gives a new token and the page resumes, every row once, in order',
+                  async () => {
+                    await refused;
+                    await waitIds(page, meanwhile);
+                    const seen = await record(page);
+                    const dropped = seen.urls.length;
+                    if (dropped < 2) throw new Mismatch('a second EventSource', JSON.stringify(seen.urls));
+                    const last = seen.urls[dropped - 1].url;
+                    expectEqual(before[0], resumeOf(last));
+                    if (tokenOf(last) === first) throw new Mismatch('a new token', 'the old one');
+                    expectEqual([...before, ...meanwhile], await logIds(page));
+                    expectEqual(idsOf(channel), await logIds(page));
+                  });
+      await page.close();
+    }
+    if (!done) throw new Error('three attempts too slow');
+  });
+  await where.close();
+}
+
 // --- main -------------------------------------------------------------------
 
 context = await chromium.launchPersistentContext(env.LITEPUSH_PROFILE, {
@@ -548,6 +937,14 @@ try {
   await indexScreenshot();
   await pauseRow();
   await reset();
+  const browser = await chromium.launch({executablePath: CHROMIUM, headless: true,
+                                         args: CHROMIUM_ARGS});
+  try {
+    await privatePages(browser);
+    await tokens(browser);
+  } finally {
+    await browser.close();
+  }
   await check('no page had a JavaScript error', () => expectEqual([], pageErrors));
 } finally {
   await context.close();
