@@ -138,6 +138,7 @@ struct loadgen_options {
 	const char *channel;
 	const char *label;
 	const char *json_path;
+	const char *header; /* one more request header line, or NULL */
 	int         busy_ms;
 	const char *feed_pid_log[4];
 	int         nfeed;
@@ -705,22 +706,28 @@ loadgen_conn_close(struct loadgen *lg, struct loadgen_conn *c,
 static void
 loadgen_conn_send_request(struct loadgen *lg, struct loadgen_conn *c)
 {
-	char req[2048];
-	int  n;
+	const char *header = lg->opt.header != NULL ? lg->opt.header : "";
+	const char *end = lg->opt.header != NULL ? "\r\n" : "";
+	char        req[4096];
+	int         n;
 
 	if (lg->opt.proto == BENCH_WS)
 		n = snprintf(req, sizeof req,
 		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
 		    "Connection: Upgrade\r\nSec-WebSocket-Key: "
 		    "dGhlIHNhbXBsZSBub25jZQ==\r\n"
-		    "Sec-WebSocket-Version: 13\r\n\r\n",
-		    lg->opt.path, lg->opt.host, lg->opt.port);
+		    "Sec-WebSocket-Version: 13\r\n%s%s\r\n",
+		    lg->opt.path, lg->opt.host, lg->opt.port, header, end);
 	else
 		n = snprintf(req, sizeof req,
 		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: "
 		    "text/event-stream\r\n"
-		    "Cache-Control: no-cache\r\n\r\n",
-		    lg->opt.path, lg->opt.host, lg->opt.port);
+		    "Cache-Control: no-cache\r\n%s%s\r\n",
+		    lg->opt.path, lg->opt.host, lg->opt.port, header, end);
+	if (n < 0 || (size_t)n >= sizeof req) {
+		loadgen_conn_close(lg, c, CONN_FAILED, "request too long");
+		return;
+	}
 	if (send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
 		loadgen_conn_close(
 		    lg, c, CONN_FAILED, "cannot send the request");
@@ -1419,6 +1426,8 @@ loadgen_usage(FILE *f)
 	      "its feed_stats\n"
 	      "                       line from LOG; repeatable\n"
 	      "  --label TEXT         names the run in the report\n"
+	      "  --header LINE        one more request header (\"Name: "
+	      "value\")\n"
 	      "  --json FILE          also append the JSON line to FILE\n"
 	      "  --quiet              no table, only the JSON line\n"
 	      "Prints a table on stderr and one JSON line on stdout.  Exit "
@@ -1579,6 +1588,7 @@ main(int argc, char **argv)
 	    {"pid", required_argument, NULL, 'p'},
 	    {"feed-stats", required_argument, NULL, 'F'},
 	    {"label", required_argument, NULL, 'l'},
+	    {"header", required_argument, NULL, 'H'},
 	    {"json", required_argument, NULL, 'j'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -1653,6 +1663,9 @@ main(int argc, char **argv)
 			break;
 		case 'l':
 			opt->label = optarg;
+			break;
+		case 'H':
+			opt->header = optarg;
 			break;
 		case 'j':
 			opt->json_path = optarg;

@@ -25,7 +25,7 @@ static const char litepush_help_text[] =
     "  init DB\n"
     "      Create the database and its schema if missing (idempotent) and\n"
     "      print \"DB: ready (N events)\".\n"
-    "  publish DB CHANNEL [--event NAME] [DATA | -]\n"
+    "  publish DB CHANNEL [--event NAME] [--sender NAME] [DATA | -]\n"
     "      Append one event and print its id.  Without DATA, or with -, the\n"
     "      data is all of standard input, byte for byte: a trailing newline\n"
     "      is kept, not stripped.  Creates the database if missing.\n"
@@ -301,6 +301,7 @@ litepush_read_all(int fd, char **datap, size_t *lenp)
 /* The options of `publish`. */
 struct litepush_publish {
 	const char *event;
+	const char *sender;
 };
 
 /* Takes one option of `publish`. */
@@ -313,24 +314,28 @@ litepush_publish_option(
 	(void)command;
 	if (option == LITEPUSH_OPTION_EVENT)
 		publish->event = value;
+	else if (option == LITEPUSH_OPTION_SENDER)
+		publish->sender = value;
 }
 
 /*
- * `litepush publish DB CHANNEL [--event NAME] [DATA | -]`: appends one event
- * and prints its id.  The channel and event name are not checked here: the
- * schema's CHECK constraints refuse a bad row, with SQLite's reason, exactly
- * as they would for any other publisher.
+ * `litepush publish DB CHANNEL [--event NAME] [--sender NAME] [DATA | -]`:
+ * appends one event and prints its id; --sender records who sent it, as an
+ * application that authenticated its user vouches.  The channel and event name
+ * are not checked here: the schema's CHECK constraints refuse a bad row, with
+ * SQLite's reason, exactly as they would for any other publisher.
  */
 static int
 litepush_publish(int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"event", required_argument, NULL, LITEPUSH_OPTION_EVENT},
+	    {"sender", required_argument, NULL, LITEPUSH_OPTION_SENDER},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	static const char *const names[] = {"DB", "CHANNEL", "DATA"};
-	struct litepush_publish  publish = {NULL};
+	struct litepush_publish  publish = {NULL, NULL};
 	struct litepush_args     args;
 	struct store            *store;
 	const char              *path, *channel;
@@ -363,8 +368,8 @@ litepush_publish(int argc, char **argv)
 		status = LITEPUSH_EXIT_ERROR;
 		goto out;
 	}
-	if (store_append(store, channel, publish.event, data, data_len, &id) !=
-	    0)
+	if (store_append_by(store, channel, publish.event, publish.sender, data,
+	        data_len, &id) != 0)
 		status = litepush_error("%s", store_errmsg(store));
 	else
 		printf("%" PRId64 "\n", id);

@@ -30,6 +30,7 @@
 /* Long options without a short form; values past any character. */
 enum {
 	LITEPUSH_OPTION_EVENT = 256,
+	LITEPUSH_OPTION_SENDER,
 	LITEPUSH_OPTION_FROM,
 	LITEPUSH_OPTION_POLL_MS,
 	LITEPUSH_OPTION_KEEP_LAST,

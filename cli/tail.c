@@ -62,8 +62,8 @@ litepush_tail_event(const struct store_event *ev, void *arg)
 {
 	struct litepush_tail *tail = arg;
 
-	if (sse_encode_event(
-	        &tail->out, ev->id, ev->event, ev->data, ev->data_len) != 0) {
+	if (sse_encode_event(&tail->out, ev->id, ev->event, ev->sender,
+	        ev->data, ev->data_len) != 0) {
 		tail->nomem = 1;
 		return -1; /* not consumed */
 	}

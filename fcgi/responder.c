@@ -14,6 +14,7 @@
 
 #include "access.h"
 #include "buf.h"
+#include "cors.h"
 #include "grant.h"
 #include "feed.h"
 #include "intake.h"
@@ -22,6 +23,7 @@
 #include "options.h"
 #include "proc.h"
 #include "query.h"
+#include "quote.h"
 #include "stream.h"
 
 /*
@@ -53,6 +55,9 @@ struct responder_access {
 static struct responder_access responder_access = {
     .rules = {responder_access.patterns, 0, 0}};
 
+/* The origins of --cors-origin (none: no CORS header at all). */
+static struct cors *responder_cors;
+
 static const struct option responder_options[] = {
     {"db", required_argument, NULL, 'd'},
     {"listen", required_argument, NULL, 'l'},
@@ -65,6 +70,7 @@ static const struct option responder_options[] = {
     {"private", required_argument, NULL, 'P'},
     {"require-login", no_argument, NULL, 'L'},
     {"jwt-key", required_argument, NULL, 'j'},
+    {"cors-origin", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -97,6 +103,9 @@ responder_usage(FILE *f)
 	    "  --jwt-key FILE       accept signed grants: an HS256 secret or "
 	    "a\n"
 	    "                       PEM public key (RS256, ES256)\n"
+	    "  --cors-origin ORIGIN a page of this origin "
+	    "(scheme://host[:port])\n"
+	    "                       may read the stream; repeatable\n"
 	    "  --help, --version\n"
 	    "\n"
 	    "Every option also comes from LITEPUSH_<NAME> (LITEPUSH_DB,\n"
@@ -107,7 +116,8 @@ responder_usage(FILE *f)
 /* What a request says, from FastCGI parameters or the CGI environment. */
 struct responder_request {
 	const char *method, *query_string, *last_event_id, *content_length,
-	    *transfer_encoding, *user, *authorization, *cookie, *addr;
+	    *transfer_encoding, *user, *authorization, *cookie, *addr, *origin,
+	    *request_method; /* a preflight's Access-Control-Request-Method */
 };
 
 /* Fills req with get(name, arg), a lookup of one parameter. */
@@ -124,6 +134,8 @@ responder_request_read(struct responder_request *req,
 	req->authorization = get("HTTP_AUTHORIZATION", arg);
 	req->cookie = get("HTTP_COOKIE", arg);
 	req->addr = get("REMOTE_ADDR", arg);
+	req->origin = get("HTTP_ORIGIN", arg);
+	req->request_method = get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", arg);
 }
 
 /* What a validated request asks for. */
@@ -133,52 +145,123 @@ struct responder_stream {
 	int64_t      expires_ms; /* the grant's end; 0 without one */
 };
 
+/* A whole response instead of a stream: an error, or a preflight's 204. */
+struct responder_answer {
+	const char *status; /* "400 Bad Request" */
+	const char *header; /* one more line of its own ("Allow: GET\r\n"), or
+	                       NULL */
+	int  preflight;     /* the 204: no body, and the preflight's headers */
+	char reason[256];   /* the one-line body */
+};
+
+/* What responder_validate() decided. */
+#define RESPONDER_STREAM 0 /* the request is streamed */
+#define RESPONDER_ANSWER 1 /* it gets the responder_answer */
+
 /*
- * Judges who asks (grant_authorize(): the web server's login, or the
- * grant of a token with --jwt-key).  Returns 0, or -1 with the status and
- * the reason.
+ * The challenges of a 401 (RFC 6750 3): Bearer, since a browser answers
+ * Basic with a login dialog over the page; error="invalid_token" when the
+ * token sent cannot open the channels.
+ */
+#define RESPONDER_CHALLENGE "WWW-Authenticate: Bearer realm=\"litepush\""
+#define RESPONDER_CHALLENGE_BAD_TOKEN                                          \
+	RESPONDER_CHALLENGE ", error=\"invalid_token\"\r\n"
+
+/*
+ * Judges who asks (grant_judge(): the web server's login, or the grant of
+ * a token with --jwt-key).  Returns RESPONDER_STREAM, or RESPONDER_ANSWER
+ * with a 401 (and its challenge) or a 403.
  */
 static int
 responder_authorize(const struct responder_request *req,
-    struct responder_stream *out, const char **status, char *reason, size_t len)
+    struct responder_stream *out, struct responder_answer *answer)
 {
-	struct grant_request who = {
-	    req->user, req->authorization, req->cookie, req->query_string};
-	int rc;
+	struct grant_request who = {.user = req->user,
+	    .authorization = req->authorization,
+	    .cookie = req->cookie,
+	    .query_string = req->query_string};
+	struct grant_verdict verdict;
+	int                  rc;
 
-	rc = grant_authorize(&responder_access.rules, responder_access.key,
-	    &who, &out->query, loop_unix_ms() / 1000, &out->expires_ms, reason,
-	    len);
-	if (rc != 0) {
-		*status = rc == 401 ? "401 Unauthorized" : "403 Forbidden";
-		return -1;
-	}
-	return 0;
+	rc = grant_judge(&responder_access.rules, responder_access.key, &who,
+	    &out->query, loop_unix_ms() / 1000, &verdict, answer->reason,
+	    sizeof answer->reason);
+	out->expires_ms = verdict.expires_ms;
+	if (rc == 0)
+		return RESPONDER_STREAM;
+	if (rc == 401) {
+		answer->status = "401 Unauthorized";
+		answer->header = verdict.token_refused
+		                     ? RESPONDER_CHALLENGE_BAD_TOKEN
+		                     : RESPONDER_CHALLENGE "\r\n";
+	} else
+		answer->status = "403 Forbidden";
+	return RESPONDER_ANSWER;
 }
 
 /*
- * Validates a request.  Returns 0 with what it asks for, or -1 with the
- * status line, an extra header and the reason.
+ * Answers a CORS preflight (an OPTIONS with Origin and
+ * Access-Control-Request-Method) when --cors-origin is given: 204 for a
+ * listed origin asking for GET, 403 for another origin (a plain 405 would
+ * not say why the page cannot read), 405 for another method.  Returns
+ * RESPONDER_ANSWER, or RESPONDER_STREAM when the request is no preflight
+ * (it is then validated as any other).
+ */
+static int
+responder_preflight(
+    const struct responder_request *req, struct responder_answer *answer)
+{
+	char quoted[QUOTE_SIZE];
+
+	if (!cors_enabled(responder_cors) ||
+	    !cors_is_preflight(req->method, req->origin, req->request_method))
+		return RESPONDER_STREAM;
+	if (!cors_allowed(responder_cors, req->origin)) {
+		answer->status = "403 Forbidden";
+		snprintf(answer->reason, sizeof answer->reason,
+		    "origin \"%s\" may not read this stream (--cors-origin)",
+		    quote_value(quoted, req->origin, strlen(req->origin), 0));
+		return RESPONDER_ANSWER;
+	}
+	if (strcmp(req->request_method, "GET") != 0) {
+		answer->status = "405 Method Not Allowed";
+		answer->header = "Allow: GET\r\n";
+		snprintf(answer->reason, sizeof answer->reason,
+		    "only GET is allowed: this is an event stream");
+		return RESPONDER_ANSWER;
+	}
+	answer->status = "204 No Content";
+	answer->preflight = 1;
+	return RESPONDER_ANSWER;
+}
+
+/*
+ * Validates a request.  Returns RESPONDER_STREAM with what it asks for, or
+ * RESPONDER_ANSWER with the response it gets instead.
  */
 static int
 responder_validate(const struct responder_request *req,
-    struct responder_stream *out, const char **status,
-    const char **extra_header, char *reason, size_t len)
+    struct responder_stream *out, struct responder_answer *answer)
 {
+	char   *reason = answer->reason;
+	size_t  len = sizeof answer->reason;
 	int64_t id;
 	int     rc;
 
-	*extra_header = NULL;
+	answer->header = NULL;
+	answer->preflight = 0;
 	out->resume = -1;
 	out->expires_ms = 0;
+	if (responder_preflight(req, answer) == RESPONDER_ANSWER)
+		return RESPONDER_ANSWER;
 	if (req->method == NULL || strcmp(req->method, "GET") != 0) {
-		*status = "405 Method Not Allowed";
-		*extra_header = "Allow: GET";
+		answer->status = "405 Method Not Allowed";
+		answer->header = "Allow: GET\r\n";
 		snprintf(reason, len,
 		    "only GET is allowed: this is an event stream");
-		return -1;
+		return RESPONDER_ANSWER;
 	}
-	*status = "400 Bad Request";
+	answer->status = "400 Bad Request";
 	/*
 	 * A body is refused, not read: reading it would cost the loop time for
 	 * nothing (RFC 9110 9.3.1 gives content in a GET no meaning), and a
@@ -191,7 +274,7 @@ responder_validate(const struct responder_request *req,
 		snprintf(reason, len,
 		    "a GET request for an event stream has no "
 		    "body");
-		return -1;
+		return RESPONDER_ANSWER;
 	}
 	/*
 	 * CGI (RFC 3875 4.1.7) always sets QUERY_STRING, empty without a
@@ -203,26 +286,26 @@ responder_validate(const struct responder_request *req,
 		snprintf(reason, len,
 		    "the web server passed no QUERY_STRING "
 		    "(a query string too long for it is dropped)");
-		return -1;
+		return RESPONDER_ANSWER;
 	}
 	if (query_parse(req->query_string, strlen(req->query_string),
 	        &out->query, reason, len) != 0)
-		return -1;
-	if (responder_authorize(req, out, status, reason, len) != 0)
-		return -1;
+		return RESPONDER_ANSWER;
+	if (responder_authorize(req, out, answer) != RESPONDER_STREAM)
+		return RESPONDER_ANSWER;
 	if (req->last_event_id != NULL) {
 		rc = query_parse_last_event_id(
 		    req->last_event_id, &id, reason, len);
 		if (rc < 0)
-			return -1;
+			return RESPONDER_ANSWER;
 		if (rc == 0) {
 			out->resume = id;
-			return 0;
+			return RESPONDER_STREAM;
 		}
 	}
 	if (out->query.has_last_id)
 		out->resume = out->query.last_id;
-	return 0;
+	return RESPONDER_STREAM;
 }
 
 /*
@@ -235,6 +318,35 @@ responder_log_refusal(const char *addr, const char *status, const char *reason)
 	if (strncmp(status, "401", 3) == 0 || strncmp(status, "403", 3) == 0)
 		proc_log("refuse %s %.3s %s", addr != NULL ? addr : "-", status,
 		    reason);
+}
+
+/*
+ * Judges a request (responder_validate()), logs a refusal, and writes the
+ * response's extra header lines to headers (STREAM_HEADERS_MAX bytes):
+ * the CORS ones, then the answer's own.  Returns RESPONDER_STREAM or
+ * RESPONDER_ANSWER.
+ */
+static int
+responder_judge(const struct responder_request *req,
+    struct responder_stream *stream, struct responder_answer *answer,
+    char *headers)
+{
+	int    rc = responder_validate(req, stream, answer);
+	size_t n;
+
+	if (rc == RESPONDER_ANSWER)
+		responder_log_refusal(
+		    req->addr, answer->status, answer->reason);
+	/* CORS_HEADERS_MAX always suffices; were it short, no CORS at all. */
+	if (cors_headers(responder_cors, req->origin,
+	        answer->preflight && rc == RESPONDER_ANSWER, headers,
+	        CORS_HEADERS_MAX) < 0)
+		headers[0] = '\0';
+	n = strlen(headers);
+	if (rc == RESPONDER_ANSWER && answer->header != NULL)
+		snprintf(
+		    headers + n, STREAM_HEADERS_MAX - n, "%s", answer->header);
+	return rc;
 }
 
 /* Logs a line for the intake. */
@@ -266,26 +378,32 @@ responder_request(const struct intake_request *req, void *arg)
 {
 	struct responder_request request;
 	struct responder_stream  stream;
-	const char              *status, *extra;
-	char                     reason[256];
+	struct responder_answer  answer;
+	char                     headers[STREAM_HEADERS_MAX];
 
 	(void)arg;
 	if (req->envp == NULL) {
+		/* No Origin can be read: only the Vary, if any. */
+		if (cors_headers(
+		        responder_cors, NULL, 0, headers, sizeof headers) < 0)
+			headers[0] = '\0';
 		stream_refuse(responder_server, req->fd, req->request_id,
-		    "431 Request Header Fields Too Large", NULL, req->too_large,
-		    req->input, req->input_len);
+		    "431 Request Header Fields Too Large", headers,
+		    req->too_large, req->input, req->input_len);
 		return;
 	}
 	responder_request_read(&request, responder_fcgi_param, req->envp);
-	if (responder_validate(&request, &stream, &status, &extra, reason,
-	        sizeof reason) != 0) {
-		responder_log_refusal(request.addr, status, reason);
+	if (responder_judge(&request, &stream, &answer, headers) ==
+	    RESPONDER_ANSWER) {
 		stream_refuse(responder_server, req->fd, req->request_id,
-		    status, extra, reason, req->input, req->input_len);
+		    answer.status, headers,
+		    answer.preflight ? NULL : answer.reason, req->input,
+		    req->input_len);
 		return;
 	}
-	stream_open(responder_server, req->fd, req->request_id, &stream.query,
-	    stream.resume, stream.expires_ms, req->input, req->input_len);
+	stream_open(responder_server, req->fd, req->request_id, headers,
+	    &stream.query, stream.resume, stream.expires_ms, req->input,
+	    req->input_len);
 }
 
 /* The last stream has gone: in CGI mode or at shutdown, that is the end. */
@@ -326,8 +444,8 @@ responder_cgi(void)
 {
 	struct responder_request request;
 	struct responder_stream  stream;
-	const char              *status, *extra;
-	char                     reason[256];
+	struct responder_answer  answer;
+	char                     headers[STREAM_HEADERS_MAX];
 
 	if (getenv("REQUEST_METHOD") == NULL) {
 		proc_log("no FastCGI socket on standard input and no CGI "
@@ -335,24 +453,61 @@ responder_cgi(void)
 		return 2;
 	}
 	responder_request_read(&request, responder_cgi_param, NULL);
-	if (responder_validate(&request, &stream, &status, &extra, reason,
-	        sizeof reason) != 0) {
+	if (responder_judge(&request, &stream, &answer, headers) ==
+	    RESPONDER_ANSWER) {
 		struct buf out = {0};
 
-		responder_log_refusal(request.addr, status, reason);
-		if (stream_error_response(&out, 0, status, extra, reason) ==
-		        0 &&
+		if (stream_error_response(&out, 0, answer.status, headers,
+		        answer.preflight ? NULL : answer.reason) == 0 &&
 		    buf_flush(&out, STDOUT_FILENO) < 0)
 			proc_log(
 			    "cannot write the response: %s", strerror(errno));
 		buf_free(&out);
 		return 0;
 	}
-	stream_open(responder_server, STDOUT_FILENO, 0, &stream.query,
+	stream_open(responder_server, STDOUT_FILENO, 0, headers, &stream.query,
 	    stream.resume, stream.expires_ms, NULL, 0);
 	if (stream_count(responder_server) > 0)
 		loop_run(responder_loop);
 	return 0;
+}
+
+/* Adds the origins of one --cors-origin (a list, as --private takes). */
+static void
+responder_cors_option(char *value)
+{
+	const char *origins[CORS_ORIGINS_MAX];
+	size_t      n = 0, i;
+	char        reason[200], quoted[QUOTE_SIZE];
+
+	proc_list_option("cors-origin", value, origins, &n, CORS_ORIGINS_MAX);
+	for (i = 0; i < n; i++)
+		if (cors_add(
+		        responder_cors, origins[i], reason, sizeof reason) != 0)
+			proc_usage_error("--cors-origin: \"%s\": %s",
+			    quote_value(
+			        quoted, origins[i], strlen(origins[i]), 0),
+			    reason);
+}
+
+/*
+ * After the options: credentials are on when a cookie, a token or a login
+ * can change the answer, and Authorization matters with --jwt-key.
+ */
+static void
+responder_cors_done(void)
+{
+	unsigned flags = 0;
+	char     reason[200];
+
+	if (responder_access.key != NULL ||
+	    responder_access.rules.npatterns > 0 ||
+	    responder_access.rules.require_login)
+		flags |= CORS_CREDENTIALS;
+	if (responder_access.key != NULL)
+		flags |= CORS_AUTHORIZATION;
+	if (cors_configure(responder_cors, flags, reason, sizeof reason) != 0)
+		proc_usage_error("--cors-origin: %s", reason);
 }
 
 int
@@ -372,7 +527,8 @@ main(int argc, char **argv)
 	proc_set_name("litepush-sse");
 	responder_args =
 	    options_with_env(argc, argv, "h", responder_options, &nargs);
-	if (responder_args == NULL) {
+	responder_cors = cors_create();
+	if (responder_args == NULL || responder_cors == NULL) {
 		proc_log("out of memory");
 		return 1;
 	}
@@ -426,11 +582,15 @@ main(int argc, char **argv)
 			        sizeof err) != 0)
 				proc_usage_error("--jwt-key: %s", err);
 			break;
+		case 'o':
+			responder_cors_option(optarg);
+			break;
 		default:
 			proc_last_option(c, responder_usage);
 		}
 	}
 	proc_options_done(nargs, responder_args, feed_options.db_path);
+	responder_cors_done();
 
 	/* Before FCGX_Init(): libfcgi's SIGUSR1 handler would stop acceptors.
 	 */
@@ -490,6 +650,7 @@ main(int argc, char **argv)
 	stream_server_free(responder_server);
 	feed_free(feed);
 	loop_free(responder_loop);
+	cors_free(responder_cors);
 	options_free(responder_args);
 	return status;
 }

@@ -109,17 +109,22 @@ stream_server_create(struct loop *loop, struct feed *feed,
 /* Appends a complete error response in CGI form, framed when FastCGI. */
 int
 stream_error_response(struct buf *out, uint16_t request_id, const char *status,
-    const char *extra_header, const char *reason)
+    const char *headers, const char *reason)
 {
 	size_t mark = 0;
+	int    rc;
 
 	if (request_id != 0 && (mark = fcgi_stdout_begin(out)) == (size_t)-1)
 		return -1;
-	if (buf_printf(out,
-	        "Status: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-	        "Cache-Control: no-cache\r\n%s%s\r\n%s\n",
-	        status, extra_header ? extra_header : "",
-	        extra_header ? "\r\n" : "", reason) != 0)
+	if (reason == NULL)
+		rc = buf_printf(out, "Status: %s\r\n%s\r\n", status,
+		    headers ? headers : "");
+	else
+		rc = buf_printf(out,
+		    "Status: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		    "Cache-Control: no-cache\r\n%s\r\n%s\n",
+		    status, headers ? headers : "", reason);
+	if (rc != 0)
 		return -1;
 	if (request_id == 0)
 		return 0;
@@ -230,7 +235,7 @@ stream_encode(const struct store_event *ev, void *arg)
 	struct buf *scratch = arg;
 
 	return sse_encode_event(
-	    scratch, ev->id, ev->event, ev->data, ev->data_len);
+	    scratch, ev->id, ev->event, ev->sender, ev->data, ev->data_len);
 }
 
 /*
@@ -543,7 +548,7 @@ stream_new(struct stream_server *server, int fd, uint16_t request_id)
  * then ends like a stream's, and does not count as one.
  */
 static void
-stream_fail(struct stream *s, const char *status, const char *extra_header,
+stream_fail(struct stream *s, const char *status, const char *headers,
     const char *reason)
 {
 	struct buf *scratch = &s->server->scratch;
@@ -551,7 +556,7 @@ stream_fail(struct stream *s, const char *status, const char *extra_header,
 	loop_timer_start(s->server->loop, &s->keepalive, STREAM_LINGER_MS);
 	buf_clear(scratch);
 	if (stream_error_response(
-	        scratch, s->request_id, status, extra_header, reason) != 0 ||
+	        scratch, s->request_id, status, headers, reason) != 0 ||
 	    stream_send(s, buf_pending(scratch), buf_pending_len(scratch)) !=
 	        0) {
 		buf_clear(scratch);
@@ -565,7 +570,7 @@ stream_fail(struct stream *s, const char *status, const char *extra_header,
 /* Answers the connection fd with an error response (fd is ours). */
 void
 stream_refuse(struct stream_server *server, int fd, uint16_t request_id,
-    const char *status, const char *extra_header, const char *reason,
+    const char *status, const char *headers, const char *reason,
     const void *input, size_t input_len)
 {
 	struct stream *s = stream_new(server, fd, request_id);
@@ -578,18 +583,22 @@ stream_refuse(struct stream_server *server, int fd, uint16_t request_id,
 	if (stream_input(s, input, input_len) != 0)
 		stream_destroy(s);
 	else
-		stream_fail(s, status, extra_header, reason);
+		stream_fail(s, status, headers, reason);
 }
 
-/* Returns the Retry-After header for a refusal, spread over a few retries. */
+/*
+ * Writes the headers of a 503: the request's own, then Retry-After,
+ * spread over a few retries.
+ */
 static void
-stream_retry_after(struct stream_server *server, char *out, size_t len)
+stream_retry_after(
+    struct stream_server *server, const char *headers, char *out, size_t len)
 {
 	int64_t base = (server->config.retry_ms + 999) / 1000;
 
 	if (base < 1)
 		base = 1;
-	snprintf(out, len, "Retry-After: %lld",
+	snprintf(out, len, "%sRetry-After: %lld\r\n", headers ? headers : "",
 	    (long long)(base + (int64_t)stream_random(
 	                           server, (uint64_t)base * 2 + 1)));
 }
@@ -597,18 +606,18 @@ stream_retry_after(struct stream_server *server, char *out, size_t len)
 /* Starts a stream on fd for a validated request. */
 void
 stream_open(struct stream_server *server, int fd, uint16_t request_id,
-    const struct query *query, int64_t resume, int64_t expires_ms,
-    const void *input, size_t input_len)
+    const char *headers, const struct query *query, int64_t resume,
+    int64_t expires_ms, const void *input, size_t input_len)
 {
 	const char       *names[QUERY_MAX_CHANNELS];
-	char              retry_after[64], reason[600];
+	char              retry_after[STREAM_HEADERS_MAX + 64], reason[600];
 	struct stream    *s;
 	struct buf       *scratch = &server->scratch;
 	struct feed_start start;
 	int64_t           age;
 	size_t            i;
 
-	stream_retry_after(server, retry_after, sizeof retry_after);
+	stream_retry_after(server, headers, retry_after, sizeof retry_after);
 	if (server->shutting_down) {
 		stream_refuse(server, fd, request_id, "503 Service Unavailable",
 		    retry_after, "litepush-sse is shutting down", NULL, 0);
@@ -655,11 +664,12 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 	 * exactly, and a reset when its resume point is gone.
 	 */
 	if (stream_frame_begin(s) != 0 ||
-	    buf_append_str(scratch,
+	    buf_printf(scratch,
 	        "Status: 200 OK\r\n"
 	        "Content-Type: text/event-stream; charset=utf-8\r\n"
 	        "Cache-Control: no-cache\r\n"
-	        "X-Accel-Buffering: no\r\n\r\n") != 0 ||
+	        "X-Accel-Buffering: no\r\n%s\r\n",
+	        headers ? headers : "") != 0 ||
 	    sse_encode_retry(scratch, (long)server->config.retry_ms) != 0 ||
 	    sse_encode_position(scratch, start.after) != 0 ||
 	    (start.reset &&

@@ -40,8 +40,17 @@ struct stream_server *stream_server_create(struct loop *loop, struct feed *feed,
     const struct stream_config *config, stream_empty_fn empty, void *arg);
 
 /*
+ * The longest block of extra header lines a response takes: each line
+ * "Name: value\r\n", the whole built once per request by the responder
+ * (CORS, Allow, WWW-Authenticate) and passed as one string.
+ */
+#define STREAM_HEADERS_MAX 2048
+
+/*
  * Starts a stream on fd for a validated request: request_id is the FastCGI
- * request id, or 0 for plain CGI (no records, blocking writes).  resume is
+ * request id, or 0 for plain CGI (no records, blocking writes).  headers
+ * (NULL for none; shorter than STREAM_HEADERS_MAX) go on the 200 after
+ * its own headers, and on a 503 before its Retry-After.  resume is
  * the Last-Event-ID (or -1 for none).  expires_ms (unix ms; 0 for never)
  * is when the grant it was opened with runs out: the stream then ends with
  * a pause that asks the client back at once, as its new token is due.
@@ -52,17 +61,17 @@ struct stream_server *stream_server_create(struct loop *loop, struct feed *feed,
  * in every case.
  */
 void stream_open(struct stream_server *server, int fd, uint16_t request_id,
-    const struct query *query, int64_t resume, int64_t expires_ms,
-    const void *input, size_t input_len);
+    const char *headers, const struct query *query, int64_t resume,
+    int64_t expires_ms, const void *input, size_t input_len);
 
 /*
- * Answers the request on fd with an error response instead of a stream
- * (status as "400 Bad Request", extra_header NULL or one more "Name:
- * value" header, a one-line reason), without blocking the loop; input is
- * as for stream_open().  Takes ownership of fd.
+ * Answers the request on fd with a whole response instead of a stream
+ * (stream_error_response(): an error, or a CORS preflight's 204), without
+ * blocking the loop; input is as for stream_open().  Takes ownership of
+ * fd.
  */
 void stream_refuse(struct stream_server *server, int fd, uint16_t request_id,
-    const char *status, const char *extra_header, const char *reason,
+    const char *status, const char *headers, const char *reason,
     const void *input, size_t input_len);
 
 /*
@@ -83,12 +92,14 @@ void stream_server_free(struct stream_server *server);
 
 /*
  * Appends a complete error response (status line as "503 Service
- * Unavailable", one-line reason) in CGI form to out, framed as FastCGI
- * records with END_REQUEST when request_id is not 0.  extra_header (may be
- * NULL) is one more "Name: value" header.  Returns 0 or -1.
+ * Unavailable", one-line text/plain reason) in CGI form to out, framed as
+ * FastCGI records with END_REQUEST when request_id is not 0.  headers
+ * (may be NULL) are more header lines, each "Name: value\r\n".  A NULL
+ * reason makes a response without a body ("204 No Content"): the status
+ * and headers only.  Returns 0 or -1.
  */
 struct buf;
 int stream_error_response(struct buf *out, uint16_t request_id,
-    const char *status, const char *extra_header, const char *reason);
+    const char *status, const char *headers, const char *reason);
 
 #endif

@@ -289,31 +289,39 @@ grant_lists(const void *arg, const char *channel)
 
 /* Judges a subscription by the login and a signed grant. */
 int
-grant_authorize(const struct access_rules *rules, const struct grant_key *key,
+grant_judge(const struct access_rules *rules, const struct grant_key *key,
     const struct grant_request *req, const struct query *query, int64_t now,
-    int64_t *expires_ms, char *reason, size_t len)
+    struct grant_verdict *out, char *reason, size_t len)
 {
 	struct grant grant = {0};
 	char         token[GRANT_TOKEN_MAX + 1];
 	int          found = 0, status;
 
-	*expires_ms = 0;
+	out->expires_ms = 0;
+	out->token_refused = 0;
 	if (key != NULL)
 		found = grant_find_token(
 		    req->authorization, req->cookie, req->query_string, token);
 	if (found < 0) {
+		out->token_refused = 1;
 		snprintf(reason, len, "bad token: too long or not a JWT");
 		return 401;
 	}
 	if (found == 0)
 		return access_subscription(
 		    rules, query, req->user, reason, len);
-	if (grant_verify(key, token, now, &grant, reason, len) != 0)
+	if (grant_verify(key, token, now, &grant, reason, len) != 0) {
+		out->token_refused = 1;
 		return 401;
-	*expires_ms = grant.expires * 1000;
+	}
+	out->expires_ms = grant.expires * 1000;
 	status = access_subscription_granted(
 	    rules, query, grant.user, grant_lists, &grant, reason, len);
-	grant_free(&grant);
+	out->token_refused = status == 401;
+	if (status == 0 && req->keep != NULL)
+		*req->keep = grant;
+	else
+		grant_free(&grant);
 	return status;
 }
 

@@ -77,6 +77,18 @@ struct grant_request {
 	const char *authorization; /* the Authorization header */
 	const char *cookie;        /* the Cookie header */
 	const char *query_string;  /* the raw query, for token= */
+	/*
+	 * Where the verified grant goes when the judgement is 0 (NULL: it is
+	 * dropped): a daemon that keeps its publish list.  Left zeroed
+	 * without one; grant_free() it.
+	 */
+	struct grant *keep;
+};
+
+/* What grant_judge() found besides the status. */
+struct grant_verdict {
+	int64_t expires_ms;    /* the grant's exp in unix ms; 0 without one */
+	int     token_refused; /* a 401 for a token the client sent */
 };
 
 /*
@@ -84,13 +96,17 @@ struct grant_request {
  * for none, --jwt-key) the signed grant of the token the client sent, if
  * any: a bad token is a 401; a good one's sub is the login, and the
  * channels it lists are allowed too.  now is unix seconds.  Returns 0,
- * with *expires_ms the grant's exp in unix ms (0 without a grant), or 401
- * or 403 with the reason.  Both daemons judge with it.
+ * with out->expires_ms the grant's exp in unix ms (0 without a grant), or
+ * 401 or 403 with the reason.  out->token_refused is set when the status
+ * is 401 and the client presented a token (to a daemon with a key) that
+ * cannot open the channels: bad, expired, or naming no user where a login
+ * is needed.  It is 0 for any other answer, so that a 401 with it clear
+ * means that credentials are missing (RFC 6750 3.1: error="invalid_token"
+ * or a bare challenge).  Both daemons judge with it.
  */
-int grant_authorize(const struct access_rules *rules,
-    const struct grant_key *key, const struct grant_request *req,
-    const struct query *query, int64_t now, int64_t *expires_ms, char *reason,
-    size_t len);
+int grant_judge(const struct access_rules *rules, const struct grant_key *key,
+    const struct grant_request *req, const struct query *query, int64_t now,
+    struct grant_verdict *out, char *reason, size_t len);
 
 /* Frees what grant_verify() filled; a zeroed grant is fine. */
 void grant_free(struct grant *grant);

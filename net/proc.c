@@ -104,18 +104,28 @@ proc_list_option(
 	}
 }
 
-/* Adds --private rules to list, each checked. */
+/* Takes a list option whose values valid() checks. */
 void
-proc_private_option(char *value, const char **list, size_t *count, size_t max)
+proc_checked_list_option(const char *name, char *value, const char **list,
+    size_t *count, size_t max,
+    int (*valid)(const char *value, char *reason, size_t len))
 {
 	size_t first = *count, i;
 	char   reason[200];
 
-	proc_list_option("private", value, list, count, max);
+	proc_list_option(name, value, list, count, max);
 	for (i = first; i < *count; i++)
-		if (access_pattern_valid(list[i], reason, sizeof reason) != 0)
+		if (valid(list[i], reason, sizeof reason) != 0)
 			proc_usage_error(
-			    "--private: \"%s\": %s", list[i], reason);
+			    "--%s: \"%s\": %s", name, list[i], reason);
+}
+
+/* Takes --private rules, each checked. */
+void
+proc_private_option(char *value, const char **list, size_t *count, size_t max)
+{
+	proc_checked_list_option(
+	    "private", value, list, count, max, access_pattern_valid);
 }
 
 /* The end of a getopt_long() switch: --help, --version or a bad option. */

@@ -46,8 +46,17 @@ void proc_list_option(const char *name, char *value, const char **list,
     size_t *count, size_t max);
 
 /*
- * proc_list_option() for --private: the rules ({user} patterns,
- * access.h), each checked; a bad one exits through proc_usage_error().
+ * proc_list_option() with each value checked by valid(value, reason,
+ * len), which returns 0 or -1 with the reason; a bad one exits through
+ * proc_usage_error() as "--NAME: "VALUE": REASON".
+ */
+void proc_checked_list_option(const char *name, char *value, const char **list,
+    size_t *count, size_t max,
+    int (*valid)(const char *value, char *reason, size_t len));
+
+/*
+ * proc_checked_list_option() for --private: the rules ({user} patterns,
+ * access.h).
  */
 void proc_private_option(
     char *value, const char **list, size_t *count, size_t max);

@@ -117,22 +117,24 @@ sse_append_data(struct buf *out, const char *data, size_t len)
 }
 
 /*
- * Appends one event.  Note that an event name holding CR or LF (which the
- * schema's CHECK refuses) is cut at the first one rather than let it break
- * the framing; an empty name is left out, as browsers treat it as "message"
- * anyway.
+ * Appends one event.  Note that an event name or user holding CR or LF
+ * (which the schema's CHECKs refuse) is cut at the first one rather than
+ * let it break the framing; an empty name is left out, as browsers treat
+ * it as "message" anyway, and an empty user too.
  */
 int
 sse_encode_event(struct buf *out, int64_t id, const char *event,
-    const char *data, size_t data_len)
+    const char *user, const char *data, size_t data_len)
 {
 	size_t pending = buf_pending_len(out);
-	size_t event_len = 0, more;
+	size_t event_len = 0, user_len = 0, more;
 
 	if (data == NULL)
 		data = "";
 	if (event != NULL)
 		event_len = sse_field_length(event);
+	if (user != NULL)
+		user_len = sse_field_length(user);
 
 	/*
 	 * Reserve once for the usual case: the fields, the data, and "data: "
@@ -140,10 +142,12 @@ sse_encode_event(struct buf *out, int64_t id, const char *event,
 	 * but costs a pass over data as long as the whole encoding (measured);
 	 * more lines or replacement characters only make the buffer grow.
 	 */
-	if (data_len > SIZE_MAX / 2 || event_len > SIZE_MAX / 4)
+	if (data_len > SIZE_MAX / 2 || event_len > SIZE_MAX / 8 ||
+	    user_len > SIZE_MAX / 8)
 		return -1;
 	more = sizeof "id: \n" + SSE_NUMBER_SIZE + sizeof "event: \n" +
-	       event_len + data_len + 7 * (data_len / 32 + 1) + 1;
+	       event_len + sizeof "user: \n" + user_len + data_len +
+	       7 * (data_len / 32 + 1) + 1;
 	if (buf_reserve(out, more) != 0)
 		return -1;
 
@@ -152,6 +156,12 @@ sse_encode_event(struct buf *out, int64_t id, const char *event,
 	if (event_len != 0) {
 		if (buf_append(out, "event: ", 7) != 0 ||
 		    buf_append_utf8(out, event, event_len) != 0 ||
+		    buf_append(out, "\n", 1) != 0)
+			return sse_rollback(out, pending);
+	}
+	if (user_len != 0) {
+		if (buf_append(out, "user: ", 6) != 0 ||
+		    buf_append_utf8(out, user, user_len) != 0 ||
 		    buf_append(out, "\n", 1) != 0)
 			return sse_rollback(out, pending);
 	}

@@ -9,15 +9,17 @@
 
 /*
  * Appends one event: "id: N", "event: NAME" (omitted when event is NULL),
- * one "data: " line per line of data (CRLF, CR and LF all end a line, so
- * "a\n" gives "data: a" and "data: "; empty data gives one "data: " line),
- * then a blank line.  Data
+ * "user: NAME" (omitted when user is NULL: who published it, as the server
+ * vouches; a field EventSource ignores, as it does every name it does not
+ * know, so a plain browser client is not disturbed by it), one "data: " line
+ * per line of data (CRLF, CR and LF all end a line, so "a\n" gives "data: a"
+ * and "data: "; empty data gives one "data: " line), then a blank line.  Data
  * that is not valid UTF-8 is sent with U+FFFD for the bad bytes.  An event
- * name is cut at its first CR or LF (the schema refuses those anyway).
+ * name or user is cut at its first CR or LF (the schema refuses those).
  * Returns 0, or -1 when memory ran out.
  */
 int sse_encode_event(struct buf *out, int64_t id, const char *event,
-    const char *data, size_t data_len);
+    const char *user, const char *data, size_t data_len);
 
 /* Appends "retry: MS\n\n". */
 int sse_encode_retry(struct buf *out, long retry_ms);

@@ -203,6 +203,7 @@ feed_pull_ring(struct feed_cursor *cursor, struct feed_pull *pull)
 		view.id = ev->id;
 		view.channel = ev->channel->name;
 		view.event = ev->event;
+		view.sender = ev->sender;
 		view.data = ev->data;
 		view.data_len = ev->data_len;
 		view.created = ev->created;

@@ -68,6 +68,9 @@ feed_fingerprint(const struct store_event *row)
 	h = h * 1099511628211u ^
 	    feed_hash(row->event != NULL ? row->event : "",
 	        row->event != NULL ? strlen(row->event) : 0);
+	h = h * 1099511628211u ^
+	    feed_hash(row->sender != NULL ? row->sender : "",
+	        row->sender != NULL ? strlen(row->sender) : 0);
 	return h;
 }
 
@@ -261,14 +264,16 @@ feed_ring_push(const struct store_event *row, void *arg)
 	struct feed_event   *ev;
 	struct feed_channel *ch;
 	size_t               event_len = row->event ? strlen(row->event) : 0;
+	size_t               sender_len = row->sender ? strlen(row->sender) : 0;
+	char                *tail;
 
 	feed->last_id = row->id;
 	feed->last_print = feed_fingerprint(row);
 	feed->stats.events++;
 	ch = feed_channel_get(feed, row->channel, strlen(row->channel));
 	if (ch == NULL || row->data_len > feed->ring_max_bytes / 2 ||
-	    (ev = malloc(sizeof *ev + row->data_len + 1 + event_len + 1)) ==
-	        NULL) {
+	    (ev = malloc(sizeof *ev + row->data_len + 1 + event_len + 1 +
+	                 sender_len + 1)) == NULL) {
 		if (ch != NULL) {
 			feed_wake_channel(feed, ch);
 			feed_channel_put(feed, ch);
@@ -293,13 +298,18 @@ feed_ring_push(const struct store_event *row, void *arg)
 	ev->data_len = row->data_len;
 	memcpy(ev->data, row->data, row->data_len);
 	ev->data[row->data_len] = '\0';
+	tail = ev->data + row->data_len + 1;
+	ev->event = NULL;
 	if (row->event != NULL) {
-		char *name = ev->data + row->data_len + 1;
-
-		memcpy(name, row->event, event_len + 1);
-		ev->event = name;
-	} else
-		ev->event = NULL;
+		memcpy(tail, row->event, event_len + 1);
+		ev->event = tail;
+		tail += event_len + 1;
+	}
+	ev->sender = NULL;
+	if (row->sender != NULL) {
+		memcpy(tail, row->sender, sender_len + 1);
+		ev->sender = tail;
+	}
 
 	while (feed->ring_count > 0 &&
 	       (feed->ring_count == feed->ring_cap ||

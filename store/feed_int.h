@@ -32,14 +32,16 @@ struct feed_channel {
 	char                  name[CHANNEL_MAX + 1];
 };
 
-/* One event in the ring; event name and data follow the struct. */
+/* One event in the ring; data, event name and sender follow the struct. */
 struct feed_event {
 	int64_t              id;
 	int64_t              created;
 	struct feed_channel *channel;
-	const char          *event; /* NULL, or points into storage */
+	const char          *event;  /* NULL, or points into storage */
+	const char          *sender; /* NULL, or points into storage */
 	size_t               data_len;
-	char                 data[]; /* data, NUL, then the event name */
+	char data[]; /* data, NUL, then the event name and sender, each
+	                NUL-ended */
 };
 
 struct feed_cursor {

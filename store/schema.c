@@ -122,6 +122,29 @@ static const char store_schema_v2_count[] =
     " 'events_deleted')";
 #define STORE_SCHEMA_V2_OBJECTS 7
 
+/*
+ * Schema 3: who published a row, when a daemon knows (the login of a
+ * WebSocket client, or a grant's sub), so that a page shows names the
+ * server vouches for.  NULL for rows from anyone else: a publisher's own
+ * INSERT may set it, as the application vouches then.  An added column,
+ * so a schema 2 table gets it without being rebuilt; its rule is a CHECK
+ * like the first columns' (SQLite checks it on every INSERT and UPDATE).
+ * The name is not "user": PostgreSQL reserves that word, and the same
+ * INSERT should work on both engines.
+ */
+static const char store_schema_v3[] =
+    "ALTER TABLE events ADD COLUMN\n"
+    "  -- sender: who published it, as the server vouches (NULL: unknown);\n"
+    "  -- 1..128 bytes without CR, LF or NUL\n"
+    "  sender TEXT\n"
+    "    CONSTRAINT sender_valid CHECK (sender IS NULL OR (\n"
+    "      typeof(sender) = 'text'\n"
+    "      AND length(CAST(sender AS BLOB)) BETWEEN 1 AND 128\n"
+    "      AND instr(sender, char(10)) = 0 AND instr(sender, char(13)) = 0\n"
+    "      AND instr(sender, char(0)) = 0))";
+static const char store_schema_v3_count[] =
+    "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'sender'";
+
 /* The columns an events table must have to be ours. */
 static const char *const store_columns[] = {
     "id", "channel", "event", "data", "created"};
@@ -208,7 +231,7 @@ static int
 store_schema_inspect(struct store *store, int *completep, int *has_tablep)
 {
 	const char *relation;
-	int64_t     version, has_index, v2_objects;
+	int64_t     version, has_index, v2_objects, v3_column = 0;
 	int         error;
 
 	*completep = *has_tablep = 0;
@@ -242,10 +265,17 @@ store_schema_inspect(struct store *store, int *completep, int *has_tablep)
 	if (error == 0)
 		error = store_query(
 		    store, store_schema_v2_count, NULL, 0, &v2_objects);
+	if (error == 0 && *has_tablep)
+		error = store_query(
+		    store, store_schema_v3_count, NULL, 0, &v3_column);
 	if (error != 0)
 		return error;
+	/* A database open read-only reads by what it has. */
+	if (store->version >= 3 && !v3_column)
+		store->version = 2;
 	*completep = version == STORE_SCHEMA_VERSION && *has_tablep &&
-	             has_index && v2_objects == STORE_SCHEMA_V2_OBJECTS;
+	             has_index && v2_objects == STORE_SCHEMA_V2_OBJECTS &&
+	             v3_column;
 	return 0;
 }
 
@@ -290,7 +320,7 @@ store_schema_wal(struct store *store)
 }
 
 /*
- * Creates what is missing of the schema, and migrates schema 1 to 2.
+ * Creates what is missing of the schema, and migrates schema 1 or 2 to 3.
  * BEGIN IMMEDIATE takes the write lock first, so of several processes
  * opening a new (or older) database at once one does the work and the
  * others, waiting on the lock, then find it done.
@@ -298,9 +328,10 @@ store_schema_wal(struct store *store)
 static int
 store_schema_create(struct store *store)
 {
-	char   sql[64];
-	int    complete, has_table, error;
-	size_t i;
+	char    sql[64];
+	int64_t v3_column;
+	int     complete, has_table, error;
+	size_t  i;
 
 	if ((error = store_exec(store, "BEGIN IMMEDIATE")) != 0)
 		return error;
@@ -316,6 +347,11 @@ store_schema_create(struct store *store)
 			if ((error = store_exec(store, store_schema_v2[i])) !=
 			    0)
 				goto fail;
+		if ((error = store_query(store, store_schema_v3_count, NULL, 0,
+		         &v3_column)) != 0 ||
+		    (!v3_column &&
+		        (error = store_exec(store, store_schema_v3)) != 0))
+			goto fail;
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
 		    STORE_SCHEMA_VERSION);
 		if ((error = store_exec(store, sql)) != 0)

@@ -40,17 +40,23 @@
  * harmless.
  */
 
-#define STORE_COLUMNS "id, channel, event, data, created"
+#define STORE_COLUMNS "id, channel, event, data, created, sender"
+/* A database of schema 2 or older, open read-only: no sender column. */
+#define STORE_COLUMNS_V2 "id, channel, event, data, created, NULL"
+#define STORE_READ_ALL   " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"
+#define STORE_READ_CHANNELS                                                    \
+	" FROM events"                                                         \
+	" WHERE channel IN (SELECT value FROM json_each(?3)) AND id > ?1"      \
+	" ORDER BY id LIMIT ?2"
 
 static const char *const store_sql_text[STORE_SQL_COUNT] = {
-    [STORE_SQL_APPEND] =
-        "INSERT INTO events (channel, event, data) VALUES (?1, ?2, ?3)",
-    [STORE_SQL_READ_ALL] = "SELECT " STORE_COLUMNS " FROM events"
-                           " WHERE id > ?1 ORDER BY id LIMIT ?2",
-    [STORE_SQL_READ_CHANNELS] =
-        "SELECT " STORE_COLUMNS " FROM events"
-        " WHERE channel IN (SELECT value FROM json_each(?3)) AND id > ?1"
-        " ORDER BY id LIMIT ?2",
+    [STORE_SQL_APPEND] = "INSERT INTO events (channel, event, data, sender)"
+                         " VALUES (?1, ?2, ?3, ?4)",
+    [STORE_SQL_READ_ALL] = "SELECT " STORE_COLUMNS       STORE_READ_ALL,
+    [STORE_SQL_READ_CHANNELS] = "SELECT " STORE_COLUMNS  STORE_READ_CHANNELS,
+    [STORE_SQL_READ_ALL_V2] = "SELECT " STORE_COLUMNS_V2 STORE_READ_ALL,
+    [STORE_SQL_READ_CHANNELS_V2] =
+        "SELECT " STORE_COLUMNS_V2 STORE_READ_CHANNELS,
     [STORE_SQL_BACKLOG_ALL] =
         "SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?1",
     [STORE_SQL_BACKLOG_CHANNELS] =
@@ -326,10 +332,19 @@ store_path(const struct store *store)
 	return store->path;
 }
 
-/* Appends one event and returns its id. */
+/* Appends one event of no recorded sender and returns its id. */
 int
 store_append(struct store *store, const char *channel, const char *event,
     const char *data, size_t data_len, int64_t *idp)
+{
+	return store_append_by(
+	    store, channel, event, NULL, data, data_len, idp);
+}
+
+/* Appends one event and its sender, and returns its id. */
+int
+store_append_by(struct store *store, const char *channel, const char *event,
+    const char *sender, const char *data, size_t data_len, int64_t *idp)
 {
 	sqlite3_stmt *stmt;
 	int           rc, error;
@@ -345,6 +360,10 @@ store_append(struct store *store, const char *channel, const char *event,
 		sqlite3_bind_text(stmt, 2, event, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(stmt, 2);
+	if (sender != NULL)
+		sqlite3_bind_text(stmt, 4, sender, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 4);
 	/* As text with its length, so NUL bytes in data are kept. */
 	rc = sqlite3_bind_text64(stmt, 3, data != NULL ? data : "",
 	    data != NULL ? data_len : 0, SQLITE_STATIC, SQLITE_UTF8);
@@ -421,6 +440,7 @@ store_read_after(struct store *store, int64_t after,
 	struct store_event ev;
 	sqlite3_stmt      *stmt;
 	const char        *json = NULL;
+	enum store_sql     which;
 	int64_t            max_rows;
 	int                rc, count = 0, error = 0;
 
@@ -433,8 +453,13 @@ store_read_after(struct store *store, int64_t after,
 	if (nchannels > 0 &&
 	    (json = store_channels_json(store, channels, nchannels)) == NULL)
 		return STORE_NOMEM;
-	stmt = store_statement(store,
-	    nchannels > 0 ? STORE_SQL_READ_CHANNELS : STORE_SQL_READ_ALL);
+	if (store->version >= 3)
+		which = nchannels > 0 ? STORE_SQL_READ_CHANNELS
+		                      : STORE_SQL_READ_ALL;
+	else
+		which = nchannels > 0 ? STORE_SQL_READ_CHANNELS_V2
+		                      : STORE_SQL_READ_ALL_V2;
+	stmt = store_statement(store, which);
 	if (stmt == NULL)
 		return STORE_ERROR;
 	/* The count is an int, so at most INT_MAX rows; -1 is no limit. */
@@ -469,6 +494,7 @@ store_read_after(struct store *store, int64_t after,
 			ev.data_len = 0;
 		}
 		ev.created = sqlite3_column_int64(stmt, 4);
+		ev.sender = (const char *)sqlite3_column_text(stmt, 5);
 		count++;
 		if ((fn != NULL && fn(&ev, arg) != 0) || count == INT_MAX)
 			break;

@@ -21,10 +21,13 @@
 #define STORE_NOMEM      (-6)
 
 /* The schema version written to PRAGMA user_version. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Event name rule of the schema: no CR or LF, at most 64 bytes. */
 #define STORE_EVENT_MAX 64
+
+/* Sender rule of the schema (3): no CR, LF or NUL, 1 to 128 bytes. */
+#define STORE_SENDER_MAX 128
 
 struct store;
 
@@ -32,8 +35,9 @@ struct store;
 struct store_event {
 	int64_t     id;
 	const char *channel;
-	const char *event; /* NULL when the row has no event name */
-	const char *data;  /* not NUL-terminated inside the callback's view */
+	const char *event;  /* NULL when the row has no event name */
+	const char *sender; /* who published it, as the server vouches; NULL */
+	const char *data;   /* not NUL-terminated inside the callback's view */
 	size_t      data_len;
 	int64_t     created; /* unix time in ms */
 };
@@ -67,6 +71,14 @@ const char *store_path(const struct store *store);
  */
 int store_append(struct store *store, const char *channel, const char *event,
     const char *data, size_t data_len, int64_t *idp);
+
+/*
+ * The same, recording sender (NULL for none) as who published it: the
+ * login a daemon authenticated.  A database of schema 2 open read-only
+ * has no such column: STORE_ERROR.
+ */
+int store_append_by(struct store *store, const char *channel, const char *event,
+    const char *sender, const char *data, size_t data_len, int64_t *idp);
 
 /*
  * Calls fn for every event with id > after whose channel is one of the

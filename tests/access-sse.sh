@@ -71,6 +71,15 @@ wait_for "alice gets the row INSERTed for her" 10 \
     grep -q '^data: for alice$' "$tmp/alice.out"
 wait_for "the public stream gets the public row" 10 \
     grep -q '^data: for everybody$' "$tmp/anon.out"
+sql "INSERT INTO events(channel, event, data, sender)
+    VALUES('news', 'msg', 'said by alice', 'alice')"
+wait_for "a row's sender reaches the stream" 10 \
+    grep -q '^data: said by alice$' "$tmp/anon.out"
+expect_eq "as a user: field between the event name and the data" \
+    "event: msg
+user: alice
+data: said by alice" \
+    "$(grep -B2 '^data: said by alice$' "$tmp/anon.out")"
 
 expect_reply "bob asking for user.alice gets 403 with the reason" bob \
     "$site/private/stream?channel=user.alice" \

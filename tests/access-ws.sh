@@ -3,7 +3,8 @@
 # mod_auth_basic on /private/ws, the user passed on by mod_headers in
 # X-Remote-User (set on every request, so a client's own copy never gets
 # through) and trusted by litepush-ws --user-header X-Remote-User, under
-# --private 'user.{user}'.
+# --private 'user.{user}'; then publishing by the same rules (--publish
+# with {user}, a grant's publish list), each event recording its sender.
 
 # Helpers called only through wait_for look unreachable to shellcheck.
 # shellcheck disable=SC2317
@@ -59,6 +60,12 @@ expect_handshake "bob through the login gets 403 for user.alice" 403 \
     'channel "user.alice" is not open to this login' --header "$(basic bob)"
 expect_handshake "nobody gets 401 for user.alice" 401 \
     "$site/ws?channel=user.alice" 'channel "user.alice" needs a login'
+expect_eq "the 401 challenges for a grant (Bearer), not a password" \
+    'www-authenticate: Bearer realm="litepush"' \
+    "$(printf '%s\n' "$run_out" | grep -i '^www-authenticate:')"
+expect_eq "a 403 carries no challenge" "" \
+    "$(ws_client handshake --url "$site/private/ws?channel=user.alice" \
+        --header "$(basic bob)" 2>/dev/null | grep -i '^www-authenticate:')"
 expect_handshake "a client's own X-Remote-User does not get through Apache" \
     401 "$site/ws?channel=user.alice" 'channel "user.alice" needs a login' \
     --header "X-Remote-User: alice"
@@ -102,6 +109,93 @@ else
 	ok "no credential appears in the log"
 fi
 
+# --- publish rights per user -------------------------------------------------
+
+# Publishes over WebSocket URL $1 with the header line $2 ("" for none):
+# sends each message $3... in order, prints each reply ("ack" or the
+# error), then for every message acked on a channel the connection
+# follows, the "user" of the event as it came back ("-" when absent).
+publish_as()
+{
+	"$PYTHON" -c '
+import asyncio, json, sys, websockets
+async def main():
+    url, header, messages = sys.argv[1], sys.argv[2], sys.argv[3:]
+    headers = {}
+    if header:
+        name, value = header.split(": ", 1)
+        headers[name] = value
+    async with websockets.connect(url, extra_headers=headers) as ws:
+        for m in messages:
+            await ws.send(m)
+        replies, events, acked = [], {}, []
+        while len(replies) < len(messages) or any(i not in events for i in acked):
+            frame = json.loads(await ws.recv())
+            if "ack" in frame:
+                replies.append("ack")
+                acked.append(frame["ack"])
+            elif "error" in frame:
+                replies.append(frame["error"])
+            elif "id" in frame:
+                events[frame["id"]] = frame.get("user", "-")
+        for r in replies:
+            print(r)
+        for i in acked:
+            print("user", events[i])
+asyncio.run(asyncio.wait_for(main(), 30))
+' "$@"
+}
+
+stop_pid "$ws_pid"
+ws_log=ws-publish
+start_ws --listen "127.0.0.1:$ws_port" --private 'user.{user}' \
+    --user-header X-Remote-User --publish 'chat,inbox.{user},user.*'
+wait_for "litepush-ws --publish 'chat,inbox.{user},user.*' listens" 10 \
+    port_listens "$ws_port"
+expect_eq "alice publishes to chat, to her inbox and her channel, and the events carry her name" \
+    "ack
+ack
+ack
+user alice
+user alice
+user alice" \
+    "$(publish_as "$site/private/ws?channel=chat,inbox.alice,user.alice" \
+        "$(basic alice)" '{"channel":"chat","data":"hi from alice"}' \
+        '{"channel":"inbox.alice","data":"note"}' \
+        '{"channel":"user.alice","data":"self"}')"
+expect_eq "the rows record alice as their sender" "alice|chat|hi from alice
+alice|inbox.alice|note
+alice|user.alice|self" \
+    "$(sql "SELECT sender, channel, data FROM events WHERE sender IS NOT NULL ORDER BY id")"
+expect_eq "alice may not publish to bob's channel or inbox" \
+    'channel "user.bob" does not take events from this login
+publishing to channel "inbox.bob" is not allowed' \
+    "$(publish_as "$site/private/ws?channel=news" "$(basic alice)" \
+        '{"channel":"user.bob","data":"x"}' \
+        '{"channel":"inbox.bob","data":"x"}')"
+expect_eq "nobody publishes to chat anonymously, and the event has no user" \
+    "ack
+user -" \
+    "$(publish_as "$site/ws?channel=chat" "" \
+        '{"channel":"chat","data":"anonymous"}')"
+expect_eq "nobody may publish to a private channel or a {user} pattern" \
+    'publishing to channel "user.alice" needs a login
+publishing to channel "inbox.alice" is not allowed' \
+    "$(publish_as "$site/ws?channel=news" "" \
+        '{"channel":"user.alice","data":"x"}' \
+        '{"channel":"inbox.alice","data":"x"}')"
+expect_eq "a client's own X-Remote-User does not make it alice when publishing" \
+    "ack
+user -" \
+    "$(publish_as "$site/ws?channel=chat" "X-Remote-User: alice" \
+        '{"channel":"chat","data":"forged"}')"
+expect_eq "the anonymous rows have no sender" "|anonymous
+|forged" \
+    "$(sql "SELECT sender, data FROM events WHERE data IN ('anonymous', 'forged') ORDER BY id")"
+expect_eq "litepush-ws refuses a --publish pattern with a brace other than {user}" \
+    2 "$(sh -c '"$1" --db "$2" --publish "inbox.{name}" >/dev/null 2>&1; echo $?' \
+        - "$top_builddir/ws/litepush-ws" "$db")"
+
 # Without --user-header the header is not trusted even when sent directly.
 stop_pid "$ws_pid"
 ws_log=ws2
@@ -131,11 +225,26 @@ expect_handshake "without a token room.1 needs a login" 401 \
 expect_handshake "an expired token gets 401 saying so" 401 \
     "$direct?channel=room.1&token=$(jwt_mint '{"sub": "carol", "exp": -10}' HS256 "$tmp/jwt.key")" \
     'the token has expired'
+expect_eq "and its challenge says the token is invalid (RFC 6750)" \
+    'www-authenticate: Bearer realm="litepush", error="invalid_token"' \
+    "$(printf '%s\n' "$run_out" | grep -i '^www-authenticate:')"
 expect_handshake "a token signed with another key gets 401" 401 \
     "$direct?channel=room.1&token=$(jwt_mint '{"sub": "carol", "exp": 3600}' HS256 "$tmp/other.key")" \
     'bad token: not signed with the key'
 expect_handshake "an unsigned token (alg none) gets 401" 401 \
     "$direct?channel=room.1&token=$(jwt_mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"]}}' none -)" ""
+poster=$(jwt_mint '{"sub": "carol", "exp": 3600, "litepush": {"subscribe": ["room.*"], "publish": ["room.1"]}}' HS256 "$tmp/jwt.key")
+expect_eq "a grant's publish list lets carol publish to room.1, in her name, with no --publish" \
+    'ack
+publishing to channel "room.2" is not allowed
+user carol' \
+    "$(publish_as "$direct?channel=room.1&token=$poster" "" \
+        '{"channel":"room.1","data":"from carol"}' \
+        '{"channel":"room.2","data":"x"}')"
+expect_eq "a grant without a publish list publishes nowhere" \
+    "publishing is disabled on this server" \
+    "$(publish_as "$direct?channel=room.1&token=$room" "" \
+        '{"channel":"room.1","data":"x"}')"
 if grep -q "$room" "$tmp/ws3.log"; then
 	fail "no token appears in the log" "none" "$(grep -c . "$tmp/ws3.log") lines"
 else

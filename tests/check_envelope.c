@@ -10,7 +10,9 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "access.h"
 #include "envelope.h"
+#include "grant.h"
 #include "publish.h"
 #include "store.h"
 
@@ -187,12 +189,17 @@ START_TEST(test_envelope_string_large)
 }
 END_TEST
 
-/* Encodes ev and returns it as a NUL-terminated string in out. */
+/* Encodes ev (sent by sender, NULL for nobody) as a string in out. */
 static const char *
-encode_event(struct buf *out, int64_t id, const char *channel,
-    const char *event, const char *data, size_t data_len)
+encode_event_by(struct buf *out, int64_t id, const char *channel,
+    const char *event, const char *sender, const char *data, size_t data_len)
 {
-	struct store_event ev = {id, channel, event, data, data_len, 0};
+	struct store_event ev = {.id = id,
+	    .channel = channel,
+	    .event = event,
+	    .sender = sender,
+	    .data = data,
+	    .data_len = data_len};
 
 	out->len = out->off = 0;
 	REQUIRE(envelope_encode_event(out, &ev) == 0);
@@ -200,6 +207,31 @@ encode_event(struct buf *out, int64_t id, const char *channel,
 	out->len--;
 	return out->data;
 }
+
+/* Encodes an event of no recorded sender. */
+static const char *
+encode_event(struct buf *out, int64_t id, const char *channel,
+    const char *event, const char *data, size_t data_len)
+{
+	return encode_event_by(out, id, channel, event, NULL, data, data_len);
+}
+
+/* The sender goes in "user", escaped like any string; absent without one. */
+START_TEST(test_envelope_event_user)
+{
+	struct buf out = {0};
+
+	ck_assert_str_eq(
+	    encode_event_by(&out, 5, "chat", "msg", "alice", LIT("hi")),
+	    "{\"id\":5,\"channel\":\"chat\",\"event\":\"msg\","
+	    "\"user\":\"alice\",\"data\":\"hi\"}");
+	ck_assert_str_eq(
+	    encode_event_by(&out, 6, "chat", NULL, "a\"b\\c", LIT("")),
+	    "{\"id\":6,\"channel\":\"chat\",\"event\":null,"
+	    "\"user\":\"a\\\"b\\\\c\",\"data\":\"\"}");
+	buf_free(&out);
+}
+END_TEST
 
 START_TEST(test_envelope_event_exact)
 {
@@ -422,25 +454,139 @@ START_TEST(test_envelope_parse_not_terminated)
 END_TEST
 
 /* Builds the suite: one case per concern. */
+/* Judges one publish: 1 or 0, the reason in reason. */
+static int
+may_publish(const struct publish_rules *rules, const char *user,
+    const struct grant *grant, const char *channel, char *reason)
+{
+	reason[0] = '\0';
+	return publish_allowed(rules, user, grant, channel, reason, 128);
+}
+
 /* The publish policy: the --publish globs, and a reason when refused. */
 START_TEST(test_publish_allowed)
 {
-	const char *const globs[] = {"chat*", "news"};
-	char              reason[128];
+	const char *const    globs[] = {"chat*", "news"};
+	struct publish_rules rules = {globs, 2, NULL};
+	char                 reason[128];
 
-	ck_assert_int_eq(
-	    publish_allowed(globs, 2, "chat", reason, sizeof reason), 1);
-	ck_assert_int_eq(
-	    publish_allowed(globs, 2, "chat-42", reason, sizeof reason), 1);
-	ck_assert_int_eq(
-	    publish_allowed(globs, 2, "news", reason, sizeof reason), 1);
-	ck_assert_int_eq(
-	    publish_allowed(globs, 2, "newsy", reason, sizeof reason), 0);
+	ck_assert_int_eq(may_publish(&rules, NULL, NULL, "chat", reason), 1);
+	ck_assert_int_eq(may_publish(&rules, NULL, NULL, "chat-42", reason), 1);
+	ck_assert_int_eq(may_publish(&rules, NULL, NULL, "news", reason), 1);
+	ck_assert_int_eq(may_publish(&rules, NULL, NULL, "newsy", reason), 0);
 	ck_assert_str_eq(
 	    reason, "publishing to channel \"newsy\" is not allowed");
-	ck_assert_int_eq(
-	    publish_allowed(globs, 0, "chat", reason, sizeof reason), 0);
+	rules.npatterns = 0;
+	ck_assert_int_eq(may_publish(&rules, NULL, NULL, "chat", reason), 0);
 	ck_assert_str_eq(reason, "publishing is disabled on this server");
+}
+END_TEST
+
+/* {user} in a --publish pattern is the login, literally. */
+START_TEST(test_publish_allowed_user_pattern)
+{
+	const char *const    globs[] = {"inbox.{user}", "room.*.{user}.log"};
+	struct publish_rules rules = {globs, 2, NULL};
+	char                 reason[128];
+
+	ck_assert_int_eq(
+	    may_publish(&rules, "alice", NULL, "inbox.alice", reason), 1);
+	ck_assert_int_eq(
+	    may_publish(&rules, "alice", NULL, "room.7.alice.log", reason), 1);
+	ck_assert_int_eq(
+	    may_publish(&rules, "alice", NULL, "inbox.bob", reason), 0);
+	ck_assert_str_eq(
+	    reason, "publishing to channel \"inbox.bob\" is not allowed");
+	/* Nobody logged in: a {user} pattern matches nothing. */
+	ck_assert_int_eq(
+	    may_publish(&rules, NULL, NULL, "inbox.alice", reason), 0);
+	ck_assert_int_eq(may_publish(&rules, "", NULL, "inbox.", reason), 0);
+	/* A login holding glob characters is no glob. */
+	ck_assert_int_eq(
+	    may_publish(&rules, "*", NULL, "inbox.bob", reason), 0);
+	ck_assert_int_eq(
+	    may_publish(&rules, "[a-z]", NULL, "inbox.b", reason), 0);
+	ck_assert_int_eq(
+	    may_publish(&rules, "a?", NULL, "inbox.ab", reason), 0);
+	ck_assert_int_eq(
+	    may_publish(&rules, "x\\", NULL, "inbox.x", reason), 0);
+	ck_assert_int_eq(
+	    may_publish(&rules, "a.b", NULL, "inbox.a.b", reason), 1);
+}
+END_TEST
+
+/* The private rules bind publishing as they bind reading. */
+START_TEST(test_publish_allowed_private)
+{
+	const char *const    globs[] = {"*"};
+	const char *const    private_rules[] = {"user.{user}", "staff.*"};
+	struct access_rules  access = {private_rules, 2, 0};
+	struct publish_rules rules = {globs, 1, &access};
+	char                 reason[128];
+
+	ck_assert_int_eq(
+	    may_publish(&rules, "alice", NULL, "user.alice", reason), 1);
+	ck_assert_int_eq(
+	    may_publish(&rules, "alice", NULL, "user.bob", reason), 0);
+	ck_assert_str_eq(reason,
+	    "channel \"user.bob\" does not take events from this login");
+	ck_assert_int_eq(
+	    may_publish(&rules, NULL, NULL, "user.alice", reason), 0);
+	ck_assert_str_eq(
+	    reason, "publishing to channel \"user.alice\" needs a login");
+	ck_assert_int_eq(may_publish(&rules, NULL, NULL, "staff.x", reason), 0);
+	ck_assert_int_eq(
+	    may_publish(&rules, "carol", NULL, "staff.x", reason), 1);
+	ck_assert_int_eq(may_publish(&rules, NULL, NULL, "lobby", reason), 1);
+	access.require_login = 1;
+	ck_assert_int_eq(may_publish(&rules, NULL, NULL, "lobby", reason), 0);
+	ck_assert_str_eq(
+	    reason, "publishing to channel \"lobby\" needs a login");
+	ck_assert_int_eq(may_publish(&rules, "bob", NULL, "lobby", reason), 1);
+}
+END_TEST
+
+/* A grant's publish list allows its channels, even with no --publish. */
+START_TEST(test_publish_allowed_grant)
+{
+	const char *const    private_rules[] = {"room.{user}"};
+	struct access_rules  access = {private_rules, 1, 1};
+	struct publish_rules rules = {NULL, 0, &access};
+	struct grant         grant = {0};
+	char                 reason[128];
+
+	grant.user = (char *)"alice";
+	grant.publish[0] = (char *)"room.*";
+	grant.publish[1] = (char *)"chat";
+	grant.npublish = 2;
+	ck_assert_int_eq(
+	    may_publish(&rules, "alice", &grant, "room.bob", reason), 1);
+	ck_assert_int_eq(
+	    may_publish(&rules, "alice", &grant, "chat", reason), 1);
+	ck_assert_int_eq(
+	    may_publish(&rules, "alice", &grant, "chat2", reason), 0);
+	ck_assert_str_eq(
+	    reason, "publishing to channel \"chat2\" is not allowed");
+	grant.npublish = 0;
+	ck_assert_int_eq(
+	    may_publish(&rules, "alice", &grant, "room.bob", reason), 0);
+	ck_assert_str_eq(reason, "publishing is disabled on this server");
+}
+END_TEST
+
+/* '{' and '}' only as {user}. */
+START_TEST(test_publish_pattern_valid)
+{
+	char reason[128];
+
+	ck_assert_int_eq(publish_pattern_valid("chat*", reason, 128), 0);
+	ck_assert_int_eq(publish_pattern_valid("a.{user}.b", reason, 128), 0);
+	ck_assert_int_eq(publish_pattern_valid("{user}{user}", reason, 128), 0);
+	ck_assert_int_eq(publish_pattern_valid("a{b}", reason, 128), -1);
+	ck_assert_str_eq(reason, "'{' only in {user}, the login of the client");
+	ck_assert_int_eq(publish_pattern_valid("{user", reason, 128), -1);
+	ck_assert_int_eq(publish_pattern_valid("user}", reason, 128), -1);
+	ck_assert_str_eq(reason, "'}' only in {user}, the login of the client");
 }
 END_TEST
 
@@ -460,6 +606,7 @@ check_envelope_suite(void)
 
 	tc = tcase_create("outbound");
 	tcase_add_test(tc, test_envelope_event_exact);
+	tcase_add_test(tc, test_envelope_event_user);
 	tcase_add_test(tc, test_envelope_event_parsed);
 	tcase_add_test(tc, test_envelope_replies);
 	suite_add_tcase(s, tc);
@@ -470,6 +617,10 @@ check_envelope_suite(void)
 	    (int)(sizeof bad_messages / sizeof bad_messages[0]));
 	tcase_add_test(tc, test_envelope_parse_not_terminated);
 	tcase_add_test(tc, test_publish_allowed);
+	tcase_add_test(tc, test_publish_allowed_user_pattern);
+	tcase_add_test(tc, test_publish_allowed_private);
+	tcase_add_test(tc, test_publish_allowed_grant);
+	tcase_add_test(tc, test_publish_pattern_valid);
 	suite_add_tcase(s, tc);
 
 	return s;

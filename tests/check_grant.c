@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "grant.h"
+#include "query.h"
 #include "testutil.h"
 
 /* An hour from now, and an hour ago, in unix seconds. */
@@ -291,6 +293,86 @@ START_TEST(test_grant_redact)
 }
 END_TEST
 
+/* Judges a request for qs with the key file path (NULL: no key). */
+static int
+judge(const char *path, const char *user, const char *qs,
+    const char *authorization, struct grant_verdict *v)
+{
+	static const char *const patterns[] = {"user.{user}"};
+	struct access_rules      rules = {patterns, 1, 0};
+	struct grant_request     who = {user, authorization, NULL, qs, NULL};
+	struct grant_key        *key = NULL;
+	struct query             q;
+	char                     err[512], reason[256];
+	int                      rc;
+
+	if (path != NULL)
+		ck_assert_msg(grant_key_load(path, &key, err, sizeof err) == 0,
+		    "%s", err);
+	ck_assert_msg(
+	    query_parse(qs, strlen(qs), &q, err, sizeof err) == 0, "%s", err);
+	rc = grant_judge(&rules, key, &who, &q, (long long)time(NULL), v,
+	    reason, sizeof reason);
+	grant_key_free(key);
+	return rc;
+}
+
+/* A 401 tells a bad token from missing credentials; the rest is unchanged. */
+START_TEST(test_grant_judge_tells_bad_token)
+{
+	char                 token[4096], claims[512], qs[4300], bearer[4200];
+	struct grant_verdict v;
+
+	/* Nothing presented: a 401 for missing credentials. */
+	ck_assert_int_eq(
+	    judge(secret, NULL, "channel=user.alice", NULL, &v), 401);
+	ck_assert_int_eq(v.token_refused, 0);
+	ck_assert_int_eq(
+	    judge(NULL, NULL, "channel=user.alice", NULL, &v), 401);
+	ck_assert_int_eq(v.token_refused, 0);
+	/* Without a key a token is no credential: still missing ones. */
+	ck_assert_int_eq(
+	    judge(NULL, NULL, "channel=user.alice&token=a.b.c", NULL, &v), 401);
+	ck_assert_int_eq(v.token_refused, 0);
+	/* A token that is not one, expired, or signed with another key. */
+	ck_assert_int_eq(
+	    judge(secret, NULL, "channel=user.alice&token=a%2Eb", NULL, &v),
+	    401);
+	ck_assert_int_eq(v.token_refused, 1);
+	claims_for(claims, sizeof claims, BEFORE, LISTS);
+	mint(claims, "HS256", secret_bytes, token, sizeof token);
+	snprintf(qs, sizeof qs, "channel=user.alice&token=%s", token);
+	ck_assert_int_eq(judge(secret, NULL, qs, NULL, &v), 401);
+	ck_assert_int_eq(v.token_refused, 1);
+	ck_assert_int_eq(v.expires_ms, 0);
+	claims_for(claims, sizeof claims, LATER, LISTS);
+	mint(claims, "HS256", other_secret, token, sizeof token);
+	snprintf(bearer, sizeof bearer, "Bearer %s", token);
+	ck_assert_int_eq(
+	    judge(secret, NULL, "channel=user.alice", bearer, &v), 401);
+	ck_assert_int_eq(v.token_refused, 1);
+	/* A good token: allowed, with its exp; a 403 is not about the token. */
+	mint(claims, "HS256", secret_bytes, token, sizeof token);
+	snprintf(qs, sizeof qs, "channel=user.alice&token=%s", token);
+	ck_assert_int_eq(judge(secret, NULL, qs, NULL, &v), 0);
+	ck_assert_int_eq(v.token_refused, 0);
+	ck_assert(v.expires_ms > (long long)time(NULL) * 1000);
+	snprintf(qs, sizeof qs, "channel=user.bob&token=%s", token);
+	ck_assert_int_eq(judge(secret, NULL, qs, NULL, &v), 403);
+	ck_assert_int_eq(v.token_refused, 0);
+	/* A good token naming no user, for a channel that needs a login. */
+	mint("{\"exp\": 9999999999}", "HS256", secret_bytes, token,
+	    sizeof token);
+	snprintf(qs, sizeof qs, "channel=user.alice&token=%s", token);
+	ck_assert_int_eq(judge(secret, NULL, qs, NULL, &v), 401);
+	ck_assert_int_eq(v.token_refused, 1);
+	/* The web server's login alone. */
+	ck_assert_int_eq(
+	    judge(secret, "bob", "channel=user.alice", NULL, &v), 403);
+	ck_assert_int_eq(v.token_refused, 0);
+}
+END_TEST
+
 static Suite *
 grant_suite(void)
 {
@@ -305,6 +387,7 @@ grant_suite(void)
 	tcase_add_test(tc, test_grant_key_load);
 	tcase_add_test(tc, test_grant_find_token);
 	tcase_add_test(tc, test_grant_redact);
+	tcase_add_test(tc, test_grant_judge_tells_bad_token);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -593,16 +593,17 @@ START_TEST(test_sse_fields)
 {
 	struct buf b = {0};
 
-	ck_assert_int_eq(sse_encode_event(&b, 42, "add", LIT("x")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 42, "add", NULL, LIT("x")), 0);
 	ASSERT_BYTES(&b, "id: 42\nevent: add\ndata: x\n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_event(&b, 1, NULL, LIT("x")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 1, NULL, NULL, LIT("x")), 0);
 	ASSERT_BYTES(&b, "id: 1\ndata: x\n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_event(&b, 0, "", LIT("x")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 0, "", NULL, LIT("x")), 0);
 	ASSERT_BYTES(&b, "id: 0\ndata: x\n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_event(&b, 7, " sp:ace ", LIT("x")), 0);
+	ck_assert_int_eq(
+	    sse_encode_event(&b, 7, " sp:ace ", NULL, LIT("x")), 0);
 	ASSERT_BYTES(&b, "id: 7\nevent:  sp:ace \ndata: x\n\n");
 	buf_free(&b);
 }
@@ -613,16 +614,18 @@ START_TEST(test_sse_ids)
 {
 	struct buf b = {0};
 
-	ck_assert_int_eq(sse_encode_event(&b, INT64_MAX, NULL, LIT("")), 0);
+	ck_assert_int_eq(
+	    sse_encode_event(&b, INT64_MAX, NULL, NULL, LIT("")), 0);
 	ASSERT_BYTES(&b, "id: 9223372036854775807\ndata: \n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_event(&b, 1000000, NULL, LIT("")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 1000000, NULL, NULL, LIT("")), 0);
 	ASSERT_BYTES(&b, "id: 1000000\ndata: \n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_event(&b, -5, NULL, LIT("")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, -5, NULL, NULL, LIT("")), 0);
 	ASSERT_BYTES(&b, "id: -5\ndata: \n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_event(&b, INT64_MIN, NULL, LIT("")), 0);
+	ck_assert_int_eq(
+	    sse_encode_event(&b, INT64_MIN, NULL, NULL, LIT("")), 0);
 	ASSERT_BYTES(&b, "id: -9223372036854775808\ndata: \n\n");
 	buf_free(&b);
 }
@@ -633,17 +636,50 @@ START_TEST(test_sse_event_name_defended)
 {
 	struct buf b = {0};
 
-	ck_assert_int_eq(sse_encode_event(&b, 1, "ab\ncd", LIT("x")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 1, "ab\ncd", NULL, LIT("x")), 0);
 	ASSERT_BYTES(&b, "id: 1\nevent: ab\ndata: x\n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_event(&b, 1, "ab\rcd\n", LIT("x")), 0);
+	ck_assert_int_eq(
+	    sse_encode_event(&b, 1, "ab\rcd\n", NULL, LIT("x")), 0);
 	ASSERT_BYTES(&b, "id: 1\nevent: ab\ndata: x\n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_event(&b, 1, "\ndata: evil", LIT("x")), 0);
+	ck_assert_int_eq(
+	    sse_encode_event(&b, 1, "\ndata: evil", NULL, LIT("x")), 0);
 	ASSERT_BYTES(&b, "id: 1\ndata: x\n\n");
 	b.len = 0;
-	ck_assert_int_eq(sse_encode_event(&b, 1, "\xE2\x82\r", LIT("x")), 0);
+	ck_assert_int_eq(
+	    sse_encode_event(&b, 1, "\xE2\x82\r", NULL, LIT("x")), 0);
 	ASSERT_BYTES(&b, "id: 1\nevent: " R "\ndata: x\n\n");
+	buf_free(&b);
+}
+END_TEST
+
+/*
+ * The sender's line comes after the name, before the data; it is left
+ * out when there is none (or it is empty), and cut at a CR or LF so that
+ * it can never start another field.
+ */
+START_TEST(test_sse_user_field)
+{
+	struct buf b = {0};
+
+	ck_assert_int_eq(
+	    sse_encode_event(&b, 42, "msg", "alice", LIT("hi")), 0);
+	ASSERT_BYTES(&b, "id: 42\nevent: msg\nuser: alice\ndata: hi\n\n");
+	b.len = 0;
+	ck_assert_int_eq(sse_encode_event(&b, 1, NULL, "bob", LIT("x")), 0);
+	ASSERT_BYTES(&b, "id: 1\nuser: bob\ndata: x\n\n");
+	b.len = 0;
+	ck_assert_int_eq(sse_encode_event(&b, 1, NULL, "", LIT("x")), 0);
+	ASSERT_BYTES(&b, "id: 1\ndata: x\n\n");
+	b.len = 0;
+	ck_assert_int_eq(
+	    sse_encode_event(&b, 1, NULL, "eve\ndata: forged", LIT("x")), 0);
+	ASSERT_BYTES(&b, "id: 1\nuser: eve\ndata: x\n\n");
+	b.len = 0;
+	ck_assert_int_eq(
+	    sse_encode_event(&b, 1, NULL, "\r\nid: 9", LIT("x")), 0);
+	ASSERT_BYTES(&b, "id: 1\ndata: x\n\n");
 	buf_free(&b);
 }
 END_TEST
@@ -694,7 +730,7 @@ START_TEST(test_sse_retry_comment_pause_parsed)
 
 	ck_assert_int_eq(sse_encode_retry(&b, 2500), 0);
 	ck_assert_int_eq(sse_encode_comment(&b, "keepalive"), 0);
-	ck_assert_int_eq(sse_encode_event(&b, 9, NULL, LIT("hi")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 9, NULL, NULL, LIT("hi")), 0);
 	ck_assert_int_eq(sse_encode_pause(&b, 123456, 777), 0);
 	whatwg_sse_parse(&p, b.data, b.len);
 	ck_assert_int_eq(p.retry, 777);
@@ -722,7 +758,7 @@ START_TEST(test_sse_position_reset_parsed)
 	ck_assert_int_eq(sse_encode_retry(&b, 3000), 0);
 	ck_assert_int_eq(sse_encode_position(&b, 20), 0);
 	ck_assert_int_eq(sse_encode_reset(&b, 91, 100), 0);
-	ck_assert_int_eq(sse_encode_event(&b, 91, "add", LIT("x")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 91, "add", NULL, LIT("x")), 0);
 	ck_assert_int_eq(sse_encode_position(&b, 95), 0);
 	ck_assert_int_eq(sse_encode_pause(&b, 123456, 10), 0);
 	whatwg_sse_parse(&p, b.data, b.len);
@@ -747,7 +783,7 @@ START_TEST(test_sse_appends)
 
 	REQUIRE(buf_append_str(&b, "before") == 0);
 	buf_consume(&b, 2);
-	ck_assert_int_eq(sse_encode_event(&b, 3, "e", LIT("d")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 3, "e", NULL, LIT("d")), 0);
 	ck_assert_int_eq(sse_encode_comment(&b, "c"), 0);
 	ASSERT_BYTES(&b, "fore"
 	                 "id: 3\nevent: e\ndata: d\n\n"
@@ -800,9 +836,9 @@ START_TEST(test_sse_data_lines)
 	     i < sizeof check_sse_data_cases / sizeof check_sse_data_cases[0];
 	     i++) {
 		b.len = b.off = want.len = 0;
-		ck_assert_int_eq(
-		    sse_encode_event(&b, 5, NULL, check_sse_data_cases[i].in,
-		        check_sse_data_cases[i].in_len),
+		ck_assert_int_eq(sse_encode_event(&b, 5, NULL, NULL,
+		                     check_sse_data_cases[i].in,
+		                     check_sse_data_cases[i].in_len),
 		    0);
 		REQUIRE(buf_append_str(&want, "id: 5\n") == 0);
 		REQUIRE(buf_append(&want, check_sse_data_cases[i].out,
@@ -820,7 +856,7 @@ START_TEST(test_sse_data_null)
 {
 	struct buf b = {0};
 
-	ck_assert_int_eq(sse_encode_event(&b, 1, NULL, NULL, 0), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 1, NULL, NULL, NULL, 0), 0);
 	ASSERT_BYTES(&b, "id: 1\ndata: \n\n");
 	buf_free(&b);
 }
@@ -832,9 +868,10 @@ START_TEST(test_sse_data_parsed)
 	struct buf               b = {0};
 	struct whatwg_sse_parser p;
 
-	ck_assert_int_eq(sse_encode_event(&b, 1, NULL, LIT("  x\r\r\ny\n")), 0);
-	ck_assert_int_eq(sse_encode_event(&b, 2, "t", LIT("")), 0);
-	ck_assert_int_eq(sse_encode_event(&b, 3, NULL, LIT("a\0b")), 0);
+	ck_assert_int_eq(
+	    sse_encode_event(&b, 1, NULL, NULL, LIT("  x\r\r\ny\n")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 2, "t", NULL, LIT("")), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 3, NULL, NULL, LIT("a\0b")), 0);
 	whatwg_sse_parse(&p, b.data, b.len);
 	ck_assert_uint_eq(p.nevents, 3);
 	ck_assert(whatwg_sse_equal(&p.events[0].data, LIT("  x\n\ny\n")));
@@ -864,7 +901,7 @@ START_TEST(test_sse_long_line)
 	/* A multi-byte character at the end and one cut at the start. */
 	memcpy(data + len - 3, "\xE2\x82\xAC", 3);
 	data[0] = '\xC3';
-	ck_assert_int_eq(sse_encode_event(&b, 1, NULL, data, len), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 1, NULL, NULL, data, len), 0);
 	ck_assert_uint_eq(b.len, 12 + 3 + (len - 1) + 2);
 	ck_assert_int_eq(memcmp(b.data, "id: 1\ndata: " R, 15), 0);
 	ck_assert_int_eq(memcmp(b.data + 15, data + 1, len - 1), 0);
@@ -893,7 +930,7 @@ START_TEST(test_sse_many_lines)
 		in.len -= strlen(ends[e]);
 		REQUIRE(buf_append_str(&want, "\n") == 0);
 		ck_assert_int_eq(
-		    sse_encode_event(&b, 8, NULL, in.data, in.len), 0);
+		    sse_encode_event(&b, 8, NULL, NULL, in.data, in.len), 0);
 		ck_assert_uint_eq(b.len, want.len);
 		ck_assert_int_eq(memcmp(b.data, want.data, b.len), 0);
 
@@ -908,7 +945,8 @@ START_TEST(test_sse_many_lines)
 	in.len = b.len = 0;
 	for (i = 0; i < lines; i++)
 		REQUIRE(buf_append(&in, "\n", 1) == 0);
-	ck_assert_int_eq(sse_encode_event(&b, 8, NULL, in.data, in.len), 0);
+	ck_assert_int_eq(
+	    sse_encode_event(&b, 8, NULL, NULL, in.data, in.len), 0);
 	ck_assert_uint_eq(b.len, 6 + 7 * (lines + 1) + 1);
 	for (i = 0; i < lines + 1; i++)
 		REQUIRE(memcmp(b.data + 6 + 7 * i, "data: \n", 7) == 0);
@@ -928,7 +966,7 @@ START_TEST(test_sse_all_invalid)
 
 	ck_assert_ptr_nonnull(data);
 	memset(data, 0xFF, len);
-	ck_assert_int_eq(sse_encode_event(&b, 2, NULL, data, len), 0);
+	ck_assert_int_eq(sse_encode_event(&b, 2, NULL, NULL, data, len), 0);
 	ck_assert_uint_eq(b.len, 12 + 3 * len + 2);
 	for (i = 0; i < len; i++)
 		REQUIRE(memcmp(b.data + 12 + 3 * i, R, 3) == 0);
@@ -944,9 +982,9 @@ START_TEST(test_sse_too_big)
 
 	REQUIRE(buf_append_str(&b, "keep") == 0);
 	buf_consume(&b, 1);
-	ck_assert_int_eq(sse_encode_event(&b, 1, "e", "x", SIZE_MAX), -1);
+	ck_assert_int_eq(sse_encode_event(&b, 1, "e", NULL, "x", SIZE_MAX), -1);
 	ck_assert_int_eq(
-	    sse_encode_event(&b, 1, "e", "x", SIZE_MAX / 2 + 1), -1);
+	    sse_encode_event(&b, 1, "e", NULL, "x", SIZE_MAX / 2 + 1), -1);
 	ASSERT_BYTES(&b, "eep");
 	buf_free(&b);
 }
@@ -964,8 +1002,8 @@ END_TEST
  */
 START_TEST(test_sse_round_trip)
 {
-	struct buf               data = {0}, name = {0}, out = {0}, want = {0};
-	struct buf               all = {0}, want_type = {0};
+	struct buf data = {0}, name = {0}, user = {0}, out = {0}, want = {0};
+	struct buf all = {0}, want_type = {0};
 	struct whatwg_sse_parser p;
 	uint64_t                 state = 0x2545F4914F6CDD1D;
 	int64_t                 *ids;
@@ -976,9 +1014,10 @@ START_TEST(test_sse_round_trip)
 	ck_assert_ptr_nonnull(ids);
 	for (i = 0; i < n; i++) {
 		uint64_t r = check_sse_random(&state);
-		int      has_name = r % 4 != 0;
+		int      has_name = r % 4 != 0, has_user = (r >> 40) % 3 == 0;
 
-		data.len = name.len = out.len = want.len = want_type.len = 0;
+		data.len = name.len = user.len = out.len = want.len = 0;
+		want_type.len = 0;
 		len = (r >> 8) % (i % 50 == 0 ? 600 : 48);
 		check_sse_random_bytes(&data, &state, len, 0);
 		if (has_name) {
@@ -986,13 +1025,20 @@ START_TEST(test_sse_round_trip)
 			    &name, &state, (r >> 24) % 12, 1);
 			REQUIRE(buf_append(&name, "", 1) == 0);
 		}
+		/* A sender is a field EventSource ignores, whatever it holds.
+		 */
+		if (has_user) {
+			check_sse_random_bytes(
+			    &user, &state, (r >> 44) % 12, 1);
+			REQUIRE(buf_append(&user, "", 1) == 0);
+		}
 		ids[i] = (int64_t)check_sse_random(&state);
 		if (i % 3 == 0)
 			ids[i] = (int64_t)(check_sse_random(&state) >> 40);
 
 		ck_assert_int_eq(
 		    sse_encode_event(&out, ids[i], has_name ? name.data : NULL,
-		        data.data, data.len),
+		        has_user ? user.data : NULL, data.data, data.len),
 		    0);
 		REQUIRE(buf_append(&all, out.data, out.len) == 0);
 		ck_assert_msg(whatwg_sse_utf8_is_valid(out.data, out.len),
@@ -1057,6 +1103,7 @@ START_TEST(test_sse_round_trip)
 	free(ids);
 	buf_free(&data);
 	buf_free(&name);
+	buf_free(&user);
 	buf_free(&out);
 	buf_free(&want);
 	buf_free(&all);
@@ -1097,6 +1144,7 @@ check_sse_suite(void)
 
 	tc = tcase_create("sse fields");
 	tcase_add_test(tc, test_sse_fields);
+	tcase_add_test(tc, test_sse_user_field);
 	tcase_add_test(tc, test_sse_ids);
 	tcase_add_test(tc, test_sse_event_name_defended);
 	tcase_add_test(tc, test_sse_retry_comment_pause);

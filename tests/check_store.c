@@ -100,6 +100,8 @@ struct collected {
 		char   *data;
 		size_t  data_len;
 		int64_t created;
+		int     has_sender;
+		char    sender[STORE_SENDER_MAX + 1];
 	} rows[CHECK_STORE_ROWS];
 };
 
@@ -122,6 +124,9 @@ collect(const struct store_event *ev, void *arg)
 	c->rows[c->count].data[ev->data_len] = '\0';
 	c->rows[c->count].data_len = ev->data_len;
 	c->rows[c->count].created = ev->created;
+	c->rows[c->count].has_sender = ev->sender != NULL;
+	snprintf(c->rows[c->count].sender, sizeof c->rows[0].sender, "%s",
+	    ev->sender != NULL ? ev->sender : "");
 	c->count++;
 	return c->stop_after != 0 && c->count >= c->stop_after;
 }
@@ -199,13 +204,13 @@ write_file(const char *path, const void *bytes, size_t len)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-/* Opening creates the table, the index, user_version 2 and WAL mode. */
+/* Opening creates the table, the index, user_version 3 and WAL mode. */
 START_TEST(test_store_schema_created)
 {
 	char out[4096];
 
 	shell_ok("PRAGMA user_version; PRAGMA journal_mode;", out, sizeof out);
-	ck_assert_str_eq(out, "2\nwal\n");
+	ck_assert_str_eq(out, "3\nwal\n");
 	shell_ok("SELECT type, name FROM sqlite_master WHERE name LIKE "
 	         "'events%' OR name LIKE 'litepush%' ORDER BY name;",
 	    out, sizeof out);
@@ -218,7 +223,7 @@ START_TEST(test_store_schema_created)
 	shell_ok("SELECT group_concat(name, ',') FROM pragma_table_info("
 	         "'events');",
 	    out, sizeof out);
-	ck_assert_str_eq(out, "id,channel,event,data,created\n");
+	ck_assert_str_eq(out, "id,channel,event,data,created,sender\n");
 	shell_ok("SELECT group_concat(name, ',') FROM pragma_index_info("
 	         "'events_channel_id');",
 	    out, sizeof out);
@@ -306,7 +311,7 @@ START_TEST(test_store_schema_in_empty_file)
 	shell_ok("PRAGMA user_version; PRAGMA journal_mode; "
 	         "SELECT count(*) FROM events;",
 	    out, sizeof out);
-	ck_assert_str_eq(out, "2\nwal\n0\n");
+	ck_assert_str_eq(out, "3\nwal\n0\n");
 }
 END_TEST
 
@@ -322,7 +327,7 @@ START_TEST(test_store_schema_beside_other_tables)
 	shell_ok("SELECT x FROM other; SELECT count(*) FROM events; "
 	         "PRAGMA user_version;",
 	    out, sizeof out);
-	ck_assert_str_eq(out, "42\n1\n2\n");
+	ck_assert_str_eq(out, "42\n1\n3\n");
 }
 END_TEST
 
@@ -342,7 +347,7 @@ START_TEST(test_store_schema_hand_made_table)
 	shell_ok("PRAGMA user_version; SELECT count(*) FROM sqlite_master "
 	         "WHERE name = 'events_channel_id';",
 	    out, sizeof out);
-	ck_assert_str_eq(out, "2\n1\n");
+	ck_assert_str_eq(out, "3\n1\n");
 }
 END_TEST
 
@@ -778,14 +783,94 @@ END_TEST
 static void
 make_schema_1(void)
 {
-	shell_ok("DROP TRIGGER events_event_not_reserved;"
-	         "DROP TRIGGER events_event_not_reserved_update;"
-	         "DROP TRIGGER events_id_in_range;"
-	         "DROP TRIGGER events_id_in_range_update;"
-	         "DROP TRIGGER events_edited; DROP TRIGGER events_deleted;"
-	         "DROP TABLE litepush_meta; PRAGMA user_version = 1;",
+	shell_ok(
+	    "DROP TRIGGER events_event_not_reserved;"
+	    "DROP TRIGGER events_event_not_reserved_update;"
+	    "DROP TRIGGER events_id_in_range;"
+	    "DROP TRIGGER events_id_in_range_update;"
+	    "DROP TRIGGER events_edited; DROP TRIGGER events_deleted;"
+	    "DROP TABLE litepush_meta; ALTER TABLE events DROP COLUMN sender;"
+	    "PRAGMA user_version = 1;",
 	    NULL, 0);
 }
+
+/* Makes the test database a schema 2 one: no sender column. */
+static void
+make_schema_2(void)
+{
+	shell_ok("ALTER TABLE events DROP COLUMN sender; "
+	         "PRAGMA user_version = 2;",
+	    NULL, 0);
+}
+
+/*
+ * A schema 2 database is migrated to 3: the sender column added, with its
+ * rule, the rows kept (no sender).  Open read-only, it is read as it is.
+ */
+START_TEST(test_store_schema_migrate_2_to_3)
+{
+	struct collected c = {0};
+	char             out[1024], insert[512];
+	int64_t          id;
+
+	store_close(store);
+	store = NULL;
+	make_schema_2();
+	shell_ok(
+	    "INSERT INTO events (channel, data) VALUES ('a', 'old');", NULL, 0);
+	ck_assert_int_eq(open_at(db_path, STORE_OPEN_READONLY, &store), 0);
+	ck_assert_int_eq(
+	    store_read_after(store, 0, NULL, 0, 0, collect, &c), 1);
+	ck_assert_str_eq(c.rows[0].data, "old");
+	ck_assert_int_eq(c.rows[0].has_sender, 0);
+	collected_reset(&c);
+	store_close(store);
+	shell_ok("PRAGMA user_version;", out, sizeof out);
+	ck_assert_str_eq(out, "2\n");
+
+	ck_assert_int_eq(open_at(db_path, 0, &store), 0);
+	shell_ok("PRAGMA user_version; SELECT count(*) FROM "
+	         "pragma_table_info('events') WHERE name = 'sender';"
+	         "SELECT data, sender IS NULL FROM events;",
+	    out, sizeof out);
+	ck_assert_str_eq(out, "3\n1\nold|1\n");
+	ck_assert_int_eq(
+	    store_append_by(store, "a", "msg", "alice", "hi", 2, &id), 0);
+	ck_assert_int_eq(
+	    store_read_after(store, 0, NULL, 0, 0, collect, &c), 2);
+	ck_assert_int_eq(c.rows[0].has_sender, 0);
+	ck_assert_int_eq(c.rows[1].has_sender, 1);
+	ck_assert_str_eq(c.rows[1].sender, "alice");
+	collected_reset(&c);
+
+	/* The rule, as a raw publisher meets it. */
+	shell_ok("INSERT INTO events (channel, data, sender)"
+	         " VALUES ('a', 'x', 'bob');",
+	    NULL, 0);
+	ck_assert_int_ne(shell("INSERT INTO events (channel, sender) VALUES"
+	                       " ('a', 'eve' || char(10) || 'x');",
+	                     out, sizeof out),
+	    0);
+	ck_assert(strstr(out, "sender_valid") != NULL);
+	ck_assert_int_ne(
+	    shell("INSERT INTO events (channel, sender) VALUES ('a', '');", out,
+	        sizeof out),
+	    0);
+	ck_assert(strstr(out, "sender_valid") != NULL);
+	snprintf(insert, sizeof insert,
+	    "INSERT INTO events (channel, sender) VALUES ('a', '%0129d');", 0);
+	ck_assert_int_ne(shell(insert, out, sizeof out), 0);
+	ck_assert(strstr(out, "sender_valid") != NULL);
+	ck_assert_int_ne(
+	    shell("INSERT INTO events (channel, sender) VALUES ('a', x'41');",
+	        out, sizeof out),
+	    0);
+	ck_assert_int_eq(
+	    store_append_by(store, "a", NULL, "x\ry", "d", 1, NULL),
+	    STORE_CONSTRAINT);
+	ck_assert(strstr(store_errmsg(store), "sender_valid") != NULL);
+}
+END_TEST
 
 /* A schema 1 database is migrated: rules added, its prune recorded. */
 START_TEST(test_store_schema_migrate_1_to_2)
@@ -812,7 +897,7 @@ START_TEST(test_store_schema_migrate_1_to_2)
 	shell_ok(
 	    "PRAGMA user_version; SELECT edits, pruned FROM litepush_meta;",
 	    out, sizeof out);
-	ck_assert_str_eq(out, "2\n0|3\n");
+	ck_assert_str_eq(out, "3\n0|3\n");
 	ck_assert_int_ne(shell("INSERT INTO events (event) VALUES ('reset');",
 	                     out, sizeof out),
 	    0);
@@ -1163,10 +1248,10 @@ START_TEST(test_store_open_newer_schema)
 
 	store_close(store);
 	store = NULL;
-	shell_ok("PRAGMA user_version = 3;", NULL, 0);
+	shell_ok("PRAGMA user_version = 4;", NULL, 0);
 	ck_assert_int_eq(open_at(db_path, 0, &store), STORE_ERROR);
 	snprintf(expected, sizeof expected,
-	    "%s: schema version 3 is newer than this litepush's (2)", db_path);
+	    "%s: schema version 4 is newer than this litepush's (3)", db_path);
 	ck_assert_str_eq(errbuf, expected);
 
 	shell_ok("DROP TABLE events; PRAGMA user_version = 7;", NULL, 0);
@@ -1397,6 +1482,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_schema_idempotent);
 	tcase_add_test(tc, test_store_schema_concurrent_create);
 	tcase_add_test(tc, test_store_schema_migrate_1_to_2);
+	tcase_add_test(tc, test_store_schema_migrate_2_to_3);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("adopt");

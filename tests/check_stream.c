@@ -476,8 +476,8 @@ peer_open(struct peer *p, const char *qs, int64_t resume)
 
 	ck_assert_msg(
 	    query_parse(qs, strlen(qs), &q, why, sizeof why) == 0, "%s", why);
-	stream_open(
-	    server, fd, REQ_ID, &q, resume, 0, empty_stdin, sizeof empty_stdin);
+	stream_open(server, fd, REQ_ID, NULL, &q, resume, 0, empty_stdin,
+	    sizeof empty_stdin);
 }
 
 /* Appends an event through the test's own store connection. */
@@ -704,7 +704,7 @@ START_TEST(test_stream_cgi_mode)
 	start_server();
 	fd = peer_init(&p, 0);
 	ck_assert_int_eq(query_parse("channel=a", 9, &q, NULL, 0), 0);
-	stream_open(server, fd, 0, &q, -1, 0, NULL, 0);
+	stream_open(server, fd, 0, NULL, &q, -1, 0, NULL, 0);
 	ck_assert_uint_eq(stream_count(server), 1);
 	expect_start(&p, 0);
 	id = append("a", "e", "cgi");
@@ -981,7 +981,7 @@ START_TEST(test_stream_abort_in_first_input)
 	memcpy(input, empty_stdin, sizeof empty_stdin);
 	memcpy(input + sizeof empty_stdin, abort_record, sizeof abort_record);
 	ck_assert_int_eq(query_parse("channel=a", 9, &q, NULL, 0), 0);
-	stream_open(server, fd, REQ_ID, &q, -1, 0, input, sizeof input);
+	stream_open(server, fd, REQ_ID, NULL, &q, -1, 0, input, sizeof input);
 	ck_assert_uint_eq(stream_count(server), 0);
 	ck_assert(peer_await_eof(&p, WAIT_MS));
 	ck_assert_uint_eq(buf_pending_len(&p.content), 0);
@@ -1146,7 +1146,7 @@ START_TEST(test_stream_body_in_first_input)
 	int          fd = peer_init(&p, REQ_ID);
 
 	ck_assert_int_eq(query_parse("channel=a", 9, &q, NULL, 0), 0);
-	stream_open(server, fd, REQ_ID, &q, -1, 0, body, sizeof body);
+	stream_open(server, fd, REQ_ID, NULL, &q, -1, 0, body, sizeof body);
 	ck_assert_uint_eq(stream_count(server), 0);
 	ck_assert(peer_await_eof(&p, WAIT_MS));
 	ck_assert_uint_eq(buf_pending_len(&p.content), 0);
@@ -1364,9 +1364,9 @@ refusal_text(const char *status, const char *extra, const char *reason)
 	ck_assert_int_ne(
 	    asprintf(&text,
 	        "Status: %s\r\nContent-Type: text/plain; "
-	        "charset=utf-8\r\nCache-Control: no-cache\r\n%s%s\r\n"
+	        "charset=utf-8\r\nCache-Control: no-cache\r\n%s\r\n"
 	        "%s\n",
-	        status, extra ? extra : "", extra ? "\r\n" : "", reason),
+	        status, extra ? extra : "", reason),
 	    -1);
 	return text;
 }
@@ -1421,10 +1421,10 @@ START_TEST(test_stream_refuse_with_extra_header)
 	char       *want;
 
 	stream_refuse(server, fd, REQ_ID, "405 Method Not Allowed",
-	    "Allow: GET", "only GET is allowed", NULL, 0);
+	    "Allow: GET\r\n", "only GET is allowed", NULL, 0);
 	expect_end(&p);
 	want = refusal_text(
-	    "405 Method Not Allowed", "Allow: GET", "only GET is allowed");
+	    "405 Method Not Allowed", "Allow: GET\r\n", "only GET is allowed");
 	ck_assert_uint_eq(buf_pending_len(&p.content), strlen(want));
 	ck_assert_mem_eq(buf_pending(&p.content), want, strlen(want));
 	ck_assert_uint_eq(p.records, 1);
@@ -1507,21 +1507,21 @@ START_TEST(test_stream_error_response_bytes)
 {
 	struct buf  out = {0};
 	struct peer p;
-	char       *want =
-	    refusal_text("503 Service Unavailable", "Retry-After: 7", "later");
+	char       *want = refusal_text(
+	          "503 Service Unavailable", "Retry-After: 7\r\n", "later");
 
 	/* CGI form: just the text. */
 	ck_assert_int_eq(
-	    stream_error_response(
-	        &out, 0, "503 Service Unavailable", "Retry-After: 7", "later"),
+	    stream_error_response(&out, 0, "503 Service Unavailable",
+	        "Retry-After: 7\r\n", "later"),
 	    0);
 	ck_assert_uint_eq(buf_pending_len(&out), strlen(want));
 	ck_assert_mem_eq(buf_pending(&out), want, strlen(want));
 	buf_free(&out);
 	/* FastCGI: one STDOUT record, the empty one, END_REQUEST. */
 	ck_assert_int_eq(
-	    stream_error_response(
-	        &out, 7, "503 Service Unavailable", "Retry-After: 7", "later"),
+	    stream_error_response(&out, 7, "503 Service Unavailable",
+	        "Retry-After: 7\r\n", "later"),
 	    0);
 	memset(&p, 0, sizeof p);
 	p.id = 7;
@@ -1537,6 +1537,91 @@ START_TEST(test_stream_error_response_bytes)
 	p.fd = -1;
 	peer_free(&p);
 	free(want);
+}
+END_TEST
+
+/* A block of header lines goes on the 200, after its own headers. */
+START_TEST(test_stream_open_with_headers)
+{
+	static const char headers[] =
+	    "Vary: Origin\r\nAccess-Control-Allow-Origin: http://a.test\r\n";
+	struct peer  p;
+	struct query q;
+	char         why[QUERY_ERRLEN], line[64];
+	int          fd = peer_init(&p, REQ_ID);
+
+	ck_assert_int_eq(query_parse("channel=a", 9, &q, why, sizeof why), 0);
+	stream_open(server, fd, REQ_ID, headers, &q, -1, 0, empty_stdin,
+	    sizeof empty_stdin);
+	expect_head(&p,
+	    "Status: 200 OK\r\n"
+	    "Content-Type: text/event-stream; charset=utf-8\r\n"
+	    "Cache-Control: no-cache\r\n"
+	    "X-Accel-Buffering: no\r\n"
+	    "Vary: Origin\r\nAccess-Control-Allow-Origin: http://a.test\r\n"
+	    "\r\n");
+	snprintf(line, sizeof line, "retry: %" PRId64, config.retry_ms);
+	expect_block(&p, line);
+	expect_block(&p, "id: 0");
+	peer_free(&p);
+}
+END_TEST
+
+/* A 503 gets the block, then its Retry-After. */
+START_TEST(test_stream_503_with_headers)
+{
+	struct peer  p, refused;
+	struct query q;
+	char         why[QUERY_ERRLEN], *head;
+	long         after;
+	int          fd, used = 0;
+
+	config.max_streams = 1;
+	start_server();
+	peer_open(&p, "channel=a", -1);
+	expect_start(&p, 0);
+	ck_assert_int_eq(query_parse("channel=a", 9, &q, why, sizeof why), 0);
+	fd = peer_init(&refused, REQ_ID);
+	stream_open(server, fd, REQ_ID, "Vary: Origin\r\n", &q, -1, 0,
+	    empty_stdin, sizeof empty_stdin);
+	head = peer_cut(&refused, "\r\n\r\n", WAIT_MS);
+	ck_assert_ptr_nonnull(head);
+	ck_assert_msg(sscanf(head,
+	                  "Status: 503 Service Unavailable\r\n"
+	                  "Content-Type: text/plain; charset=utf-8\r\n"
+	                  "Cache-Control: no-cache\r\nVary: Origin\r\n"
+	                  "Retry-After: %ld%n",
+	                  &after, &used) == 1 &&
+	                  (size_t)used == strlen(head),
+	    "not a 503 head with the block: \"%s\"", head);
+	free(head);
+	peer_free(&refused);
+	peer_free(&p);
+}
+END_TEST
+
+/* Without a reason, a response has no body: a preflight's 204. */
+START_TEST(test_stream_refuse_without_body)
+{
+	static const char want[] =
+	    "Status: 204 No Content\r\nVary: Origin\r\n\r\n";
+	struct peer p;
+	int         fd = peer_init(&p, REQ_ID);
+	struct buf  out = {0};
+
+	stream_refuse(server, fd, REQ_ID, "204 No Content", "Vary: Origin\r\n",
+	    NULL, NULL, 0);
+	expect_end(&p);
+	ck_assert_uint_eq(buf_pending_len(&p.content), strlen(want));
+	ck_assert_mem_eq(buf_pending(&p.content), want, strlen(want));
+	peer_free(&p);
+	/* As plain CGI, the same bytes unframed. */
+	ck_assert_int_eq(
+	    stream_error_response(&out, 0, "204 No Content", NULL, NULL), 0);
+	ck_assert_uint_eq(buf_pending_len(&out), 26);
+	ck_assert_mem_eq(
+	    buf_pending(&out), "Status: 204 No Content\r\n\r\n", 26);
+	buf_free(&out);
 }
 END_TEST
 
@@ -1821,6 +1906,9 @@ check_stream_suite(void)
 	tcase_add_test(tc, test_stream_refuse_aborted_gets_nothing);
 	tcase_add_test(tc, test_stream_refuse_cgi);
 	tcase_add_test(tc, test_stream_error_response_bytes);
+	tcase_add_test(tc, test_stream_open_with_headers);
+	tcase_add_test(tc, test_stream_503_with_headers);
+	tcase_add_test(tc, test_stream_refuse_without_body);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 

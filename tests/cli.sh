@@ -61,7 +61,7 @@ run "$litepush" init "$db"
 expect_eq "init again exits 0" 0 "$run_status"
 expect_eq "init again leaves the schema unchanged" "$schema" \
     "$(sqlite3 "$db" .schema)"
-expect_eq "user_version is 2" 2 "$(sqlite3 "$db" "PRAGMA user_version")"
+expect_eq "user_version is 3" 3 "$(sqlite3 "$db" "PRAGMA user_version")"
 expect_eq "journal_mode is wal" wal "$(sqlite3 "$db" "PRAGMA journal_mode")"
 
 printf 'this is not a database, only text that goes on and on' \
@@ -91,6 +91,17 @@ run "$litepush" publish "$db" news -- -dash
 expect_eq "publish -- DATA takes data starting with a dash" "-dash" \
     "$(sqlite3 "$db" "SELECT data FROM events WHERE id = $run_out")"
 
+sender_db=$test_tmpdir/sender.db
+run "$litepush" publish "$sender_db" chat --sender alice --event msg hi
+expect_eq "publish --sender records who sent it" "alice|msg|hi" \
+    "$(sqlite3 "$sender_db" "SELECT sender, event, data FROM events")"
+run "$litepush" publish "$sender_db" chat --sender "$(printf 'a\nb')" x
+expect_eq "publish --sender with a newline exits 1" 1 "$run_status"
+expect_contains "publish --sender with a newline names the rule" \
+    "sender_valid" "$run_err"
+expect_eq "the refused row is not stored" 1 \
+    "$(sqlite3 "$sender_db" "SELECT count(*) FROM events")"
+
 printf 'line one\nline two\n' >"$test_tmpdir/input"
 run "$litepush" publish "$db" news - <"$test_tmpdir/input"
 expect_eq "publish - exits 0" 0 "$run_status"
@@ -108,7 +119,7 @@ expect_eq "publish of empty standard input stores empty data" "0|" \
 
 run "$litepush" publish "$test_tmpdir/new.db" news hi
 expect_eq "publish creates a missing database" "0|1" "$run_status|$run_out"
-expect_eq "with the schema" 2 \
+expect_eq "with the schema" 3 \
     "$(sqlite3 "$test_tmpdir/new.db" "PRAGMA user_version")"
 
 # --- refused rows -----------------------------------------------------------

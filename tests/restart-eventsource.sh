@@ -27,6 +27,8 @@
 
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/clients_log.sh
+. "$(dirname "$0")/clients_log.sh"
 require_command node npm flock /usr/bin/chromium /usr/sbin/lighttpd \
     /usr/sbin/apache2
 if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
@@ -56,8 +58,8 @@ published()
 }
 
 # Starts a sqlite3 shell inserting "row 1", "row 2"... into $channel, one
-# transaction each, about 20 a second, until $tmp/$channel.stop exists;
-# sets $publisher_pid.
+# transaction each, about 20 a second, until $tmp/$channel.stop exists
+# (the odd ones with a sender); sets $publisher_pid.
 start_publisher()
 {
 	"$PYTHON" -c 'import os, sys, time
@@ -65,8 +67,11 @@ channel, stop = sys.argv[1], sys.argv[2]
 number = 0
 while not os.path.exists(stop):
     number += 1
-    print("INSERT INTO events(channel, data) VALUES(%r, %r);"
-          % (channel, "row %d" % number), flush=True)
+    # Every other row records a sender: the user: line it brings is a
+    # field that EventSource must ignore, delivering the row as any other.
+    sender = "'\''publisher'\''" if number % 2 else "NULL"
+    print("INSERT INTO events(channel, data, sender) VALUES(%r, %r, %s);"
+          % (channel, "row %d" % number, sender), flush=True)
     time.sleep(0.05)' "$channel" "$tmp/$channel.stop" |
 	    sqlite3 -cmd ".timeout 10000" "$db" 2>"$tmp/$channel.publisher.err" &
 	publisher_pid=$!
@@ -81,13 +86,6 @@ stop_publisher()
 	expect_eq "$name: the sqlite3 publisher never failed" "0 " \
 	    "$? $(cat "$tmp/$channel.publisher.err")"
 	untrack_pid "$publisher_pid"
-}
-
-# Prints how many lines "$2 ..." client $1 logged.
-logged()
-{
-	awk -v client="$1" -v what="$2" '$2 == client && $3 == what { n++ }
-	    END { print n + 0 }' "$clients_log"
 }
 
 # Succeeds once both clients have logged at least $2 lines "$1 ...".
@@ -107,22 +105,6 @@ gave_up()
 opened_or_gave_up()
 {
 	both_logged open "$1" || [ -n "$(gave_up)" ]
-}
-
-# Prints, one a line, the words after "$2" of the lines client $1 logged.
-logged_values()
-{
-	awk -v client="$1" -v what="$2" '$2 == client && $3 == what {
-	    $1 = $2 = $3 = ""; sub(/^ +/, ""); print }' "$clients_log"
-}
-
-# Prints, one a line, the id of the last event client $1 got before each
-# of its opens but the first (what its Last-Event-ID should then be).
-ids_before_reopens()
-{
-	awk -v client="$1" '$2 != client { next }
-	    $3 == "event" { last = $4 }
-	    $3 == "open" && opens++ > 0 { print last }' "$clients_log"
 }
 
 # Prints the Last-Event-ID of each request of client $1 but the first.

@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "options.h"
 #include "proc.h"
+#include "publish.h"
 #include "store.h"
 #include "wsconn.h"
 
@@ -92,9 +93,10 @@ daemon_usage(FILE *f)
 	      "                            this machine only: localhost, "
 	      "127.0.0.0/8, [::1])\n"
 	      "  --publish GLOB            channels clients may publish to "
-	      "(fnmatch);\n"
-	      "                            repeatable, or a list (default: "
-	      "none)\n"
+	      "(fnmatch;\n"
+	      "                            {user}: the client's login); "
+	      "repeatable, or a\n"
+	      "                            list (default: none)\n"
 	      "  --max-conns N             open WebSockets at most (10000); "
 	      "then 503\n"
 	      "  --max-message BYTES       largest client message (65536); "
@@ -292,8 +294,9 @@ main(int argc, char **argv)
 			    &config.norigins, DAEMON_LIST_MAX);
 			break;
 		case 'P':
-			proc_list_option("publish", optarg, publish,
-			    &config.npublish, DAEMON_LIST_MAX);
+			proc_checked_list_option("publish", optarg, publish,
+			    &config.npublish, DAEMON_LIST_MAX,
+			    publish_pattern_valid);
 			break;
 		case 'm':
 			config.max_conns = proc_number_option(

@@ -134,6 +134,9 @@ envelope_encode_event(struct buf *out, const struct store_event *ev)
 	    (ev->event != NULL
 	            ? envelope_json_string(out, ev->event, strlen(ev->event))
 	            : buf_append_str(out, "null")) != 0 ||
+	    (ev->sender != NULL && (buf_append_str(out, ",\"user\":") != 0 ||
+	                               envelope_json_string(out, ev->sender,
+	                                   strlen(ev->sender)) != 0)) ||
 	    buf_append_str(out, ",\"data\":") != 0 ||
 	    envelope_json_string(out, ev->data, ev->data_len) != 0 ||
 	    buf_append(out, "}", 1) != 0)

@@ -24,7 +24,8 @@ int envelope_json_string(struct buf *out, const char *data, size_t len);
 /*
  * Appends one event as the text of a WebSocket message:
  * {"id":42,"channel":"news","event":"add","data":"hello"}, with "event":null
- * when the row has none.  Returns 0 or -1 (memory).
+ * when the row has none, and "user":"alice" before "data" when the row
+ * records its sender (absent otherwise).  Returns 0 or -1 (memory).
  */
 int envelope_encode_event(struct buf *out, const struct store_event *ev);
 

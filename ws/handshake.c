@@ -48,6 +48,7 @@ void
 handshake_free(struct handshake *hs)
 {
 	buf_free(&hs->head);
+	grant_free(&hs->grant);
 	handshake_init(hs);
 }
 
@@ -464,7 +465,7 @@ handshake_request_line(struct handshake *hs, char *line, size_t len)
 
 /*
  * Judges who asks, by the proxy's login header or a signed grant
- * (grant_authorize()), for the channels of hs->query; returns 0 or -1 (hs
+ * (grant_judge()), for the channels of hs->query; returns 0 or -1 (hs
  * failed with 401 or 403).
  */
 static int
@@ -473,13 +474,20 @@ handshake_authorize(struct handshake *hs, const struct handshake_headers *h,
     size_t len)
 {
 	static const struct access_rules public_rules = {NULL, 0, 0};
-	struct grant_request who = {h->user, h->authorization, h->cookie, qs};
-	int                  status;
+	struct grant_request             who = {.user = h->user,
+	                .authorization = h->authorization,
+	                .cookie = h->cookie,
+	                .query_string = qs,
+	                .keep = &hs->grant};
+	struct grant_verdict             verdict;
+	int                              status;
 
-	status = grant_authorize(
-	    policy->access != NULL ? policy->access : &public_rules,
-	    policy->key, &who, &hs->query, (int64_t)time(NULL),
-	    &hs->grant_expires_ms, reason, len);
+	status =
+	    grant_judge(policy->access != NULL ? policy->access : &public_rules,
+	        policy->key, &who, &hs->query, (int64_t)time(NULL), &verdict,
+	        reason, len);
+	hs->grant_expires_ms = verdict.expires_ms;
+	hs->token_refused = verdict.token_refused;
 	if (status != 0)
 		return handshake_fail(hs, status, "%s", reason);
 	return 0;
@@ -531,7 +539,7 @@ handshake_check(struct handshake *hs, const struct handshake_headers *h,
 	if (policy != NULL &&
 	    handshake_authorize(hs, h, policy, qs, reason, sizeof reason) != 0)
 		return -1;
-	hs->user = h->user;
+	hs->user = hs->grant.user != NULL ? hs->grant.user : h->user;
 	hs->host = h->host;
 	hs->origin = h->origin;
 	hs->forwarded_for = h->forwarded_for;

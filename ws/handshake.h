@@ -60,16 +60,26 @@ struct handshake {
 	size_t     scanned; /* how much of head was searched for its end */
 	int        done;    /* 1 complete, -1 failed, 0 not yet */
 
-	/* On failure: 400, 401, 403, 426 or 431, and a one-line reason. */
+	/*
+	 * On failure: 400, 401, 403, 426 or 431, and a one-line reason; for
+	 * a 401, token_refused tells a token that was sent and refused from
+	 * no credentials at all (grant_judge()).
+	 */
 	int  status;
+	int  token_refused;
 	char reason[HANDSHAKE_REASON_MAX];
 
 	/* On success. */
-	const char  *target; /* the request target as sent: /path?query */
-	const char  *host;   /* the Host header */
-	const char  *origin; /* NULL when absent */
-	const char  *forwarded_for; /* X-Forwarded-For, NULL when absent */
-	const char  *user; /* the user_header's value, NULL without one */
+	const char *target;        /* the request target as sent: /path?query */
+	const char *host;          /* the Host header */
+	const char *origin;        /* NULL when absent */
+	const char *forwarded_for; /* X-Forwarded-For, NULL when absent */
+	/*
+	 * The login: the grant's sub when the client sent a signed grant,
+	 * else the user_header's value, else NULL.
+	 */
+	const char  *user;
+	struct grant grant; /* the verified grant; zeroed without one */
 	int64_t      grant_expires_ms; /* the grant's exp; 0 without one */
 	char         accept[HANDSHAKE_ACCEPT_LEN + 1];
 	struct query query; /* channels, lastEventId, backlog */

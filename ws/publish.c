@@ -10,27 +10,123 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "envelope.h"
+#include "grant.h"
 #include "loop.h"
 #include "publish.h"
 #include "store.h"
 
-/* Whether clients may publish to channel under the --publish globs. */
+/* Checks that '{' appears only as "{user}". */
 int
-publish_allowed(const char *const *globs, size_t nglobs, const char *channel,
-    char *reason, size_t len)
+publish_pattern_valid(const char *pattern, char *reason, size_t len)
 {
+	const char *p;
+
+	for (p = pattern; (p = strpbrk(p, "{}")) != NULL; p += 6) {
+		if (strncmp(p, "{user}", 6) != 0) {
+			snprintf(reason, len,
+			    "'%c' only in {user}, the login of the client", *p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Writes pattern to out (size len) with each {user} replaced by user,
+ * escaped for fnmatch.  Returns 0, or -1 when it does not fit or the
+ * pattern needs a user and there is none.
+ */
+static int
+publish_bind_user(const char *pattern, const char *user, char *out, size_t len)
+{
+	size_t n = 0;
+
+	while (*pattern != '\0') {
+		if (strncmp(pattern, "{user}", 6) == 0) {
+			const char *u = user;
+
+			if (u == NULL)
+				return -1;
+			for (; *u != '\0'; u++) {
+				if (n + 2 >= len)
+					return -1;
+				if (strchr("*?[]\\", *u) != NULL)
+					out[n++] = '\\';
+				out[n++] = *u;
+			}
+			pattern += 6;
+			continue;
+		}
+		if (n + 1 >= len)
+			return -1;
+		out[n++] = *pattern++;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/*
+ * Room for a pattern with its login bound.  One that does not fit could
+ * not match a channel anyway: a channel has at most 64 characters, and
+ * every character of the login must match one of them.
+ */
+#define PUBLISH_BOUND_MAX 512
+
+/* Whether one of the --publish patterns matches channel for user. */
+static int
+publish_pattern_matches(
+    const struct publish_rules *rules, const char *user, const char *channel)
+{
+	char   bound[PUBLISH_BOUND_MAX];
 	size_t i;
 
-	if (nglobs == 0) {
+	for (i = 0; i < rules->npatterns; i++)
+		if (publish_bind_user(
+		        rules->patterns[i], user, bound, sizeof bound) == 0 &&
+		    fnmatch(bound, channel, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether clients may publish to channel. */
+int
+publish_allowed(const struct publish_rules *rules, const char *user,
+    const struct grant *grant, const char *channel, char *reason, size_t len)
+{
+	enum access_verdict verdict = ACCESS_PUBLIC;
+	size_t              i;
+
+	if (user != NULL && *user == '\0')
+		user = NULL;
+	for (i = 0; grant != NULL && i < grant->npublish; i++)
+		if (fnmatch(grant->publish[i], channel, 0) == 0)
+			return 1;
+	if (rules->npatterns == 0 && (grant == NULL || grant->npublish == 0)) {
 		snprintf(reason, len, "publishing is disabled on this server");
 		return 0;
 	}
-	for (i = 0; i < nglobs; i++)
-		if (fnmatch(globs[i], channel, 0) == 0)
-			return 1;
-	snprintf(reason, len, "publishing to channel \"%s\" is not allowed",
-	    channel);
+	if (!publish_pattern_matches(rules, user, channel)) {
+		snprintf(reason, len,
+		    "publishing to channel \"%s\" is not allowed", channel);
+		return 0;
+	}
+	if (rules->access != NULL)
+		verdict = access_check(rules->access->patterns,
+		    rules->access->npatterns, channel, user);
+	if (verdict == ACCESS_ALLOWED ||
+	    (verdict == ACCESS_PUBLIC &&
+	        (user != NULL || rules->access == NULL ||
+	            !rules->access->require_login)))
+		return 1;
+	if (user == NULL)
+		snprintf(reason, len,
+		    "publishing to channel \"%s\" needs a login", channel);
+	else
+		snprintf(reason, len,
+		    "channel \"%s\" does not take events from this login",
+		    channel);
 	return 0;
 }
 
@@ -40,6 +136,7 @@ struct publish_request {
 	void   *owner;   /* NULL once forgotten */
 	char   *channel; /* NULL for a reply that only keeps its place */
 	char   *event;
+	char   *sender;
 	char   *data;
 	size_t  data_len;
 	int     rc;
@@ -72,6 +169,7 @@ publish_request_free(struct publish_request *r)
 {
 	free(r->channel);
 	free(r->event);
+	free(r->sender);
 	free(r->data);
 	free(r);
 }
@@ -98,8 +196,8 @@ publish_append(struct publish *p, struct publish_request *r)
 		    "event store unavailable: %s", err);
 		return;
 	}
-	rc = store_append(
-	    p->store, r->channel, r->event, r->data, r->data_len, &r->id);
+	rc = store_append_by(p->store, r->channel, r->event, r->sender, r->data,
+	    r->data_len, &r->id);
 	r->rc = rc == 0 ? 0 : -1;
 	if (rc == 0)
 		return;
@@ -228,24 +326,26 @@ publish_copy(char **out, const char *s, size_t len)
 }
 
 int
-publish_submit(struct publish *p, void *owner, const char *channel,
-    const char *event, const char *data, size_t len, const char *reply)
+publish_submit(struct publish *p, void *owner,
+    const struct publish_message *msg, const char *reply)
 {
 	struct publish_request *r = calloc(1, sizeof *r);
 
 	if (r == NULL)
 		return -1;
 	r->owner = owner;
-	if (reply != NULL) {
+	if (msg == NULL) {
 		r->rc = -1;
 		snprintf(r->reason, sizeof r->reason, "%s", reply);
-	} else if (publish_copy(&r->channel, channel, (size_t)-1) != 0 ||
-	           publish_copy(&r->event, event, (size_t)-1) != 0 ||
-	           publish_copy(&r->data, data != NULL ? data : "", len) != 0) {
+	} else if (publish_copy(&r->channel, msg->channel, (size_t)-1) != 0 ||
+	           publish_copy(&r->event, msg->event, (size_t)-1) != 0 ||
+	           publish_copy(&r->sender, msg->sender, (size_t)-1) != 0 ||
+	           publish_copy(&r->data, msg->data != NULL ? msg->data : "",
+	               msg->data_len) != 0) {
 		publish_request_free(r);
 		return -1;
-	}
-	r->data_len = len;
+	} else
+		r->data_len = msg->data_len;
 	pthread_mutex_lock(&p->lock);
 	STAILQ_INSERT_TAIL(&p->todo, r, entry);
 	pthread_cond_signal(&p->wake);

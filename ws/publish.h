@@ -22,13 +22,40 @@ struct loop;
  */
 struct publish;
 
+struct access_rules;
+struct grant;
+
 /*
- * The policy: whether a client may publish to channel, given the --publish
- * globs (fnmatch patterns; none means publishing is off).  Returns 1, or 0
- * with the reason for the client in reason (NUL-terminated, cut to len).
+ * Who may publish where.  patterns are the --publish globs (fnmatch),
+ * where "{user}" stands for the client's login, literally: a login
+ * holding '*' matches only a channel with a '*' in that place (none
+ * can).  A pattern with {user} matches nobody who is not logged in.
+ * access holds the --private rules and --require-login (NULL: none), which
+ * bind publishing as they bind reading: a private channel takes events
+ * only from a login its rules let read it, and with --require-login
+ * nobody publishes without one.  A signed grant's "publish" list is the
+ * application's word, and allows those channels whatever the rest says.
  */
-int publish_allowed(const char *const *globs, size_t nglobs,
-    const char *channel, char *reason, size_t len);
+struct publish_rules {
+	const char *const         *patterns;
+	size_t                     npatterns;
+	const struct access_rules *access;
+};
+
+/*
+ * Returns 0 if pattern may be a --publish pattern ('{' only in "{user}"),
+ * or -1 with the reason for a usage error.
+ */
+int publish_pattern_valid(const char *pattern, char *reason, size_t len);
+
+/*
+ * The policy: whether the client logged in as user (NULL: nobody) with
+ * grant (NULL: none) may publish to channel under rules.  Returns 1, or
+ * 0 with the reason for the client in reason (NUL-terminated, cut to
+ * len), which never depends on what the channel holds.
+ */
+int publish_allowed(const struct publish_rules *rules, const char *user,
+    const struct grant *grant, const char *channel, char *reason, size_t len);
 
 /*
  * A result, on the loop: rc 0 with the new row's id, or -1 with a reason
@@ -47,13 +74,22 @@ typedef void (*publish_done_fn)(
 struct publish *publish_create(struct loop *loop, const char *db_path,
     int busy_ms, publish_done_fn done, void (*changed)(void *arg), void *arg);
 
+/* What one client asks to append, and who it is. */
+struct publish_message {
+	const char *channel;
+	const char *event;  /* NULL for none */
+	const char *sender; /* the client's login, recorded; NULL: nobody */
+	const char *data;
+	size_t      data_len;
+};
+
 /*
- * Queues an append of channel, event (NULL for none) and len bytes of data
- * for owner, all copied; or, with reply not NULL, a result of -1 with that
- * reason that only keeps its place.  Returns 0, or -1 when memory ran out.
+ * Queues an append of msg for owner, all copied; or, with msg NULL, a
+ * result of -1 with the reason reply that only keeps its place.  Returns
+ * 0, or -1 when memory ran out.
  */
-int publish_submit(struct publish *p, void *owner, const char *channel,
-    const char *event, const char *data, size_t len, const char *reply);
+int publish_submit(struct publish *p, void *owner,
+    const struct publish_message *msg, const char *reply);
 
 /* Drops every result still to come for owner (it is going away). */
 void publish_forget(struct publish *p, void *owner);

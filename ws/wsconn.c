@@ -103,6 +103,9 @@ wsconn_server_create(struct loop *loop, struct feed *feed,
 	server->policy.user_header = config->user_header;
 	server->policy.access = config->access;
 	server->policy.key = config->key;
+	server->publish_rules.patterns = config->publish;
+	server->publish_rules.npatterns = config->npublish;
+	server->publish_rules.access = config->access;
 	server->empty = empty;
 	server->arg = arg;
 	TAILQ_INIT(&server->conns);
@@ -159,6 +162,11 @@ wsconn_free(struct wsconn *c)
 	buf_free(&c->out);
 	buf_free(&c->in);
 	free(c->target);
+	free(c->user);
+	if (c->grant != NULL) {
+		grant_free(c->grant);
+		free(c->grant);
+	}
 	close(c->fd);
 	TAILQ_REMOVE(&server->conns, c, entry);
 	server->count--;
@@ -358,6 +366,26 @@ wsconn_queue_reset(struct wsconn *c, const struct feed_start *start)
 	return wsconn_queue_scratch(c);
 }
 
+/*
+ * Keeps who the client is: its login, recorded with what it publishes,
+ * and the grant, moved out of the handshake, when it lists channels to
+ * publish to (only then: an idle subscriber keeps no grant).  Returns 0,
+ * or -1 when memory ran out.
+ */
+static int
+wsconn_keep_who(struct wsconn *c, struct handshake *hs)
+{
+	if (hs->user != NULL && (c->user = strdup(hs->user)) == NULL)
+		return -1;
+	if (hs->grant.npublish > 0) {
+		if ((c->grant = malloc(sizeof *c->grant)) == NULL)
+			return -1;
+		*c->grant = hs->grant;
+		memset(&hs->grant, 0, sizeof hs->grant);
+	}
+	return 0;
+}
+
 /* The request is a valid handshake: upgrade, or refuse with 503; may free c. */
 static void
 wsconn_upgrade(struct wsconn *c)
@@ -399,6 +427,12 @@ wsconn_upgrade(struct wsconn *c)
 		wsconn_refuse(c, 503, "Retry-After: 5", "out of memory");
 		return;
 	}
+	if (wsconn_keep_who(c, hs) != 0) {
+		feed_cursor_free(c->cursor);
+		c->cursor = NULL;
+		wsconn_refuse(c, 503, "Retry-After: 5", "out of memory");
+		return;
+	}
 	if (hs->grant_expires_ms > 0) {
 		int64_t left = hs->grant_expires_ms - loop_unix_ms();
 
@@ -418,6 +452,23 @@ wsconn_upgrade(struct wsconn *c)
 	loop_timer_stop(server->loop, &c->timer);
 	wsconn_arm(c);
 	wsconn_pump(c);
+}
+
+/*
+ * The challenge a 401 must carry (RFC 9110 11.6.1): Bearer, the scheme of
+ * a grant, which makes no browser ask for a password; with
+ * error="invalid_token" (RFC 6750 3.1) when the client's token was
+ * refused.  NULL for any other refusal.
+ */
+static const char *
+wsconn_challenge(const struct handshake *hs)
+{
+	if (hs->status != 401)
+		return NULL;
+	return hs->token_refused
+	           ? "WWW-Authenticate: Bearer realm=\"litepush\", "
+	             "error=\"invalid_token\""
+	           : "WWW-Authenticate: Bearer realm=\"litepush\"";
 }
 
 /* Reads the request head; may free c. */
@@ -445,8 +496,8 @@ wsconn_read_head(struct wsconn *c)
 			continue;
 		if (rc < 0) {
 			wsconn_refuse(c,
-			    c->hs->status != 0 ? c->hs->status : 503, NULL,
-			    c->hs->reason);
+			    c->hs->status != 0 ? c->hs->status : 503,
+			    wsconn_challenge(c->hs), c->hs->reason);
 			return;
 		}
 		if (buf_append(&c->in, data + used, (size_t)n - used) != 0) {

@@ -14,6 +14,7 @@
 #include "frame.h"
 #include "handshake.h"
 #include "loop.h"
+#include "publish.h"
 #include "store.h"
 #include "wsconn.h"
 
@@ -68,6 +69,8 @@ struct wsconn {
 	uint16_t                raw_close;    /* a close written past wslay */
 	char                    peer[64];
 	char                   *target; /* for the log */
+	char                   *user;   /* the login; NULL: nobody */
+	struct grant           *grant;  /* a grant that lists publishing */
 	TAILQ_ENTRY(wsconn)     entry;
 };
 TAILQ_HEAD(wsconn_list, wsconn);
@@ -86,6 +89,7 @@ struct wsconn_server {
 	int                     shutting_down;
 	struct buf              scratch; /* where each message is encoded */
 	struct publish         *publish; /* the append thread, once needed */
+	struct publish_rules    publish_rules; /* who may publish where */
 	struct loop_timer publish_timer; /* tells the feed after appends */
 };
 

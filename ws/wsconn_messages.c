@@ -218,8 +218,7 @@ wsconn_reply_in_order(struct wsconn *c, const char *reason)
 		wsconn_reply_error(c, reason);
 		return;
 	}
-	if (publish_submit(
-	        c->server->publish, c, NULL, NULL, NULL, 0, reason) != 0) {
+	if (publish_submit(c->server->publish, c, NULL, reason) != 0) {
 		c->queue_failed = 1;
 		return;
 	}
@@ -271,15 +270,17 @@ wsconn_publish(struct wsconn *c, const char *msg, size_t len)
 		wsconn_reply_in_order(c, reason);
 		return;
 	}
-	if (publish_allowed(server->config.publish, server->config.npublish,
+	if (publish_allowed(&server->publish_rules, c->user, c->grant,
 	        pub.channel, reason, sizeof reason)) {
+		struct publish_message message = {
+		    pub.channel, pub.event, c->user, pub.data, pub.data_len};
+
 		if (server->publish == NULL)
 			server->publish = publish_create(server->loop,
 			    server->config.db_path, WSCONN_PUBLISH_BUSY_MS,
 			    wsconn_publish_done, wsconn_published, server);
 		if (server->publish == NULL ||
-		    publish_submit(server->publish, c, pub.channel, pub.event,
-		        pub.data, pub.data_len, NULL) != 0)
+		    publish_submit(server->publish, c, &message, NULL) != 0)
 			c->queue_failed = 1;
 		else
 			c->publishing++;

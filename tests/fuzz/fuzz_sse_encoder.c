@@ -16,8 +16,8 @@
  * The property: for any id, event name and data, what sse_encode_event()
  * writes is valid UTF-8, and a browser's EventSource reading it (the WHATWG
  * UTF-8 decoder, then the HTML "event stream interpretation") dispatches
- * exactly one event, with that id as its lastEventId, the name (cut at its
- * first CR or LF, "message" when there is none) as its type, and as its
+ * exactly one event, NULL, with that id as its lastEventId, the name (cut at
+ * its first CR or LF, "message" when there is none) as its type, and as its
  * data the input decoded with U+FFFD for what is not UTF-8 and every CRLF
  * and CR made LF.  No proper prefix of the output dispatches anything: the
  * output holds no CR and its only blank line is its end.
@@ -103,7 +103,8 @@ LLVMFuzzerTestOneInput(const uint8_t *input, size_t size)
 		buf_consume(&out, 6);
 		skip = sizeof pending - 1 - 6;
 	}
-	FUZZ_REQUIRE(sse_encode_event(&out, id, name, data, data_len) == 0);
+	FUZZ_REQUIRE(
+	    sse_encode_event(&out, id, name, NULL, data, data_len) == 0);
 	FUZZ_REQUIRE(buf_pending_len(&out) >= skip);
 	FUZZ_REQUIRE(memcmp(buf_pending(&out), pending + 6, skip) == 0);
 	encoded = buf_pending(&out) + skip;

@@ -19,7 +19,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-"fuzz_query fuzz_handshake fuzz_wsmessage fuzz_sse_encoder fuzz_access"}
+targets=${*:-"fuzz_query fuzz_handshake fuzz_wsmessage fuzz_sse_encoder fuzz_access fuzz_cors"}
 cc=${CC:-clang}
 
 case $seconds in
@@ -63,6 +63,7 @@ sources() {
 	    net/query.c net/quote.c net/channel.c net/buf.c net/loop.c store/store.c store/schema.c store/watch.c store/feed.c store/cursor.c ;;
 	fuzz_sse_encoder) echo net/sse.c net/buf.c tests/whatwg_sse.c ;;
 	fuzz_access) echo net/access.c net/channel.c tests/ref_access.c ;;
+	fuzz_cors) echo net/cors.c ;;
 	*) return 1 ;;
 	esac
 }
