@@ -14,9 +14,12 @@ sqlite3 check libwslay-dev libjansson-dev nettle-dev libjwt-dev"
 # image, unlike coreutils and util-linux (timeout, setpriv, flock, setsid).
 # clang: the second compiler check.sh builds with, and libFuzzer;
 # clang-format: the layout check.sh checks.  python3-jwt and openssl
-# mint the tokens and make the keys of the grant tests.
+# mint the tokens and make the keys of the grant tests.  postgresql-15:
+# the server the PostgreSQL tests start their own cluster of (psql from
+# postgresql-client-15 drives them).
 test="$build lighttpd apache2 curl python3 python3-websockets libfcgi-bin clang
-clang-format libclang-rt-14-dev chromium procps python3-jwt openssl"
+clang-format libclang-rt-14-dev chromium procps python3-jwt openssl
+postgresql-15 postgresql-client-15"
 
 case "${1:-test}" in
 build) wanted=$build ;;

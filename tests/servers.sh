@@ -139,3 +139,61 @@ start_ws()
 	    servers_await litepush-ws "$ws_pid" \
 	        "$test_tmpdir/${ws_log:-ws}.log" port_listens "$ws_port"
 }
+
+# The PostgreSQL of the tests: Debian's postgresql-15, found by its
+# versioned directory (pg_config may be another major's).
+: "${pg_bindir:=/usr/lib/postgresql/15/bin}"
+
+# Starts a PostgreSQL cluster of its own in $test_tmpdir/pg: initdb, then
+# postgres in the foreground of a background job, listening on a unix
+# socket in $test_tmpdir/pg-run and on 127.0.0.1:$pg_port (a free port).
+# As root it runs as the system user postgres (PostgreSQL refuses root),
+# whom the directory is given to.  The superuser is litepush: the socket
+# trusts it, TCP asks its password (scram-sha-256), which is
+# $test_tmpdir/pg-password, kept in $PGPASSFILE for libpq (and psql) to
+# find.  Sets $pg_pid, $pg_port, $pg_socket_dir and $pg_uri (a URI with no
+# password, TCP), and PGHOST, PGPORT, PGUSER, PGDATABASE for psql.
+start_postgres()
+{
+	start_postgres_user=
+	[ "$(id -u)" -eq 0 ] && start_postgres_user=postgres
+	pg_port=$(free_port)
+	pg_socket_dir=$test_tmpdir/pg-run
+	mkdir -p "$test_tmpdir/pg" "$pg_socket_dir" || return 1
+	chmod 711 "$test_tmpdir"
+	printf 'pg-%s\n' "$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')" \
+	    >"$test_tmpdir/pg-password"
+	if [ -n "$start_postgres_user" ]; then
+		chown "$start_postgres_user" "$test_tmpdir/pg" "$pg_socket_dir" \
+		    "$test_tmpdir/pg-password"
+	fi
+	chmod 700 "$test_tmpdir/pg"
+	(exec_as "$start_postgres_user" "$pg_bindir/initdb" -D "$test_tmpdir/pg" \
+	    -U litepush --pwfile="$test_tmpdir/pg-password" \
+	    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 \
+	    --locale=C.UTF-8 --no-sync) >>"$test_tmpdir/postgres.log" 2>&1 || {
+		fail "initdb makes a cluster" "exit 0" \
+		    "$(tail -n 5 "$test_tmpdir/postgres.log")"
+		return 1
+	}
+	exec_as "$start_postgres_user" "$pg_bindir/postgres" \
+	    -D "$test_tmpdir/pg" -k "$pg_socket_dir" -p "$pg_port" \
+	    -c listen_addresses=127.0.0.1 -c fsync=off \
+	    -c log_min_messages=warning \
+	    >>"$test_tmpdir/postgres.log" 2>&1 &
+	pg_pid=$!
+	track_pid "$pg_pid"
+	PGPASSFILE=$test_tmpdir/pgpass
+	printf '127.0.0.1:%s:*:litepush:%s\n' "$pg_port" \
+	    "$(cat "$test_tmpdir/pg-password")" >"$PGPASSFILE"
+	chmod 600 "$PGPASSFILE"
+	PGHOST=$pg_socket_dir PGPORT=$pg_port PGUSER=litepush PGDATABASE=postgres
+	export PGPASSFILE PGHOST PGPORT PGUSER PGDATABASE
+	servers_await postgres "$pg_pid" "$test_tmpdir/postgres.log" \
+	    "$pg_bindir/pg_isready" -q -h "$pg_socket_dir" -p "$pg_port" ||
+	    return 1
+	psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE litepush' \
+	    >>"$test_tmpdir/postgres.log" 2>&1 || return 1
+	PGDATABASE=litepush
+	pg_uri=postgresql://litepush@127.0.0.1:$pg_port/litepush
+}
