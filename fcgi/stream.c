@@ -686,10 +686,9 @@ stream_open(struct stream_server *server, int fd, uint16_t request_id,
 		      (int64_t)stream_random(server, (uint64_t)(age / 5) + 1);
 	}
 	if (expires_ms > 0) {
-		int64_t left = expires_ms - loop_unix_ms();
+		int64_t left =
+		    (int64_t)loop_delay_until(server->loop, expires_ms);
 
-		if (left < 0)
-			left = 0;
 		if (age <= 0 || left < age) {
 			age = left;
 			s->expiring = 1;

@@ -495,3 +495,14 @@ loop_unix_ms(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* The delay for a timer that must not end before unix_ms. */
+uint64_t
+loop_delay_until(struct loop *loop, int64_t unix_ms)
+{
+	int64_t left;
+
+	loop_update_time(loop);
+	left = unix_ms - loop_unix_ms();
+	return left < 0 ? 0 : (uint64_t)left + 1;
+}

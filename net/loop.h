@@ -56,6 +56,15 @@ uint64_t loop_now(const struct loop *loop);
 /* Returns the wall clock in unix milliseconds (for what clients are told). */
 int64_t loop_unix_ms(void);
 
+/*
+ * Returns the delay after which a timer started now ends at the unix time
+ * unix_ms (a grant's exp), and not before it: the loop's clock is read
+ * again first (timers count from it, and the cached one may be a turn
+ * old, which would end the timer that much early), and a millisecond is
+ * added for the rounding of the two clocks.  0 once unix_ms has passed.
+ */
+uint64_t loop_delay_until(struct loop *loop, int64_t unix_ms);
+
 /* Re-reads the monotonic clock into loop_now() and returns it. */
 uint64_t loop_update_time(struct loop *loop);
 

@@ -86,7 +86,10 @@ async def main():
     async with websockets.connect(sys.argv[1],
             extra_headers={"Authorization": sys.argv[2]}) as ws:
         print("open", flush=True)
-        print(json.loads(await ws.recv())["data"], flush=True)
+        frame = json.loads(await ws.recv())
+        while "data" not in frame:  # the position first
+            frame = json.loads(await ws.recv())
+        print(frame["data"], flush=True)
 asyncio.run(asyncio.wait_for(main(), 30))
 ' "$site/private/ws?channel=user.alice" "$(basic alice | sed 's/^[^:]*: //')" \
     >"$tmp/alice.out" 2>"$tmp/alice.err" &

@@ -301,6 +301,11 @@ START_TEST(test_envelope_replies)
 	ck_assert_mem_eq(out.data, "{\"ack\":42}", 10);
 	buf_free(&out);
 
+	ck_assert_int_eq(envelope_encode_position(&out, 9007199254740991), 0);
+	buf_append(&out, "", 1);
+	ck_assert_str_eq(out.data, "{\"position\":9007199254740991}");
+	buf_free(&out);
+
 	ck_assert_int_eq(envelope_encode_error(&out, "bad \"x\"\n"), 0);
 	buf_append(&out, "", 1);
 	ck_assert_str_eq(out.data, "{\"error\":\"bad \\\"x\\\"\\n\"}");

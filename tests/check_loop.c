@@ -603,6 +603,41 @@ START_TEST(test_loop_now_monotonic)
 }
 END_TEST
 
+/* Records the wall clock when it fires, and stops the loop. */
+static int64_t fired_unix_ms;
+
+static void
+check_loop_unix_cb(struct loop_timer *timer)
+{
+	(void)timer;
+	fired_unix_ms = loop_unix_ms();
+	loop_stop(loop);
+}
+
+/*
+ * A timer for a unix time (a grant's exp) never ends before it, even when
+ * the loop's cached clock is a long turn old: the delay counts from a
+ * clock read when it is computed.
+ */
+START_TEST(test_loop_delay_until_not_early)
+{
+	struct loop_timer timer;
+	struct timespec   pause = {0, 60 * 1000 * 1000};
+	int64_t           target;
+
+	loop_update_time(loop);
+	/* A turn's long work: the cached clock is now 60 ms behind. */
+	nanosleep(&pause, NULL);
+	target = loop_unix_ms() + 40;
+	loop_timer_init(&timer, check_loop_unix_cb, NULL);
+	ck_assert_int_eq(
+	    loop_timer_start(loop, &timer, loop_delay_until(loop, target)), 0);
+	ck_assert_int_eq(loop_run(loop), 0);
+	ck_assert_int_ge(fired_unix_ms, target);
+	ck_assert_uint_eq(loop_delay_until(loop, loop_unix_ms() - 5), 0);
+}
+END_TEST
+
 START_TEST(test_loop_stop_before_run)
 {
 	/* Nothing to wait for, yet loop_run() does one iteration and returns.
@@ -1154,6 +1189,7 @@ check_loop_suite(void)
 	tc = tcase_create("clock");
 	tcase_add_checked_fixture(tc, check_loop_setup, check_loop_teardown);
 	tcase_add_test(tc, test_loop_now_monotonic);
+	tcase_add_test(tc, test_loop_delay_until_not_early);
 	tcase_add_test(tc, test_loop_stop_before_run);
 	suite_add_tcase(s, tc);
 

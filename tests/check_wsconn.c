@@ -227,7 +227,44 @@ client_read_head(int fd, char *out, size_t size)
 	out[len] = '\0';
 }
 
-/* Sends a handshake for target and checks the 101. */
+/* A frame from the server. */
+struct server_frame {
+	int    fin;
+	int    opcode;
+	size_t len;
+	char  *payload; /* NUL-terminated; free() it */
+};
+
+static int read_frame(int fd, struct server_frame *f, int timeout_ms);
+
+/* The position the last client_open() was given. */
+static int64_t opened_at;
+
+/*
+ * Checks that the next frame is the connection's {"position":N} and returns
+ * N.
+ */
+static int64_t
+read_position(int fd)
+{
+	struct server_frame f;
+	long long           n = -1;
+	char                tail = 0;
+
+	ck_assert_msg(read_frame(fd, &f, WAIT_MS) == 0, "no position came");
+	ck_assert_int_eq(f.opcode, 1);
+	ck_assert_msg(
+	    sscanf(f.payload, "{\"position\":%lld%c", &n, &tail) == 2 &&
+	        tail == '}',
+	    "not a position: %s", f.payload);
+	free(f.payload);
+	return n;
+}
+
+/*
+ * Sends a handshake for target and checks the 101 and the position frame
+ * (kept in opened_at).
+ */
 static int
 client_open(const char *target)
 {
@@ -244,6 +281,7 @@ client_open(const char *target)
 	ck_assert_str_eq(head,
 	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 	    "Connection: Upgrade\r\nSec-WebSocket-Accept: " ACCEPT "\r\n\r\n");
+	opened_at = read_position(fd);
 	return fd;
 }
 
@@ -290,14 +328,6 @@ send_frame(int fd, int fin, int rsv, int opcode, int masked,
 	    fd, out, frame(out, fin, rsv, opcode, masked, payload, len));
 	free(out);
 }
-
-/* A frame from the server. */
-struct server_frame {
-	int    fin;
-	int    opcode;
-	size_t len;
-	char  *payload; /* NUL-terminated; free() it */
-};
 
 /* Reads one server frame (which must not be masked); returns 0 or -1. */
 static int
@@ -425,6 +455,40 @@ START_TEST(test_wsconn_event_after_upgrade)
 	testutil_loop_run_for(loop, 20);
 	ck_assert_uint_eq(wsconn_count(server), 0);
 	ck_assert_int_eq(empty_calls, 1);
+}
+END_TEST
+
+/*
+ * Every connection starts with {"position":N}, the id after which its
+ * events start: the resume point, the backlog's start, or the newest id;
+ * a client that gets no event before it reconnects resumes from there.
+ */
+START_TEST(test_wsconn_position_first)
+{
+	int64_t a1 = append("a", NULL, "1"), a2 = append("b", NULL, "2"), a3;
+	int     fd;
+
+	feed_check(feed);
+	fd = client_open("/x?channel=a");
+	ck_assert_int_eq(opened_at, a2);
+	a3 = append("a", NULL, "3");
+	feed_check(feed);
+	expect_text(fd, event_json(a3, "a", NULL, "3"));
+	close(fd);
+	fd = client_open("/x?channel=a&lastEventId=1");
+	ck_assert_int_eq(opened_at, a1);
+	expect_text(fd, event_json(a3, "a", NULL, "3"));
+	close(fd);
+	/* The backlog's: after the channel's event before the last one. */
+	fd = client_open("/x?channel=a&backlog=1");
+	ck_assert_int_eq(opened_at, a1);
+	expect_text(fd, event_json(a3, "a", NULL, "3"));
+	close(fd);
+	/* Quiet since: the position is all the client learns, and enough. */
+	fd = client_open("/x?channel=quiet");
+	ck_assert_int_eq(opened_at, a3);
+	ck_assert(client_quiet(fd, 20));
+	close(fd);
 }
 END_TEST
 
@@ -846,6 +910,7 @@ START_TEST(test_wsconn_frames_with_request)
 	client_send(fd, data, n);
 	client_read_head(fd, head, sizeof head);
 	ck_assert_ptr_nonnull(strstr(head, "101 Switching Protocols"));
+	ck_assert_int_eq(read_position(fd), 0);
 	ck_assert_int_eq(read_frame(fd, &f, WAIT_MS), 0);
 	ck_assert_int_eq(f.opcode, 10);
 	ck_assert_str_eq(f.payload, "early");
@@ -1256,6 +1321,7 @@ check_wsconn_suite(void)
 	tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_wsconn_event_after_upgrade);
+	tcase_add_test(tc, test_wsconn_position_first);
 	tcase_add_test(tc, test_wsconn_resume_and_backlog);
 	tcase_add_test(tc, test_wsconn_backlog_clamped);
 	tcase_add_test(tc, test_wsconn_ping_pong);

@@ -328,7 +328,9 @@ class Subscriber:
         writer.write(ws.encode_frame(ws.OP_CLOSE, ws.close_payload(1000)))
 
     def ws_message(self, event):
-        """Takes one whole message: an event or a reset."""
+        """Takes one whole message: the position, an event or a reset."""
+        if "position" in event:
+            return  # where the connection starts; the last id says as much
         if "reset" in event:
             self.log("reset", json.dumps(event["reset"]))
             return

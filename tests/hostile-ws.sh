@@ -29,6 +29,7 @@ async def main():
                                         ping_interval=None)
     publisher = await websockets.connect(url + "?channel=quiet",
                                          ping_interval=None)
+    await publisher.recv()  # its {"position":N}
     lock.execute("BEGIN IMMEDIATE")
     for i in range(40):
         await publisher.send(json.dumps({"channel": "chat", "data": "m%d" % i}))

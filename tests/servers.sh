@@ -54,47 +54,56 @@ servers_await()
 	return 1
 }
 
-# Starts Apache in the foreground on the template $1 rendered to
-# $test_tmpdir/apache.conf with TMP, PORT (a free port) and the NAME=VALUE
-# pairs $2...; its output goes to $test_tmpdir/apache.log.  Sets
-# $apache_pid and $apache_port; waits until it listens.  As root its
-# workers are www-data: the directory is opened to them.
-start_apache()
+# Starts web server $1 (apache or lighttpd) in the foreground on the
+# template $2 rendered to $test_tmpdir/$1.conf with TMP, PORT (a free
+# port) and the NAME=VALUE pairs $3...; its output goes to
+# $test_tmpdir/$1.log.  Sets $web_pid and $web_port; waits until it
+# listens.  The directory is opened to the server's workers (www-data, as
+# root).
+servers_start_web()
 {
-	start_apache_template=$1
-	shift
+	web_name=$1 web_template=$2
+	shift 2
 	chmod 755 "$test_tmpdir"
-	apache_port=$(free_port)
-	render "$start_apache_template" "$test_tmpdir/apache.conf" \
-	    TMP="$test_tmpdir" PORT="$apache_port" "$@"
-	/usr/sbin/apache2 -f "$test_tmpdir/apache.conf" -DFOREGROUND \
-	    >>"$test_tmpdir/apache.log" 2>&1 &
-	apache_pid=$!
-	track_pid "$apache_pid"
-	servers_await Apache "$apache_pid" "$test_tmpdir/apache.log" \
-	    port_listens "$apache_port"
+	web_port=$(free_port)
+	render "$web_template" "$test_tmpdir/$web_name.conf" \
+	    TMP="$test_tmpdir" PORT="$web_port" "$@"
+	case $web_name in
+	apache)
+		/usr/sbin/apache2 -f "$test_tmpdir/apache.conf" -DFOREGROUND \
+		    >>"$test_tmpdir/apache.log" 2>&1 &
+		;;
+	lighttpd)
+		/usr/sbin/lighttpd -D -f "$test_tmpdir/lighttpd.conf" \
+		    >>"$test_tmpdir/lighttpd.log" 2>&1 &
+		;;
+	esac
+	web_pid=$!
+	track_pid "$web_pid"
+	servers_await "$web_name" "$web_pid" "$test_tmpdir/$web_name.log" \
+	    port_listens "$web_port"
 }
 
-# Starts lighttpd in the foreground on the template $1 rendered to
-# $test_tmpdir/lighttpd.conf with TMP, PORT (a free port) and the
-# NAME=VALUE pairs $2...; its output goes to $test_tmpdir/lighttpd.log.
-# Sets $lighttpd_pid and $lighttpd_port; waits until it listens.  Note
+# Starts Apache (servers_start_web) on the template $1 with the NAME=VALUE
+# pairs $2...; sets $apache_pid and $apache_port.
+start_apache()
+{
+	servers_start_web apache "$@"
+	start_web_status=$?
+	apache_pid=$web_pid apache_port=$web_port
+	return $start_web_status
+}
+
+# Starts lighttpd (servers_start_web) on the template $1 with the
+# NAME=VALUE pairs $2...; sets $lighttpd_pid and $lighttpd_port.  Note
 # that lighttpd takes SIGINT as "finish the open responses first", which
 # for streams is never: stop_pid stops it with SIGTERM.
 start_lighttpd()
 {
-	start_lighttpd_template=$1
-	shift
-	chmod 755 "$test_tmpdir"
-	lighttpd_port=$(free_port)
-	render "$start_lighttpd_template" "$test_tmpdir/lighttpd.conf" \
-	    TMP="$test_tmpdir" PORT="$lighttpd_port" "$@"
-	/usr/sbin/lighttpd -D -f "$test_tmpdir/lighttpd.conf" \
-	    >>"$test_tmpdir/lighttpd.log" 2>&1 &
-	lighttpd_pid=$!
-	track_pid "$lighttpd_pid"
-	servers_await lighttpd "$lighttpd_pid" "$test_tmpdir/lighttpd.log" \
-	    port_listens "$lighttpd_port"
+	servers_start_web lighttpd "$@"
+	start_web_status=$?
+	lighttpd_pid=$web_pid lighttpd_port=$web_port
+	return $start_web_status
 }
 
 # Starts litepush-sse for $db on unix:$test_tmpdir/sse.sock with the
@@ -160,7 +169,7 @@ start_postgres()
 	pg_port=$(free_port)
 	pg_socket_dir=$test_tmpdir/pg-run
 	mkdir -p "$test_tmpdir/pg" "$pg_socket_dir" || return 1
-	chmod 711 "$test_tmpdir"
+	chmod a+x "$test_tmpdir"
 	printf 'pg-%s\n' "$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')" \
 	    >"$test_tmpdir/pg-password"
 	if [ -n "$start_postgres_user" ]; then

@@ -83,7 +83,10 @@ async def run_ws(args):
             out(": open\n")
             while True:
                 frame = json.loads(await ws.recv())
-                if "reset" in frame:
+                if "position" in frame:
+                    # As SSE's id-only block: the connection's position.
+                    out("id: %d\n\n" % frame["position"])
+                elif "reset" in frame:
                     out("event: reset\ndata: %s\n\n" % json.dumps(
                         frame["reset"], separators=(",", ":")))
                 elif "id" in frame:

@@ -75,6 +75,21 @@ def origin_of(args):
     return args.origin
 
 
+def position_of(text):
+    """The N of a {"position":N} frame, or None for any other frame."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(message, dict) and set(message) == {"position"}:
+        if not isinstance(message["position"], int) or \
+                isinstance(message["position"], bool) or \
+                message["position"] < 0:
+            raise Failure("position is not an id: %r" % text[:200])
+        return message["position"]
+    return None
+
+
 def event_of(text, channels):
     """Parses and checks one event frame; returns (id, channel, event, data)."""
     try:
@@ -119,6 +134,7 @@ class Subscriber:
         self.close_code = None
         self.error = None
         self.last_id = args.last_event_id
+        self.position = None
 
     def done(self):
         return self.args.count is not None and \
@@ -127,6 +143,16 @@ class Subscriber:
     def take(self, text):
         if isinstance(text, bytes):
             raise Failure("binary frame of %d bytes" % len(text))
+        position = position_of(text)
+        if position is not None:
+            # The first text of a connection, once: where its events start.
+            if self.position is not None or self.events:
+                raise Failure("position %d after the first frame" % position)
+            self.position = position
+            return
+        if self.position is None:
+            raise Failure("the first frame is not the position: %r"
+                          % text[:200])
         event = event_of(text, self.channels)
         if self.events and event[0] <= self.events[-1][0]:
             raise Failure("id %d after id %d" % (event[0], self.events[-1][0]))
@@ -223,6 +249,8 @@ async def publish(args):
             message = json.loads(text)
         except ValueError:
             raise Failure("frame is not JSON: %r" % text[:200]) from None
+        if position_of(text) is not None:
+            return None  # where this connection's events start
         if isinstance(message, dict) and "id" in message:
             event = event_of(text, channels)
             if events and event[0] <= events[-1][0]:
@@ -491,12 +519,21 @@ def mode_raw(args):
                       "unsolicited-pong": 1, "text": 1, "utf8-split": 1,
                       "fragments": 2}.get(args.case, 0)
     pings = 0
+    position_seen = False
     try:
         while True:
             fin, rsv, opcode, payload = conn.read_frame()
             if rsv or not fin and opcode >= OP_CLOSE:
                 raise Failure("the server sent a bad frame (fin %d rsv %d "
                               "opcode %d)" % (fin, rsv, opcode))
+            # The first frame of every connection is its position.
+            if not position_seen:
+                if opcode != OP_TEXT or position_of(
+                        payload.decode("utf-8", "replace")) is None:
+                    raise Failure("the first frame is not the position: "
+                                  "%s" % describe(opcode, payload))
+                position_seen = True
+                continue
             if opcode == OP_PING:
                 pings += 1
                 if args.case == "answer-pings":

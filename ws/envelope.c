@@ -151,6 +151,13 @@ envelope_encode_ack(struct buf *out, int64_t id)
 	return buf_printf(out, "{\"ack\":%" PRId64 "}", id);
 }
 
+/* Appends {"position":N}. */
+int
+envelope_encode_position(struct buf *out, int64_t id)
+{
+	return buf_printf(out, "{\"position\":%" PRId64 "}", id);
+}
+
 /* Appends {"reset":{"oldest":N,"newest":M}}. */
 int
 envelope_encode_reset(struct buf *out, int64_t oldest, int64_t newest)

@@ -33,6 +33,14 @@ int envelope_encode_event(struct buf *out, const struct store_event *ev);
 int envelope_encode_ack(struct buf *out, int64_t id);
 
 /*
+ * Appends {"position":N}, the first text of every connection: the id
+ * after which its events start, so that a client that gets no event
+ * before it reconnects resumes from there (as SSE's id-only block does
+ * for an EventSource).  Returns 0 or -1.
+ */
+int envelope_encode_position(struct buf *out, int64_t id);
+
+/*
  * Appends {"reset":{"oldest":N,"newest":M}}, sent before the first event
  * when the client's resume point is gone; returns 0 or -1.
  */

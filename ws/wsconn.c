@@ -366,6 +366,20 @@ wsconn_queue_reset(struct wsconn *c, const struct feed_start *start)
 	return wsconn_queue_scratch(c);
 }
 
+/* Queues {"position":N}, where the connection's events start. */
+static int
+wsconn_queue_position(struct wsconn *c, int64_t after)
+{
+	struct buf *scratch = &c->server->scratch;
+
+	buf_clear(scratch);
+	if (envelope_encode_position(scratch, after) != 0) {
+		buf_clear(scratch);
+		return -1;
+	}
+	return wsconn_queue_scratch(c);
+}
+
 /*
  * Keeps who the client is: its login, recorded with what it publishes,
  * and the grant, moved out of the handshake, when it lists channels to
@@ -421,6 +435,7 @@ wsconn_upgrade(struct wsconn *c)
 	    (c->cursor = feed_cursor_create(server->feed, names,
 	         hs->query.nchannels, start.after, wsconn_ready, c)) == NULL ||
 	    handshake_accept_response(&c->out, hs->accept) != 0 ||
+	    wsconn_queue_position(c, start.after) != 0 ||
 	    (start.reset && wsconn_queue_reset(c, &start) != 0)) {
 		feed_cursor_free(c->cursor);
 		c->cursor = NULL;
@@ -433,12 +448,9 @@ wsconn_upgrade(struct wsconn *c)
 		wsconn_refuse(c, 503, "Retry-After: 5", "out of memory");
 		return;
 	}
-	if (hs->grant_expires_ms > 0) {
-		int64_t left = hs->grant_expires_ms - loop_unix_ms();
-
-		loop_timer_start(
-		    server->loop, &c->expiry, left > 0 ? (uint64_t)left : 0);
-	}
+	if (hs->grant_expires_ms > 0)
+		loop_timer_start(server->loop, &c->expiry,
+		    loop_delay_until(server->loop, hs->grant_expires_ms));
 	handshake_free(hs);
 	free(hs);
 	c->hs = NULL;

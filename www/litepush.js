@@ -291,7 +291,11 @@ class LitepushStream {
  * {"id":42,"channel":"news","event":"add","data":"..."} (event is null for
  * a plain message).  A closed connection (the daemon restarting sends
  * close 1001) is opened again after a backoff, resuming from the last id.
- * A first text {"reset":{"oldest":N,"newest":M}} is the reset (onreset,
+ * Every connection's first text is {"position":N}: the id after which its
+ * events start, which becomes lastEventId, so that a connection that
+ * closes before any event came (a grant's 4001, a restart) resumes where
+ * it began, not at whatever is newest by then.  A text
+ * {"reset":{"oldest":N,"newest":M}} after it is the reset (onreset,
  * above); it has no id and does not move lastEventId.
  *
  * publish() sends {"channel":..,"event":..,"data":..}; litepush-ws answers
@@ -365,6 +369,10 @@ class LitepushSocket {
         this.settle((request) => request.resolve(frame.ack));
       } else if ('error' in frame) {
         this.settle((request) => request.reject(new Error(frame.error)));
+      } else if ('position' in frame) {
+        /* The first text of a connection: where its events start, so a
+         * page that gets no event before it reconnects resumes from there. */
+        this.lastEventId = frame.position;
       } else if ('reset' in frame) {
         const range = frame.reset || {};
         if (this.onreset) {

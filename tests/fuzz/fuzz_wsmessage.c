@@ -306,9 +306,12 @@ json_positive(const json_t *value)
 	       json_integer_value(value) >= 1;
 }
 
-/* Checks that a text frame is an ack, an error or an event. */
+/*
+ * Checks that a text frame is the position (the first text, and only
+ * it), an ack, an error or an event.
+ */
 static void
-check_text(const char *payload, size_t len)
+check_text(const char *payload, size_t len, int first)
 {
 	json_error_t error;
 	json_t      *root, *channel, *event, *data;
@@ -318,6 +321,16 @@ check_text(const char *payload, size_t len)
 	root = json_loadb(payload, len, JSON_ALLOW_NUL, &error);
 	FUZZ_REQUIREF(root != NULL && json_is_object(root),
 	    "text frame is not a JSON object (%s): \"%s\"", error.text, shown);
+	if (first || json_object_get(root, "position") != NULL) {
+		json_t *position = json_object_get(root, "position");
+
+		FUZZ_REQUIREF(first && json_object_size(root) == 1 &&
+		                  json_is_integer(position) &&
+		                  json_integer_value(position) >= 0,
+		    "not the position, or not first: \"%s\"", shown);
+		json_decref(root);
+		return;
+	}
 	switch (json_object_size(root)) {
 	case 1:
 		FUZZ_REQUIREF(
@@ -352,7 +365,7 @@ check_output(const struct buf *received)
 {
 	const unsigned char *p = (const unsigned char *)received->data;
 	size_t               len = received->len, off, n, head;
-	int                  closed = 0;
+	int                  closed = 0, texts = 0;
 
 	FUZZ_REQUIREF(len >= sizeof RESPONSE_101 - 1 &&
 	                  memcmp(p, RESPONSE_101, sizeof RESPONSE_101 - 1) == 0,
@@ -390,7 +403,8 @@ check_output(const struct buf *received)
 			break;
 		switch (opcode) {
 		case 0x1:
-			check_text((const char *)p + off + head, n);
+			check_text(
+			    (const char *)p + off + head, n, texts++ == 0);
 			break;
 		case 0x8:
 			FUZZ_REQUIREF(
