@@ -92,6 +92,9 @@ wait_for "both pages of $origin open their stream from $streams" 60 \
 }
 wait_for "the page from http://localhost:$lighttpd_port (not listed) gets an error" \
     30 grep -q ' denied error ' "$clients_log"
+# Each page's fetch() probe reads the start of its stream; they must be
+# done before litepush-sse is killed below, or the kill cuts one short.
+wait_for "the pages' fetch() probes are done" 30 both_logged probe 1
 
 publish 1 5
 wait_for "both get the rows the sqlite3 shell inserts" 20 both_logged event 5
