@@ -159,15 +159,6 @@ struct responder_answer {
 #define RESPONDER_ANSWER 1 /* it gets the responder_answer */
 
 /*
- * The challenges of a 401 (RFC 6750 3): Bearer, since a browser answers
- * Basic with a login dialog over the page; error="invalid_token" when the
- * token sent cannot open the channels.
- */
-#define RESPONDER_CHALLENGE "WWW-Authenticate: Bearer realm=\"litepush\""
-#define RESPONDER_CHALLENGE_BAD_TOKEN                                          \
-	RESPONDER_CHALLENGE ", error=\"invalid_token\"\r\n"
-
-/*
  * Judges who asks (grant_judge(): the web server's login, or the grant of
  * a token with --jwt-key).  Returns RESPONDER_STREAM, or RESPONDER_ANSWER
  * with a 401 (and its challenge) or a 403.
@@ -192,8 +183,8 @@ responder_authorize(const struct responder_request *req,
 	if (rc == 401) {
 		answer->status = "401 Unauthorized";
 		answer->header = verdict.token_refused
-		                     ? RESPONDER_CHALLENGE_BAD_TOKEN
-		                     : RESPONDER_CHALLENGE "\r\n";
+		                     ? GRANT_CHALLENGE_BAD_TOKEN "\r\n"
+		                     : GRANT_CHALLENGE "\r\n";
 	} else
 		answer->status = "403 Forbidden";
 	return RESPONDER_ANSWER;

@@ -108,6 +108,17 @@ int grant_judge(const struct access_rules *rules, const struct grant_key *key,
     const struct grant_request *req, const struct query *query, int64_t now,
     struct grant_verdict *out, char *reason, size_t len);
 
+/*
+ * The challenge every 401 carries (RFC 9110 11.6.1), one header line
+ * without its line end: Bearer, the scheme of a grant, which makes no
+ * browser ask for a password over the page (Basic would); with
+ * error="invalid_token" (RFC 6750 3.1) when token_refused says that the
+ * client's token was refused.  No error_description: the one-line body
+ * says why, and it never repeats the token.
+ */
+#define GRANT_CHALLENGE           "WWW-Authenticate: Bearer realm=\"litepush\""
+#define GRANT_CHALLENGE_BAD_TOKEN GRANT_CHALLENGE ", error=\"invalid_token\""
+
 /* Frees what grant_verify() filled; a zeroed grant is fine. */
 void grant_free(struct grant *grant);
 

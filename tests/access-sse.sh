@@ -17,23 +17,7 @@ require_command /usr/sbin/apache2 /usr/sbin/lighttpd htpasswd curl sqlite3
 tmp=$test_tmpdir
 db=$tmp/events.db
 "$top_builddir/cli/litepush" init "$db" >/dev/null || exit 99
-htpasswd -b -c "$tmp/htpasswd" alice alice-secret >/dev/null 2>&1 &&
-    htpasswd -b "$tmp/htpasswd" bob bob-secret >/dev/null 2>&1 || exit 99
-chmod 644 "$tmp/htpasswd"
-
-# Prints the status and the body's first line for URL $2 as user $1
-# ("-" for nobody; the password is the user's name and "-secret").
-status_and_reason()
-{
-	if [ "$1" = - ]; then
-		set -- "$2"
-	else
-		set -- "$2" -u "$1:$1-secret"
-	fi
-	status_and_reason_code=$(curl -s --max-time 10 -o "$tmp/reply.body" \
-	    -w '%{http_code}' "$@")
-	echo "$status_and_reason_code $(head -n 1 "$tmp/reply.body")"
-}
+login_users "$tmp/htpasswd"
 
 # Checks that user $2 asking for URL $3 gets exactly "$4" (status and reason).
 expect_reply()

@@ -16,16 +16,7 @@
 require_command /usr/sbin/apache2 htpasswd
 
 tmp=$test_tmpdir
-htpasswd -b -c "$tmp/htpasswd" alice alice-secret >/dev/null 2>&1 &&
-    htpasswd -b "$tmp/htpasswd" bob bob-secret >/dev/null 2>&1 || exit 99
-chmod 644 "$tmp/htpasswd"
-
-# Prints the Authorization header line for user $1 (password $1-secret).
-basic()
-{
-	printf 'Authorization: Basic %s' \
-	    "$(printf '%s:%s-secret' "$1" "$1" | base64)"
-}
+login_users "$tmp/htpasswd"
 
 # Runs a handshake for URL $2 with the header lines $3...; checks that the
 # answer's status is $1 and, for a refusal, that its one-line body is $4

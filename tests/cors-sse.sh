@@ -20,9 +20,7 @@ require_command /usr/sbin/apache2 /usr/sbin/lighttpd htpasswd curl sqlite3
 tmp=$test_tmpdir
 db=$tmp/events.db
 "$top_builddir/cli/litepush" init "$db" >/dev/null || exit 99
-htpasswd -b -c "$tmp/htpasswd" alice alice-secret >/dev/null 2>&1 &&
-    htpasswd -b "$tmp/htpasswd" bob bob-secret >/dev/null 2>&1 || exit 99
-chmod 644 "$tmp/htpasswd"
+login_users "$tmp/htpasswd"
 printf 'the application secret\n' >"$tmp/jwt.key"
 chmod 644 "$tmp/jwt.key"
 

@@ -29,28 +29,6 @@ stream_opens()
 	    grep -q '^retry:'
 }
 
-# Prints the status and the body's first line for URL $2 as user $1 ("-"
-# for nobody; the password is tests/stack_setup.sh's, the name and
-# "-secret").
-status_and_reason()
-{
-	if [ "$1" = - ]; then
-		set -- "$2"
-	else
-		set -- "$2" -u "$1:$1-secret"
-	fi
-	status_and_reason_code=$(curl -s --max-time 10 -o "$tmp/reply.body" \
-	    -w '%{http_code}' "$@")
-	echo "$status_and_reason_code $(head -n 1 "$tmp/reply.body")"
-}
-
-# Prints the Authorization header line for user $1.
-basic()
-{
-	printf 'Authorization: Basic %s' \
-	    "$(printf '%s:%s-secret' "$1" "$1" | base64)"
-}
-
 # Prints the status line of a WebSocket handshake for URL $1 with the
 # extra header lines $2...
 handshake_status()

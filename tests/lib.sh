@@ -34,6 +34,11 @@
 #   rss_kb PID / peak_rss_kb PID  VmRSS / VmHWM of PID in kB (from /proc)
 #   browser_packages            installs tests/browser's npm packages once
 #                               per source tree, or fails the script
+#   login_users FILE            an htpasswd file with alice and bob
+#                               (passwords alice-secret, bob-secret)
+#   basic USER                  the Authorization: Basic line for USER
+#   status_and_reason USER URL  "STATUS first-line-of-body" for URL as
+#                               USER ("-" for nobody), with curl
 #   finish                      prints the counts, exits 1 on any failure
 #
 # Note that Python, where a test needs it, is /usr/bin/python3: the python3
@@ -411,6 +416,39 @@ key = None
 if sys.argv[2] != "none":
     key = open(sys.argv[3], "rb").read().rstrip(b"\n")
 print(jwt.encode(claims, key, algorithm=sys.argv[2]))' "$1" "$2" "$3"
+}
+
+# The logins of the access tests: alice and bob, each password the name
+# and "-secret" (tests/stack_setup.sh gives the demo stack the same).
+
+# Writes the htpasswd file $1 with alice and bob, readable by the web
+# servers' workers; exits the script (99, a hard error) when it cannot.
+login_users()
+{
+	htpasswd -b -c "$1" alice alice-secret >/dev/null 2>&1 &&
+	    htpasswd -b "$1" bob bob-secret >/dev/null 2>&1 || exit 99
+	chmod 644 "$1"
+}
+
+# Prints the Authorization header line for user $1.
+basic()
+{
+	printf 'Authorization: Basic %s' \
+	    "$(printf '%s:%s-secret' "$1" "$1" | base64)"
+}
+
+# Prints the status and the body's first line for URL $2 as user $1
+# ("-" for nobody), with curl; the body goes to $test_tmpdir/reply.body.
+status_and_reason()
+{
+	if [ "$1" = - ]; then
+		set -- "$2"
+	else
+		set -- "$2" -u "$1:$1-secret"
+	fi
+	status_and_reason_code=$(curl -s --max-time 10 \
+	    -o "$test_tmpdir/reply.body" -w '%{http_code}' "$@")
+	echo "$status_and_reason_code $(head -n 1 "$test_tmpdir/reply.body")"
 }
 
 # The launcher of the servers (Apache, lighttpd, both daemons).

@@ -466,21 +466,13 @@ wsconn_upgrade(struct wsconn *c)
 	wsconn_pump(c);
 }
 
-/*
- * The challenge a 401 must carry (RFC 9110 11.6.1): Bearer, the scheme of
- * a grant, which makes no browser ask for a password; with
- * error="invalid_token" (RFC 6750 3.1) when the client's token was
- * refused.  NULL for any other refusal.
- */
+/* The challenge of a 401 (grant.h), NULL for any other refusal. */
 static const char *
 wsconn_challenge(const struct handshake *hs)
 {
 	if (hs->status != 401)
 		return NULL;
-	return hs->token_refused
-	           ? "WWW-Authenticate: Bearer realm=\"litepush\", "
-	             "error=\"invalid_token\""
-	           : "WWW-Authenticate: Bearer realm=\"litepush\"";
+	return hs->token_refused ? GRANT_CHALLENGE_BAD_TOKEN : GRANT_CHALLENGE;
 }
 
 /* Reads the request head; may free c. */

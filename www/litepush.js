@@ -97,6 +97,27 @@ function litepushFetchToken(token, use, fail) {
     .then((value) => use(value ? String(value) : null), fail);
 }
 
+/*
+ * What open() does in both classes: stops the connection before, says
+ * 'connecting', fetches the token, then calls client.connect(token).  A
+ * callback that fails is a failed attempt: retry(MS) is handed the time
+ * of the next one, after the backoff.  A token that comes after the
+ * client was stopped or opened again (stop() bumps client.attempt) is
+ * dropped.
+ */
+function litepushOpen(client, retry) {
+  client.stop();
+  const attempt = client.attempt;
+  client.setState({name: 'connecting'});
+  litepushFetchToken(client.token, (token) => {
+    if (attempt === client.attempt) client.connect(token);
+  }, () => {
+    if (attempt !== client.attempt) return;
+    client.failures++;
+    retry(Date.now() + litepushBackoff(client.failures));
+  });
+}
+
 /* Formats unix ms as HH:MM:SS, local time. */
 function litepushClock(ms) {
   const t = new Date(ms);
@@ -180,16 +201,7 @@ class LitepushStream {
   /* Connects (after fetching a token), resuming after lastEventId when
    * there is one. */
   open() {
-    this.stop();
-    const attempt = this.attempt;
-    this.setState({name: 'connecting'});
-    litepushFetchToken(this.token, (token) => {
-      if (attempt === this.attempt) this.connect(token);
-    }, () => {
-      if (attempt !== this.attempt) return;
-      this.failures++;
-      this.wait('closed', Date.now() + litepushBackoff(this.failures));
-    });
+    litepushOpen(this, (until) => this.wait('closed', until));
   }
 
   /* Opens the EventSource, with token (null: none). */
@@ -332,16 +344,7 @@ class LitepushSocket {
   /* Connects (after fetching a token), resuming after lastEventId when
    * there is one. */
   open() {
-    this.stop();
-    const attempt = this.attempt;
-    this.setState({name: 'connecting'});
-    litepushFetchToken(this.token, (token) => {
-      if (attempt === this.attempt) this.connect(token);
-    }, () => {
-      if (attempt !== this.attempt) return;
-      this.failures++;
-      this.wait(Date.now() + litepushBackoff(this.failures));
-    });
+    litepushOpen(this, (until) => this.wait(until));
   }
 
   /* Opens the WebSocket, with token (null: none). */
